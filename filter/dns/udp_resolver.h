@@ -1,0 +1,85 @@
+// filter/dns/udp_resolver.h — the real am::Resolver: asks configured nameservers over UDP
+// (TCP when a reply is truncated), validates replies, follows CNAMEs and caches answers.
+//
+// Behaviour:
+//  - names are validated before anything is sent (label <= 63, name <= 253, no empty label):
+//    an invalid name is PermFail without any packet;
+//  - each attempt has `timeout`; attempts rotate through the servers, `retries` extra ones;
+//    a server that never answers costs at most (retries + 1) * timeout in total (a truncated
+//    UDP reply is repeated over TCP with one fresh timeout);
+//  - NOERROR+records -> Ok, NOERROR without -> NoData, NXDOMAIN -> NxDomain, SERVFAIL,
+//    timeouts and network errors -> TempFail, REFUSED/FORMERR/NOTIMP/undecodable -> PermFail
+//    once every server has been tried (any TempFail on the way wins: the answer may come later);
+//  - positive answers are cached for min(RR TTLs, maxTtl), NXDOMAIN/NoData for the RFC 2308
+//    negative TTL capped by negativeTtl; failures are never cached.
+// Thread-safety: every public method may be called from many threads at once. The object
+// holds no socket between calls; the cache is sharded (see cache.h). `Options::clock`, when
+// set, must outlive the resolver.
+#pragma once
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/clock.h"
+#include "common/dns.h"
+#include "filter/dns/answer.h"
+#include "filter/dns/cache.h"
+#include "filter/dns/transport.h"
+
+namespace am::dns {
+
+struct Options {
+  std::vector<Server> servers;              // empty -> nameservers from resolvConfPath
+  std::chrono::milliseconds timeout{5000};  // per attempt
+  unsigned retries = 2;                     // extra attempts (rotating through servers)
+  size_t cacheEntries = 10000;              // 0 disables the cache
+  uint32_t maxTtl = 86400, negativeTtl = 300;  // caps; negative TTL from SOA MINIMUM capped by this
+  bool edns = true;                         // advertise EDNS0 (falls back without on FORMERR)
+  uint16_t ednsUdpSize = 1232;
+  std::string resolvConfPath = "/etc/resolv.conf";
+  const Clock* clock = nullptr;             // TTL expiry; null = SystemClock
+};
+
+// "127.0.0.1", "127.0.0.1:5353", "[::1]:53", "::1", "[::1]". Port 1..65535, default 53.
+std::optional<Server> parseServer(std::string_view s);
+// The `nameserver` lines of a resolv.conf text (unparsable addresses are skipped).
+std::vector<Server> parseResolvConf(std::string_view text);
+
+class UdpResolver final : public am::Resolver {
+ public:
+  // Never throws. Null (with *error set) when no usable server is configured or found.
+  static std::unique_ptr<UdpResolver> create(Options o, std::string* error);
+
+  TxtAnswer txt(std::string_view name) override;
+  AddrAnswer addrs(std::string_view name, Family family) override;
+  MxAnswer mx(std::string_view name) override;
+  PtrAnswer ptr(const IpAddress& addr) override;
+
+  struct Stats {
+    uint64_t queriesSent, cacheHits, cacheMisses, timeouts;
+  };
+  Stats stats() const;
+  const std::vector<Server>& servers() const { return opts_.servers; }
+
+ private:
+  explicit UdpResolver(Options o);
+  template <class Answer, class Convert>
+  Answer lookup(std::string_view name, uint16_t qtype, Convert convert);
+  // Asks the servers for (name, qtype), following a dangling CNAME up to `depth` more times.
+  Outcome resolve(std::string_view name, uint16_t qtype, unsigned depth);
+  Outcome ask(std::string_view name, uint16_t qtype);
+  enum class Try { Final, Temp, Perm, RetryNoEdns };
+  Try attempt(const Server& server, std::string_view name, uint16_t qtype, bool edns,
+              Deadline deadline, Outcome& out);
+
+  Options opts_;
+  const Clock& clock_;
+  std::unique_ptr<AnswerCache> cache_;
+  std::atomic<uint64_t> queriesSent_{0}, cacheHits_{0}, cacheMisses_{0}, timeouts_{0};
+};
+
+}  // namespace am::dns
