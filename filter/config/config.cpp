@@ -1,0 +1,315 @@
+// filter/config/config.cpp — key table and parser for config.h.
+#include "filter/config/config.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <fstream>
+#include <functional>
+#include <map>
+#include <sstream>
+
+#include "common/ip.h"
+#include "common/strings.h"
+
+namespace am::config {
+namespace {
+
+using Setter = std::function<bool(Config&, std::string_view value, std::string& err)>;
+
+struct Key {
+  const char* name;
+  Setter set;
+};
+
+bool parseBool(std::string_view v, bool& out, std::string& err) {
+  std::string s = toLower(v);
+  if (s == "yes" || s == "true" || s == "1" || s == "on") return out = true, true;
+  if (s == "no" || s == "false" || s == "0" || s == "off") return out = false, true;
+  err = "expected yes or no, got '" + std::string(v) + "'";
+  return false;
+}
+
+bool parseUnsigned(std::string_view v, uint64_t min, uint64_t max, uint64_t& out, std::string& err, int base = 10) {
+  if (v.empty() || v.size() > 20) {
+    err = "expected a number, got '" + std::string(v) + "'";
+    return false;
+  }
+  uint64_t n = 0;
+  for (char c : v) {
+    int d = (c >= '0' && c <= '9') ? c - '0' : 99;
+    if (d >= base || n > (UINT64_MAX - d) / base) {
+      err = "expected a number, got '" + std::string(v) + "'";
+      return false;
+    }
+    n = n * base + d;
+  }
+  if (n < min || n > max) {
+    err = "value " + std::string(v) + " out of range " + std::to_string(min) + ".." + std::to_string(max);
+    return false;
+  }
+  out = n;
+  return true;
+}
+
+template <class T>
+Setter number(T Config::*field, uint64_t min, uint64_t max, uint64_t scale = 1) {
+  return [=](Config& c, std::string_view v, std::string& err) {
+    uint64_t n;
+    if (!parseUnsigned(v, min, max, n, err)) return false;
+    c.*field = static_cast<T>(n * scale);
+    return true;
+  };
+}
+Setter boolean(bool Config::*field) {
+  return [=](Config& c, std::string_view v, std::string& err) { return parseBool(v, c.*field, err); };
+}
+Setter text(std::string Config::*field) {
+  return [=](Config& c, std::string_view v, std::string&) { return c.*field = std::string(v), true; };
+}
+Setter list(std::vector<std::string> Config::*field, bool lower = false) {
+  return [=](Config& c, std::string_view v, std::string&) {
+    c.*field = split(lower ? toLower(v) : std::string(v), ", \t");
+    return true;
+  };
+}
+template <class E>
+Setter choice(E Config::*field, std::map<std::string, E> names) {
+  return [=](Config& c, std::string_view v, std::string& err) {
+    auto it = names.find(toLower(v));
+    if (it == names.end()) {
+      err = "unknown value '" + std::string(v) + "' (expected";
+      for (auto& [n, _] : names) err += " " + n;
+      err += ")";
+      return false;
+    }
+    c.*field = it->second;
+    return true;
+  };
+}
+
+Setter socketSetter() {
+  return [](Config& c, std::string_view v, std::string& err) {
+    if (!validSocketSpec(v, &err)) return false;
+    c.socket = std::string(v);
+    return true;
+  };
+}
+
+Setter internalHostsSetter() {
+  return [](Config& c, std::string_view v, std::string& err) {
+    auto items = split(toLower(v), ", \t");
+    for (auto& item : items) {
+      bool looksIp = item.find_first_not_of("0123456789abcdef.:/[]") == std::string::npos && item.find_first_of(".:") != std::string::npos;
+      if (looksIp && !Cidr::parse(item)) {
+        err = "bad address or CIDR '" + item + "'";
+        return false;
+      }
+    }
+    c.internalHosts = items;
+    return true;
+  };
+}
+
+const std::vector<Key>& keyTable() {
+  static const std::vector<Key> keys = {
+      {"Socket", socketSetter()},
+      {"UMask", [](Config& c, std::string_view v, std::string& err) {
+         uint64_t n;
+         if (!parseUnsigned(v, 0, 0777, n, err, 8)) return false;
+         c.umask = static_cast<unsigned>(n);
+         return true;
+       }},
+      {"UserID", text(&Config::userId)},
+      {"PidFile", text(&Config::pidFile)},
+      {"Syslog", boolean(&Config::syslog)},
+      {"SyslogFacility", choice(&Config::syslogFacility,
+                                std::map<std::string, std::string>{{"mail", "mail"}, {"daemon", "daemon"},
+                                    {"local0", "local0"}, {"local1", "local1"}, {"local2", "local2"},
+                                    {"local3", "local3"}, {"local4", "local4"}, {"local5", "local5"},
+                                    {"local6", "local6"}, {"local7", "local7"}})},
+      {"LogDebug", boolean(&Config::logDebug)},
+      {"AuthservID", text(&Config::authservId)},
+      {"TrustedAuthservIDs", list(&Config::trustedAuthservIds, true)},
+      {"InternalHosts", internalHostsSetter()},
+      {"PolicyFile", text(&Config::policyFile)},
+      {"OnInternalError", choice(&Config::onInternalError, std::map<std::string, FallbackAction>{
+                                     {"accept", FallbackAction::Accept}, {"tempfail", FallbackAction::TempFail}})},
+      {"ShutdownTimeout", number(&Config::shutdownTimeout, 0, 3600)},
+      {"MaxHeaderBytes", number(&Config::maxHeaderBytes, 4096, 64ull << 20)},
+      {"Nameservers", [](Config& c, std::string_view v, std::string& err) {
+         c.nameservers = split(v, ", \t");
+         for (auto& s : c.nameservers) {
+           std::string host = s;
+           if (host.size() > 2 && host.front() == '[') host = host.substr(1, host.find(']') - 1);
+           else if (std::count(host.begin(), host.end(), ':') == 1) host = host.substr(0, host.find(':'));
+           if (!IpAddress::parse(host)) {
+             err = "bad nameserver '" + s + "' (expected IP, IP:PORT or [IPv6]:PORT)";
+             return false;
+           }
+         }
+         return true;
+       }},
+      {"DNSTimeout", number(&Config::dnsTimeoutMs, 1, 60, 1000)},
+      {"DNSRetries", number(&Config::dnsRetries, 0, 10)},
+      {"DNSCacheSize", number(&Config::dnsCacheSize, 0, 10000000)},
+      {"SPFCheckHELO", boolean(&Config::spfCheckHelo)},
+      {"AddReceivedSPF", boolean(&Config::addReceivedSpf)},
+      {"SPFTimeout", number(&Config::spfTimeoutMs, 1, 120, 1000)},
+      {"SPFIgnoreAuthenticatedClients", boolean(&Config::spfSkipAuthenticated)},
+      {"SPFIgnoreInternalHosts", boolean(&Config::spfSkipInternal)},
+      {"SPFRejectFailures", boolean(&Config::spfRejectFailures)},
+      {"MaximumSignaturesToVerify", number(&Config::maxSignatures, 1, 50)},
+      {"MinimumKeyBits", number(&Config::minimumKeyBits, 512, 16384)},
+      {"DKIMAlgorithms", [](Config& c, std::string_view v, std::string& err) {
+         auto algs = split(toLower(v), ", \t");
+         for (auto& a : algs)
+           if (a != "rsa-sha256" && a != "ed25519-sha256" && a != "rsa-sha1") {
+             err = "unknown DKIM algorithm '" + a + "'";
+             return false;
+           }
+         c.dkimAlgorithms = algs;
+         return true;
+       }},
+      {"BodyLengthPolicy", [](Config& c, std::string_view v, std::string& err) {
+         std::string s = toLower(v);
+         if (s != "accept" && s != "fail") return err = "expected accept or fail", false;
+         c.bodyLengthFail = s == "fail";
+         return true;
+       }},
+      {"ClockSkew", number(&Config::clockSkew, 0, 86400)},
+      {"KeyTable", text(&Config::keyTable)},
+      {"SigningTable", text(&Config::signingTable)},
+      {"Canonicalization", [](Config& c, std::string_view v, std::string& err) {
+         std::string s = toLower(v);
+         auto parts = split(s, "/");
+         auto ok = [](const std::string& p) { return p == "simple" || p == "relaxed"; };
+         if (parts.empty() || parts.size() > 2 || !ok(parts[0]) || (parts.size() == 2 && !ok(parts[1])))
+           return err = "expected header/body canonicalization like relaxed/relaxed", false;
+         c.canonicalization = parts[0] + "/" + (parts.size() == 2 ? parts[1] : "simple");
+         return true;
+       }},
+      {"SignHeaders", list(&Config::signHeaders, true)},
+      {"OversignHeaders", list(&Config::oversignHeaders, true)},
+      {"SigningIdentity", [](Config& c, std::string_view v, std::string& err) {
+         std::string s = toLower(v);
+         if (s != "from" && s != "envelope") return err = "expected from or envelope", false;
+         c.signByEnvelopeSender = s == "envelope";
+         return true;
+       }},
+      {"EvaluateSignedMail", boolean(&Config::evaluateSignedMail)},
+      {"DMARCMode", choice(&Config::dmarcMode, std::map<std::string, DmarcMode>{
+                               {"rfc9989", DmarcMode::Rfc9989}, {"rfc7489", DmarcMode::Rfc7489}})},
+      {"PublicSuffixList", text(&Config::publicSuffixList)},
+      {"RejectFailures", boolean(&Config::rejectFailures)},
+      {"HoldQuarantinedMessages", boolean(&Config::holdQuarantinedMessages)},
+      {"TempFailOnDNSError", boolean(&Config::tempfailOnDnsError)},
+      {"HonorPct", boolean(&Config::honorPct)},
+      {"MissingFromAction", choice(&Config::missingFrom, std::map<std::string, FromAction>{
+                                       {"reject", FromAction::Reject}, {"accept", FromAction::Accept},
+                                       {"tempfail", FromAction::TempFail}})},
+      {"MultipleFromAction", choice(&Config::multipleFrom, std::map<std::string, FromAction>{
+                                        {"reject", FromAction::Reject}, {"accept", FromAction::Accept},
+                                        {"tempfail", FromAction::TempFail}})},
+  };
+  return keys;
+}
+
+std::string hostName() {
+  char buf[256] = {};
+  if (gethostname(buf, sizeof buf - 1) != 0 || !buf[0]) return "localhost";
+  return buf;
+}
+
+}  // namespace
+
+bool validSocketSpec(std::string_view spec, std::string* why) {
+  auto fail = [&](const char* m) { return (why ? *why = m : std::string()), false; };
+  auto colon = spec.find(':');
+  if (colon == std::string_view::npos) return fail("socket must be unix:/path, inet:PORT@ADDR or inet6:PORT@ADDR");
+  std::string proto = toLower(spec.substr(0, colon));
+  std::string_view rest = spec.substr(colon + 1);
+  if (proto == "unix" || proto == "local") {
+    if (rest.empty() || rest.front() != '/') return fail("unix socket path must be absolute");
+    if (rest.size() > 100) return fail("unix socket path too long");
+    return true;
+  }
+  if (proto != "inet" && proto != "inet6") return fail("socket must be unix:/path, inet:PORT@ADDR or inet6:PORT@ADDR");
+  auto at = rest.find('@');
+  std::string_view port = rest.substr(0, at);
+  uint64_t n;
+  std::string e;
+  if (!parseUnsigned(port, 1, 65535, n, e)) return fail("socket port must be 1..65535");
+  if (at == std::string_view::npos) return fail("socket needs an address (inet:PORT@ADDR); inet:PORT alone listens on every interface");
+  std::string_view addr = rest.substr(at + 1);
+  if (addr.empty()) return fail("socket address is empty");
+  if (proto == "inet6") {
+    auto ip = IpAddress::parse(addr);
+    if (!ip || !ip->v6) return fail("inet6 socket needs an IPv6 address, e.g. inet6:8894@[::1]");
+  }
+  return true;
+}
+
+LoadResult parseText(std::string_view text, const std::string& name) {
+  LoadResult r;
+  auto cfg = std::make_shared<Config>();
+  cfg->path = name;
+  std::map<std::string, int> seen;
+  int lineNo = 0;
+  size_t pos = 0;
+  while (pos <= text.size()) {
+    size_t nl = text.find('\n', pos);
+    std::string_view line = text.substr(pos, nl == std::string_view::npos ? std::string_view::npos : nl - pos);
+    pos = nl == std::string_view::npos ? text.size() + 1 : nl + 1;
+    ++lineNo;
+    if (auto hash = line.find('#'); hash != std::string_view::npos) line = line.substr(0, hash);
+    line = trim(line);
+    if (line.empty()) continue;
+    auto ws = line.find_first_of(" \t");
+    std::string key(line.substr(0, ws));
+    std::string_view value = ws == std::string_view::npos ? std::string_view() : trim(line.substr(ws));
+    auto where = name + ":" + std::to_string(lineNo) + ": ";
+    const Key* k = nullptr;
+    for (auto& cand : keyTable())
+      if (iequals(cand.name, key)) k = &cand;
+    if (!k) {
+      r.errors.push_back(where + "unknown key '" + key + "'");
+      continue;
+    }
+    if (auto s = seen.find(k->name); s != seen.end()) {
+      r.errors.push_back(where + "duplicate key '" + k->name + "' (first set at line " + std::to_string(s->second) + ")");
+      continue;
+    }
+    seen[k->name] = lineNo;
+    if (value.empty()) {
+      r.errors.push_back(where + "key '" + k->name + "' needs a value");
+      continue;
+    }
+    std::string err;
+    if (!k->set(*cfg, value, err)) r.errors.push_back(where + k->name + ": " + err);
+  }
+  if (cfg->authservId.empty()) cfg->authservId = hostName();
+  if (!r.errors.empty()) return r;
+  r.config = std::move(cfg);
+  return r;
+}
+
+LoadResult loadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    LoadResult r;
+    r.errors.push_back(path + ":0: cannot read configuration file");
+    return r;
+  }
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return parseText(ss.str(), path);
+}
+
+std::vector<std::string> keyNames() {
+  std::vector<std::string> out;
+  for (auto& k : keyTable()) out.push_back(k.name);
+  return out;
+}
+
+}  // namespace am::config

@@ -1,0 +1,94 @@
+// filter/config/config.h — the typed configuration of authmilter: one struct, one table of keys,
+// immutable snapshots. Keys follow opendkim.conf / opendmarc.conf names where the meaning is the same.
+//
+// Syntax: one "Key value" per line; '#' starts a comment; keys are case-insensitive; booleans accept
+// yes/no/true/false/1/0; lists are comma- or space-separated. Errors are "FILE:LINE: message", all of them
+// collected (parsing never stops at the first). A loaded Config is never mutated: a reload builds a new one.
+// Thread-safety: a const Config is read-only and may be shared by every thread.
+#pragma once
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace am::config {
+
+enum class DmarcMode { Rfc9989, Rfc7489 };
+enum class FallbackAction { Accept, TempFail };
+enum class FromAction { Reject, Accept, TempFail };  // for missing / multiple From headers
+
+struct Config {
+  std::string path;  // file it came from ("" for built-in defaults)
+
+  // --- process and milter ---
+  std::string socket = "inet:8894@127.0.0.1";
+  unsigned umask = 007;
+  std::string userId;   // empty: keep the current user
+  std::string pidFile;  // empty: none
+  bool syslog = true;   // false: log to stderr
+  std::string syslogFacility = "mail";
+  bool logDebug = false;
+  std::string authservId;  // empty: the host name
+  std::vector<std::string> trustedAuthservIds;  // other ids whose AR headers we keep; ours is always removed
+  std::vector<std::string> internalHosts{"127.0.0.1", "::1"};  // CIDRs or host names
+  std::string policyFile;  // empty: no policy file
+  FallbackAction onInternalError = FallbackAction::TempFail;
+  unsigned shutdownTimeout = 25;  // seconds to let messages in flight finish on SIGTERM
+  size_t maxHeaderBytes = 1024 * 1024;  // per message, all headers; beyond → TempFail the message
+
+  // --- DNS ---
+  std::vector<std::string> nameservers;  // "ip", "ip:port", "[v6]:port"; empty: /etc/resolv.conf
+  unsigned dnsTimeoutMs = 5000;
+  unsigned dnsRetries = 2;
+  size_t dnsCacheSize = 10000;
+
+  // --- SPF ---
+  bool spfCheckHelo = true;
+  bool addReceivedSpf = false;
+  unsigned spfTimeoutMs = 20000;
+  bool spfSkipAuthenticated = true;
+  bool spfSkipInternal = true;
+  bool spfRejectFailures = false;  // for From domains that publish no DMARC record
+
+  // --- DKIM verification ---
+  unsigned maxSignatures = 5;
+  unsigned minimumKeyBits = 1024;
+  std::vector<std::string> dkimAlgorithms{"rsa-sha256", "ed25519-sha256"};
+  bool bodyLengthFail = false;  // BodyLengthPolicy fail|accept
+  unsigned clockSkew = 300;
+
+  // --- DKIM signing ---
+  std::string keyTable;      // OpenDKIM KeyTable file (optional; the policy file has native tables)
+  std::string signingTable;  // OpenDKIM SigningTable file, "refile:/path" allowed
+  std::string canonicalization = "relaxed/relaxed";
+  std::vector<std::string> signHeaders;      // empty: built-in default list
+  std::vector<std::string> oversignHeaders{"from"};
+  bool signByEnvelopeSender = false;  // SigningIdentity from|envelope
+  bool evaluateSignedMail = false;     // DMARC/DKIM-verify mail we sign
+
+  // --- DMARC and disposition ---
+  DmarcMode dmarcMode = DmarcMode::Rfc9989;
+  std::string publicSuffixList = "/usr/share/publicsuffix/public_suffix_list.dat";
+  bool rejectFailures = true;
+  bool holdQuarantinedMessages = true;
+  bool tempfailOnDnsError = true;
+  bool honorPct = true;
+  FromAction missingFrom = FromAction::Reject;
+  FromAction multipleFrom = FromAction::Reject;
+};
+
+struct LoadResult {
+  std::shared_ptr<const Config> config;  // null when errors is non-empty
+  std::vector<std::string> errors;       // "FILE:LINE: message"
+};
+
+LoadResult loadFile(const std::string& path);
+LoadResult parseText(std::string_view text, const std::string& nameForErrors);
+
+// Socket specification in libmilter form: unix:/path, local:/path, inet:PORT@ADDR, inet6:PORT@ADDR.
+bool validSocketSpec(std::string_view spec, std::string* why);
+
+// Names of every key, for --help and the docs.
+std::vector<std::string> keyNames();
+
+}  // namespace am::config

@@ -1,0 +1,192 @@
+// filter/core/session.cpp — per-connection state machine; see session.h.
+#include "filter/core/session.h"
+
+#include "common/strings.h"
+#include "filter/auth/dkim/verifier.h"
+#include "filter/auth/dkim_sign/signer.h"
+#include "filter/authres/authres.h"
+#include "filter/core/report.h"
+#include "policy/disposition.h"
+#include "policy/from_header.h"
+
+namespace am::core {
+
+const std::vector<std::string>& wantedMacros(Stage s) {
+  static const std::vector<std::string> connect{"j", "{daemon_name}", "{client_addr}", "{client_name}"};
+  static const std::vector<std::string> helo{"{tls_version}", "{cipher}", "{cipher_bits}", "{cert_subject}"};
+  static const std::vector<std::string> mail{"i", "{auth_authen}", "{auth_type}", "{mail_addr}"};
+  static const std::vector<std::string> rcpt{"i", "{rcpt_addr}"};
+  static const std::vector<std::string> eom{"i", "{msg_id}"};
+  switch (s) {
+    case Stage::Connect: return connect;
+    case Stage::Helo: return helo;
+    case Stage::MailFrom: return mail;
+    case Stage::Rcpt: return rcpt;
+    case Stage::EndOfMessage: return eom;
+  }
+  return eom;
+}
+
+Message::~Message() = default;
+
+Session::Session(Engine& engine) : engine_(engine), snap_(engine.snapshot()) {}
+
+Session::~Session() { endTransaction(); }
+
+void Session::setMacro(std::string_view name, std::string_view value) {
+  macros_[std::string(name)] = std::string(value);
+}
+
+const std::string* Session::macro(std::string_view name) const {
+  auto it = macros_.find(name);
+  return it == macros_.end() || it->second.empty() ? nullptr : &it->second;
+}
+
+bool Session::authenticated() const { return macro("{auth_authen}") != nullptr; }
+
+Verdict Session::connect(std::string_view hostname, std::optional<IpAddress> addr) {
+  if (engine_.draining) return Verdict::reply(Action::TempFail, "421", "4.3.2", "Service shutting down, try again later");
+  hostname_ = toLower(hostname);
+  if (!addr) {
+    if (auto* a = macro("{client_addr}")) addr = IpAddress::parse(*a);
+  }
+  if (addr) addr_ = addr->unmapped();
+  internal_ = snap_->isInternal(addr_ ? &*addr_ : nullptr, hostname_);
+  return Verdict::cont();
+}
+
+Verdict Session::helo(std::string_view name) {
+  helo_ = std::string(trim(name));
+  return Verdict::cont();
+}
+
+Verdict Session::mailFrom(std::string_view addr) {
+  endTransaction();
+  msg_ = std::make_unique<Message>();
+  ++engine_.transactionsInFlight;
+  std::string_view a = trim(addr);
+  if (a.size() >= 2 && a.front() == '<' && a.back() == '>') a = a.substr(1, a.size() - 2);
+  msg_->mailFrom = std::string(a);
+  if (auto* q = macro("i")) msg_->queueId = *q;
+
+  const auto& cfg = *snap_->config;
+  bool skip = (cfg.spfSkipAuthenticated && authenticated()) || (cfg.spfSkipInternal && internal_) || !addr_;
+  if (!skip) {
+    msg_->spfMailFrom = snap_->spf->checkMailFrom(*addr_, msg_->mailFrom, helo_);
+    if (cfg.spfCheckHelo && !helo_.empty()) msg_->spfHelo = snap_->spf->checkHelo(*addr_, helo_);
+  }
+  return Verdict::cont();
+}
+
+Verdict Session::rcpt(std::string_view addr) {
+  if (msg_) msg_->rcpts.emplace_back(trim(addr));
+  return Verdict::cont();
+}
+
+Verdict Session::header(std::string_view name, std::string_view value) {
+  if (!msg_) return Verdict::cont();
+  msg_->headerBytes += name.size() + value.size() + 4;
+  if (msg_->headerBytes > snap_->config->maxHeaderBytes) {
+    msg_->headersOverflow = true;
+    return Verdict::cont();
+  }
+  msg_->headers.emplace_back(std::string(name), std::string(value));
+  return Verdict::cont();
+}
+
+Verdict Session::endOfHeaders() {
+  if (!msg_) return Verdict::cont();
+  if (auto* q = macro("i"); q && msg_->queueId.empty()) msg_->queueId = *q;
+  if (msg_->headersOverflow) return Verdict::cont();
+  startSigning();
+  msg_->verifying = !msg_->signing || snap_->config->evaluateSignedMail;
+  if (msg_->verifying) startVerification();
+  return Verdict::cont();
+}
+
+void Session::startVerification() {
+  msg_->verify = engine_.dkim().startVerify(msg_->queueId.empty() ? "authmilter" : msg_->queueId);
+  for (auto& [n, v] : msg_->headers) msg_->verify->header(n, v);
+  msg_->verify->endOfHeaders();
+}
+
+void Session::startSigning() {
+  const auto& cfg = *snap_->config;
+  if (!snap_->keys || !snap_->policy || !(authenticated() || internal_)) return;
+  std::string address;
+  if (cfg.signByEnvelopeSender) {
+    address = msg_->mailFrom;
+  } else {
+    std::vector<std::string> froms;
+    for (auto& [n, v] : msg_->headers)
+      if (iequals(n, "From")) froms.push_back(v);
+    auto from = policy::parseFrom(froms);
+    if (from.status != policy::FromResult::Status::Ok) return;
+    address = from.address;
+  }
+  auto at = address.rfind('@');
+  if (at == std::string::npos) return;
+  address = toLower(address.substr(0, at)) + "@" + normalizeDomain(address.substr(at + 1));
+  auto keys = snap_->policy->signing.lookup(address);
+  if (keys.empty()) return;
+  msg_->sign = dkim::startSigning(*snap_->keys, keys, signOptions(cfg), engine_.clock());
+  if (!msg_->sign) return;
+  msg_->signing = true;
+  for (auto& [n, v] : msg_->headers) msg_->sign->header(n, v);
+  msg_->sign->endOfHeaders();
+}
+
+Verdict Session::body(std::string_view chunk) {
+  if (!msg_) return Verdict::cont();
+  if (msg_->verify) msg_->verify->body(chunk);
+  if (msg_->sign) msg_->sign->body(chunk);
+  return Verdict::cont();
+}
+
+Verdict Session::endOfMessage() {
+  if (!msg_) return Verdict::cont();
+  if (auto* q = macro("i"); q && msg_->queueId.empty()) msg_->queueId = *q;
+  Verdict v;
+  if (msg_->headersOverflow) {
+    v = Verdict::reply(Action::TempFail, "451", "4.3.0", "Message headers too large to authenticate");
+    lastLog_ = "qid=" + logValue(msg_->queueId) + " action=tempfail reason=\"headers over MaxHeaderBytes\"";
+    engine_.log().warning(lastLog_);
+  } else {
+    v = finish();
+  }
+  endTransaction();
+  return v;
+}
+
+Verdict Session::finish() {
+  MessageOutcome o;
+  o.client = addr_;
+  o.clientName = hostname_;
+  o.helo = helo_;
+  o.internal = internal_;
+  if (auto* u = macro("{auth_authen}")) o.authUser = *u;
+  for (const char* m : {"{tls_version}", "{cipher}"})
+    if (auto* t = macro(m)) o.tls.emplace_back(m, *t);
+  o.queueId = msg_->queueId;
+  o.mailFrom = msg_->mailFrom;
+  o.spfMailFrom = msg_->spfMailFrom;
+  o.spfHelo = msg_->spfHelo;
+  o.signing = msg_->signing;
+  if (msg_->verify) o.dkim = msg_->verify->finish();
+  if (msg_->sign) o.signatures = msg_->sign->finish();
+  std::vector<std::string> froms;
+  for (auto& [n, v] : msg_->headers)
+    if (iequals(n, "From")) froms.push_back(v);
+  o.from = policy::parseFrom(froms);
+  return decideAndReport(engine_, *snap_, *msg_, o, lastLog_);
+}
+
+void Session::abort() { endTransaction(); }
+
+void Session::endTransaction() {
+  if (!msg_) return;
+  msg_.reset();
+  --engine_.transactionsInFlight;
+}
+
+}  // namespace am::core

@@ -1,0 +1,87 @@
+// filter/core/session.h — one SMTP connection (Session) and its current transaction (Message).
+// The milter adapter calls one method per milter callback and applies the returned Verdict; unit
+// tests drive the same methods without libmilter. A Session is used by one thread at a time
+// (libmilter serialises a connection's callbacks) but may move between threads: it holds no
+// thread-local state. It owns everything of its messages and frees it on every path
+// (endOfMessage, abort, destruction).
+#pragma once
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "common/auth_types.h"
+#include "common/ip.h"
+#include "filter/core/engine.h"
+#include "filter/core/verdict.h"
+
+namespace am::dkim {
+class Verification;
+class Signing;
+}  // namespace am::dkim
+
+namespace am::core {
+
+// Milter stages whose macros the core wants (the adapter asks the MTA for them with smfi_setsymlist).
+enum class Stage { Connect, Helo, MailFrom, Rcpt, EndOfMessage };
+const std::vector<std::string>& wantedMacros(Stage s);
+
+struct Message {
+  std::string mailFrom;  // as given, without angle brackets
+  std::string queueId;
+  std::vector<std::string> rcpts;
+  std::vector<std::pair<std::string, std::string>> headers;  // exact name and value as delivered
+  size_t headerBytes = 0;
+  bool headersOverflow = false;
+  bool signing = false;    // this message will be DKIM-signed
+  bool verifying = false;  // DKIM verification + DMARC evaluation run
+  SpfOutput spfMailFrom, spfHelo;
+  std::unique_ptr<dkim::Verification> verify;
+  std::unique_ptr<dkim::Signing> sign;
+  ~Message();
+};
+
+class Session {
+ public:
+  explicit Session(Engine& engine);
+  ~Session();
+  Session(const Session&) = delete;
+  Session& operator=(const Session&) = delete;
+
+  void setMacro(std::string_view name, std::string_view value);
+  Verdict connect(std::string_view hostname, std::optional<IpAddress> addr);
+  Verdict helo(std::string_view name);
+  Verdict mailFrom(std::string_view addr);
+  Verdict rcpt(std::string_view addr);
+  Verdict header(std::string_view name, std::string_view value);
+  Verdict endOfHeaders();
+  Verdict body(std::string_view chunk);
+  Verdict endOfMessage();
+  void abort();  // the transaction ends without end of message
+
+  // What the verdict was for the last message (for logs and tests).
+  const std::string& lastLogLine() const { return lastLog_; }
+
+ private:
+  const std::string* macro(std::string_view name) const;
+  bool authenticated() const;
+  void startVerification();
+  void startSigning();
+  Verdict finish();
+  void endTransaction();
+
+  Engine& engine_;
+  std::shared_ptr<const Snapshot> snap_;
+  std::map<std::string, std::string, std::less<>> macros_;
+  std::string hostname_;
+  std::optional<IpAddress> addr_;
+  std::string helo_;
+  bool internal_ = false;
+  std::unique_ptr<Message> msg_;
+  std::string lastLog_;
+};
+
+}  // namespace am::core

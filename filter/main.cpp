@@ -1,0 +1,197 @@
+// filter/main.cpp — the authmilter program: options, start-up, signals, shutdown, keygen.
+//
+// Signals: SIGTERM/SIGINT/SIGHUP are blocked before any thread exists and handled by our control
+// thread with sigwaitinfo(). libmilter's own signal thread would otherwise race us for them (it
+// sigwait()s on the same set and stops at once, cutting messages in flight), so this executable
+// provides the sigwait() symbol libmilter binds to: it parks that thread forever. Shutdown is ours:
+// refuse new connections, let transactions in flight finish (ShutdownTimeout), then smfi_stop().
+#include <grp.h>
+#include <pwd.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <iostream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "common/clock.h"
+#include "filter/auth/dkim_sign/signer.h"
+#include "filter/config/config.h"
+#include "filter/core/engine.h"
+#include "filter/core/log.h"
+#include "filter/milter/adapter.h"
+
+extern "C" int sigwait(const sigset_t*, int*) {
+  for (;;) std::this_thread::sleep_for(std::chrono::hours(24));
+}
+
+namespace {
+
+const char* kUsage =
+    "usage: authmilter [-c FILE] [-f] [--check-config] [--version] [-h]\n"
+    "       authmilter keygen -d DOMAIN -s SELECTOR [-a rsa|ed25519] [-b BITS] [-D DIR]\n"
+    "  -c FILE          configuration file (default /etc/authmilter/authmilter.conf)\n"
+    "  -f               stay in the foreground\n"
+    "  --check-config   check the configuration and policy file, print FILE:LINE: errors\n"
+    "  --version        print the version\n";
+
+int keygenMain(int argc, char** argv) {
+  std::string domain, selector, dir = ".", alg = "rsa";
+  unsigned bits = 2048;
+  for (int i = 2; i < argc; ++i) {
+    std::string a = argv[i];
+    auto next = [&]() -> std::string { return i + 1 < argc ? argv[++i] : ""; };
+    if (a == "-d") domain = next();
+    else if (a == "-s") selector = next();
+    else if (a == "-a") alg = next();
+    else if (a == "-b") bits = static_cast<unsigned>(std::strtoul(next().c_str(), nullptr, 10));
+    else if (a == "-D") dir = next();
+    else {
+      std::cerr << kUsage;
+      return 2;
+    }
+  }
+  if (domain.empty() || selector.empty() || (alg != "rsa" && alg != "ed25519")) {
+    std::cerr << kUsage;
+    return 2;
+  }
+  std::string err;
+  auto r = am::dkim::keygen(domain, selector, alg == "rsa" ? am::policy::KeyEntry::Alg::Rsa : am::policy::KeyEntry::Alg::Ed25519,
+                            bits, dir, &err);
+  if (!r) {
+    std::cerr << "authmilter keygen: " << err << "\n";
+    return 1;
+  }
+  std::cerr << "private key written to " << r->privateKeyPath << " (mode 0600)\n";
+  std::cout << r->dnsRecord << "\n";
+  return 0;
+}
+
+bool dropPrivileges(const std::string& user, std::string* err) {
+  if (user.empty()) return true;
+  std::string name = user.substr(0, user.find(':'));
+  struct passwd* pw = getpwnam(name.c_str());
+  if (!pw) return *err = "UserID: unknown user '" + name + "'", false;
+  gid_t gid = pw->pw_gid;
+  if (auto colon = user.find(':'); colon != std::string::npos) {
+    struct group* gr = getgrnam(user.substr(colon + 1).c_str());
+    if (!gr) return *err = "UserID: unknown group '" + user.substr(colon + 1) + "'", false;
+    gid = gr->gr_gid;
+  }
+  if (setgroups(0, nullptr) != 0 || setgid(gid) != 0 || setuid(pw->pw_uid) != 0)
+    return *err = std::string("UserID: cannot switch to ") + user + ": " + std::strerror(errno), false;
+  return true;
+}
+
+void controlLoop(am::core::Engine& engine, const std::string& configPath, unsigned graceSeconds) {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGHUP);
+  for (;;) {
+    int sig = sigwaitinfo(&set, nullptr);
+    if (sig == SIGHUP) {
+      std::vector<std::string> errors;
+      if (engine.reload(configPath, errors)) {
+        engine.log().info("configuration and policy reloaded");
+      } else {
+        for (auto& e : errors) engine.log().error("reload failed, keeping the old configuration: " + e);
+      }
+      continue;
+    }
+    if (sig != SIGTERM && sig != SIGINT) continue;
+    engine.log().info("stopping: refusing new connections, waiting for messages in flight");
+    engine.draining = true;
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(graceSeconds);
+    while (engine.transactionsInFlight > 0 && std::chrono::steady_clock::now() < deadline)
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    if (engine.transactionsInFlight > 0)
+      engine.log().warning("ShutdownTimeout reached with " + std::to_string(engine.transactionsInFlight.load()) +
+                           " messages in flight");
+    am::milter::stop();
+    return;
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc > 1 && std::string(argv[1]) == "keygen") return keygenMain(argc, argv);
+  std::string configPath = "/etc/authmilter/authmilter.conf";
+  bool foreground = false, checkOnly = false;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    if (a == "-c" && i + 1 < argc) configPath = argv[++i];
+    else if (a == "-f") foreground = true;
+    else if (a == "--check-config") checkOnly = true;
+    else if (a == "--version") {
+      std::cout << "authmilter " << AM_VERSION << "\n";
+      return 0;
+    } else if (a == "-h" || a == "--help") {
+      std::cout << kUsage;
+      return 0;
+    } else {
+      std::cerr << "authmilter: unknown option '" << a << "'\n" << kUsage;
+      return 2;
+    }
+  }
+  if (checkOnly) {
+    auto errors = am::core::checkConfiguration(configPath);
+    for (auto& e : errors) std::cerr << e << "\n";
+    if (!errors.empty()) return 1;
+    std::cout << "configuration OK\n";
+    return 0;
+  }
+
+  // Before any thread exists (resolver, libmilter): block the signals our control thread handles.
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGHUP);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+
+  auto loaded = am::config::loadFile(configPath);
+  for (auto& e : loaded.errors) std::cerr << e << "\n";
+  if (!loaded.config) return 1;
+  const auto cfg = loaded.config;
+  if (!foreground && daemon(0, 0) != 0) {
+    std::perror("authmilter: daemon");
+    return 1;
+  }
+  static am::core::Logger log;  // lives until _exit
+  log.configure(cfg->syslog, cfg->syslogFacility, cfg->logDebug);
+
+  std::vector<std::string> errors;
+  auto engine = am::core::Engine::create(cfg, log, nullptr, am::SystemClock::instance(), errors);
+  if (!engine) {
+    for (auto& e : errors) {
+      std::cerr << e << "\n";
+      log.error(e);
+    }
+    return 1;
+  }
+  std::string err;
+  if (!am::milter::setup(*engine, cfg->socket, cfg->umask, &err) || !dropPrivileges(cfg->userId, &err)) {
+    std::cerr << "authmilter: " << err << "\n";
+    log.error(err);
+    return 1;
+  }
+  if (!cfg->pidFile.empty()) std::ofstream(cfg->pidFile) << getpid() << "\n";
+  log.info("authmilter " AM_VERSION " listening on " + cfg->socket + " authserv-id=" + cfg->authservId);
+  std::thread control(controlLoop, std::ref(*engine), configPath, cfg->shutdownTimeout);
+  int rc = am::milter::run();
+  if (engine->draining) control.join();
+  else control.detach();  // smfi_main ended on its own (socket error)
+  log.info("stopped");
+  if (!cfg->pidFile.empty()) unlink(cfg->pidFile.c_str());
+  // Worker threads may still be inside libmilter: leave without running static destructors.
+  _exit(rc == 0 ? 0 : 1);
+}

@@ -1,0 +1,100 @@
+// tests/config/config_test.cpp — config parsing: good input, bad input with exact FILE:LINE messages.
+#include <gtest/gtest.h>
+
+#include "filter/config/config.h"
+
+using am::config::parseText;
+
+TEST(Config, DefaultsWhenEmpty) {
+  auto r = parseText("", "t.conf");
+  ASSERT_TRUE(r.errors.empty());
+  ASSERT_TRUE(r.config);
+  EXPECT_EQ(r.config->socket, "inet:8894@127.0.0.1");
+  EXPECT_FALSE(r.config->authservId.empty());  // host name by default
+  EXPECT_TRUE(r.config->rejectFailures);
+  EXPECT_EQ(r.config->maxSignatures, 5u);
+  EXPECT_EQ(r.config->dmarcMode, am::config::DmarcMode::Rfc9989);
+}
+
+TEST(Config, ParsesEveryKind) {
+  auto r = parseText(
+      "# comment\n"
+      "Socket  unix:/run/authmilter/authmilter.sock\n"
+      "authservid mx.example.org   # trailing comment\n"
+      "UMask 002\n"
+      "Syslog no\n"
+      "InternalHosts 10.0.0.0/8, 192.168.1.1 relay.example.org\n"
+      "Nameservers 127.0.0.1:5353,[::1]:53\n"
+      "DNSTimeout 3\n"
+      "Canonicalization relaxed/simple\n"
+      "DMARCMode rfc7489\n"
+      "MissingFromAction accept\n"
+      "RejectFailures false\n",
+      "t.conf");
+  ASSERT_TRUE(r.errors.empty()) << r.errors[0];
+  const auto& c = *r.config;
+  EXPECT_EQ(c.socket, "unix:/run/authmilter/authmilter.sock");
+  EXPECT_EQ(c.authservId, "mx.example.org");
+  EXPECT_EQ(c.umask, 002u);
+  EXPECT_FALSE(c.syslog);
+  EXPECT_EQ(c.internalHosts, (std::vector<std::string>{"10.0.0.0/8", "192.168.1.1", "relay.example.org"}));
+  EXPECT_EQ(c.nameservers.size(), 2u);
+  EXPECT_EQ(c.dnsTimeoutMs, 3000u);
+  EXPECT_EQ(c.canonicalization, "relaxed/simple");
+  EXPECT_EQ(c.dmarcMode, am::config::DmarcMode::Rfc7489);
+  EXPECT_EQ(c.missingFrom, am::config::FromAction::Accept);
+  EXPECT_FALSE(c.rejectFailures);
+}
+
+TEST(Config, ReportsEveryErrorWithLine) {
+  auto r = parseText(
+      "Socket inet:99999@127.0.0.1\n"  // 1: bad port
+      "\n"
+      "NoSuchKey 1\n"                  // 3
+      "Syslog maybe\n"                 // 4
+      "DNSTimeout 0\n"                 // 5: out of range
+      "AuthservID\n"                   // 6: no value
+      "Syslog yes\n"                   // 7: duplicate (line 4 failed but was seen)
+      "InternalHosts 10.0.0.0/33\n"    // 8
+      "Socket bogus\n",                // 9: duplicate
+      "bad.conf");
+  EXPECT_FALSE(r.config);
+  ASSERT_EQ(r.errors.size(), 8u);
+  EXPECT_EQ(r.errors[0].rfind("bad.conf:1: Socket:", 0), 0u) << r.errors[0];
+  EXPECT_EQ(r.errors[1], "bad.conf:3: unknown key 'NoSuchKey'");
+  EXPECT_EQ(r.errors[2].rfind("bad.conf:4: Syslog: expected yes or no", 0), 0u) << r.errors[2];
+  EXPECT_EQ(r.errors[3].rfind("bad.conf:5: DNSTimeout: value 0 out of range", 0), 0u) << r.errors[3];
+  EXPECT_EQ(r.errors[4], "bad.conf:6: key 'AuthservID' needs a value");
+  EXPECT_EQ(r.errors[5], "bad.conf:7: duplicate key 'Syslog' (first set at line 4)");
+  EXPECT_EQ(r.errors[6].rfind("bad.conf:8: InternalHosts: bad address or CIDR", 0), 0u) << r.errors[6];
+  EXPECT_EQ(r.errors[7].rfind("bad.conf:9: duplicate key 'Socket'", 0), 0u) << r.errors[7];
+}
+
+TEST(Config, SocketForms) {
+  std::string why;
+  EXPECT_TRUE(am::config::validSocketSpec("unix:/tmp/x.sock", &why));
+  EXPECT_TRUE(am::config::validSocketSpec("local:/tmp/x.sock", &why));
+  EXPECT_TRUE(am::config::validSocketSpec("inet:8894@127.0.0.1", &why));
+  EXPECT_TRUE(am::config::validSocketSpec("inet:8894@localhost", &why));
+  EXPECT_TRUE(am::config::validSocketSpec("inet6:8894@[::1]", &why));
+  EXPECT_FALSE(am::config::validSocketSpec("inet:8894", &why));
+  EXPECT_FALSE(am::config::validSocketSpec("inet:0@127.0.0.1", &why));
+  EXPECT_FALSE(am::config::validSocketSpec("inet6:8894@127.0.0.1", &why));
+  EXPECT_FALSE(am::config::validSocketSpec("unix:relative.sock", &why));
+  EXPECT_FALSE(am::config::validSocketSpec("tcp:1@a", &why));
+  EXPECT_FALSE(am::config::validSocketSpec("/no/scheme", &why));
+}
+
+TEST(Config, MissingFileIsAnError) {
+  auto r = am::config::loadFile("/nonexistent/authmilter.conf");
+  EXPECT_FALSE(r.config);
+  ASSERT_EQ(r.errors.size(), 1u);
+  EXPECT_EQ(r.errors[0], "/nonexistent/authmilter.conf:0: cannot read configuration file");
+}
+
+TEST(Config, HostileInputDoesNotCrash) {
+  std::string junk(100000, 'x');
+  junk += "\n\0\xff\n Socket\tunix:/a\n";
+  auto r = parseText(junk, "j.conf");
+  EXPECT_FALSE(r.errors.empty());
+}
