@@ -1,0 +1,122 @@
+// policy/disposition.cpp — see disposition.h. Order of the rules (first that decides wins):
+// skipped clients (authenticated, internal), allowlisted clients, From problems, DMARC not
+// evaluated, allowlisted From domains, temperror, non-failures, per-domain overrides, policy
+// none, trusted forwarders, the report-only switch, then reject / quarantine.
+#include "policy/disposition.h"
+
+namespace am::policy {
+namespace {
+
+Disposition accept(std::string why) {
+  Disposition d;
+  d.logReason = std::move(why);
+  return d;
+}
+
+Disposition reply(Action a, const char* code, const char* dsn, std::string text, std::string why) {
+  Disposition d;
+  d.action = a;
+  d.smtpCode = code;
+  d.dsn = dsn;
+  d.text = std::move(text);
+  d.logReason = std::move(why);
+  return d;
+}
+
+Disposition quarantine(const std::string& reason, const DispositionOptions& opts) {
+  if (opts.holdQuarantined) {
+    Disposition d;
+    d.action = Action::Quarantine;
+    d.quarantineReason = reason;
+    d.logReason = reason;
+    return d;
+  }
+  Disposition d = accept(reason + " (delivered with " + opts.markHeaderName + ")");
+  d.markHeader = std::make_pair(opts.markHeaderName, "quarantine; " + reason);
+  return d;
+}
+
+const char* fromProblemText(FromResult::Status s) {
+  switch (s) {
+    case FromResult::Status::Missing: return "message has no From header";
+    case FromResult::Status::Multiple: return "message has several From headers";
+    case FromResult::Status::MultipleAddresses: return "From header has several addresses";
+    case FromResult::Status::NoDomain: return "From header has no usable domain";
+    default: return "From header cannot be parsed";
+  }
+}
+
+Disposition fromProblem(const FromResult& from, Action a, const DispositionOptions& opts) {
+  std::string text = fromProblemText(from.status);
+  std::string why = std::string("from=") + toString(from.status) + (from.error.empty() ? "" : ": " + from.error);
+  if (a == Action::Accept) return accept(why + ", accepted by policy");
+  if (!opts.rejectFailures) return accept(why + ", report-only: would " + toString(a));
+  if (a == Action::Reject) return reply(a, "550", "5.7.1", text, why);
+  if (a == Action::TempFail) return reply(a, "451", "4.7.1", text, why);
+  return quarantine(text, opts);
+}
+
+Policy applyOverride(Policy p, const DomainOverride* o) {
+  if (!o) return p;
+  switch (o->kind) {
+    case OverrideKind::NeverReject: return p == Policy::Reject ? Policy::Quarantine : p;
+    case OverrideKind::QuarantineAsReject: return p == Policy::Quarantine ? Policy::Reject : p;
+    case OverrideKind::ForceNone: return Policy::None;
+    case OverrideKind::ForceQuarantine: return Policy::Quarantine;
+    case OverrideKind::ForceReject: return Policy::Reject;
+  }
+  return p;
+}
+
+bool anyMatch(const std::vector<HostPattern>& list, const ClientInfo& c) {
+  for (auto& h : list)
+    if (h.matches(c.addr, c.hostname)) return true;
+  return false;
+}
+
+Disposition enforce(const DmarcOutput& dm, Policy p, const DomainOverride* o, const PolicyFile& pf,
+                    const ClientInfo& client, const DispositionOptions& opts) {
+  std::string policyText = std::string("p=") + toString(dm.appliedPolicy);
+  std::string why = "dmarc=fail " + policyText + " dis=" + toString(p) +
+                    (o ? " (local override line " + std::to_string(o->line) + ")" : "");
+  if (!dm.reason.empty()) why += ": " + dm.reason;
+  if (p == Policy::None || p == Policy::Unspecified) return accept(why);
+  if (anyMatch(pf.forwarders, client)) return accept(why + "; trusted forwarder, not enforced");
+  if (!opts.rejectFailures) return accept(why + "; report-only, not enforced");
+  if (p == Policy::Reject)
+    return reply(Action::Reject, "550", "5.7.1",
+                 "rejected by DMARC policy for " + dm.fromDomain + " (" + policyText + ")", why);
+  return quarantine("DMARC policy for " + dm.fromDomain + " (" + policyText + "): quarantine", opts);
+}
+
+}  // namespace
+
+Disposition decide(const FromResult& from, const DmarcOutput* dmarc, const PolicyFile& pf,
+                   const ClientInfo& client, const DispositionOptions& opts) {
+  if (client.authenticated && pf.skipAuthenticated) return accept("authenticated client, DMARC not enforced");
+  if ((client.internal || pf.isInternal(client.addr)) && pf.skipInternal)
+    return accept("internal client, DMARC not enforced");
+  if (anyMatch(pf.allowClients, client)) return accept("allowlisted client, DMARC not enforced");
+  if (from.status != FromResult::Status::Ok) {
+    auto it = pf.fromActions.find(from.status);
+    return fromProblem(from, it == pf.fromActions.end() ? Action::Reject : it->second, opts);
+  }
+  if (!dmarc) return accept("DMARC not evaluated");
+  for (auto& a : pf.allowFrom)
+    if (a.matches(dmarc->fromDomain)) return accept("allowlisted From domain " + dmarc->fromDomain);
+  if (dmarc->result == DmarcResult::TempError) {
+    std::string why = "dmarc=temperror: " + dmarc->reason;
+    if (!opts.tempfailOnDnsError) return accept(why + "; accepted by option");
+    if (!opts.rejectFailures) return accept(why + "; report-only: would tempfail");
+    return reply(Action::TempFail, "451", "4.7.1",
+                 "temporary DNS failure evaluating DMARC policy for " + dmarc->fromDomain, why);
+  }
+  if (dmarc->result != DmarcResult::Fail) {
+    std::string why = std::string("dmarc=") + toString(dmarc->result);
+    return accept(dmarc->reason.empty() ? why : why + ": " + dmarc->reason);
+  }
+  const DomainOverride* o = pf.overrideFor(dmarc->fromDomain);
+  return enforce(*dmarc, applyOverride(dmarc->disposition, o), o, pf, client, opts);
+}
+
+}  // namespace am::policy

@@ -1,0 +1,263 @@
+// policy/policy_file.cpp — parser for the local policy file (see policy_file.h and
+// etc/authmilter.policy). One table row per keyword; every line is checked and every error
+// collected as "FILE:LINE: message". Pure except loadPolicyFile(), which reads one file.
+#include "policy/policy_file.h"
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+#include "common/strings.h"
+
+namespace am::policy {
+namespace {
+
+using Args = std::vector<std::string>;
+
+// Hook for the DKIM signing directives (`key`, `sign`, ...), parsed by policy/signing_table.h.
+// Returns true when the keyword belongs to the signing table (error set if its line is bad).
+bool dispatchSigningDirective(std::string_view keyword, const Args& args, PolicyFile& pf,
+                              std::string& error) {
+  (void)keyword, (void)args, (void)pf, (void)error;
+  return false;
+}
+
+std::optional<DomainPattern> domainPattern(std::string_view text) {
+  DomainPattern p;
+  if (text.starts_with("*.")) text.remove_prefix(2), p.subdomains = true;
+  else if (text.starts_with(".")) text.remove_prefix(1), p.subdomains = true;
+  p.domain = toAsciiDomain(text);
+  if (p.domain.empty()) return std::nullopt;
+  return p;
+}
+
+std::optional<HostPattern> hostPattern(std::string_view text) {
+  HostPattern h;
+  if (auto c = am::Cidr::parse(text)) {
+    h.cidr = *c;
+    return h;
+  }
+  auto d = domainPattern(text);
+  if (!d) return std::nullopt;
+  h.host = *d;
+  return h;
+}
+
+std::optional<bool> yesNo(std::string_view v) {
+  std::string l = toLower(v);
+  if (l == "yes" || l == "true" || l == "on") return true;
+  if (l == "no" || l == "false" || l == "off") return false;
+  return std::nullopt;
+}
+
+std::optional<Action> actionValue(std::string_view v) {
+  std::string l = toLower(v);
+  if (l == "accept") return Action::Accept;
+  if (l == "quarantine") return Action::Quarantine;
+  if (l == "tempfail") return Action::TempFail;
+  if (l == "reject") return Action::Reject;
+  return std::nullopt;
+}
+
+std::optional<FromResult::Status> fromStatus(std::string_view v) {
+  using S = FromResult::Status;
+  for (S s : {S::Missing, S::Multiple, S::MultipleAddresses, S::NoDomain, S::Unparseable})
+    if (iequals(v, toString(s))) return s;
+  return std::nullopt;
+}
+
+std::optional<OverrideKind> overrideKind(std::string_view v) {
+  std::string l = toLower(v);
+  if (l == "never-reject") return OverrideKind::NeverReject;
+  if (l == "quarantine-as-reject") return OverrideKind::QuarantineAsReject;
+  if (l == "none") return OverrideKind::ForceNone;
+  if (l == "quarantine") return OverrideKind::ForceQuarantine;
+  if (l == "reject") return OverrideKind::ForceReject;
+  return std::nullopt;
+}
+
+using Handler = std::string (*)(const Args&, PolicyFile&, int line);
+
+std::string needArgs(const Args& a, size_t min, size_t max, const char* usage) {
+  if (a.size() < min || a.size() > max) return std::string("usage: ") + usage;
+  return {};
+}
+
+std::string onDomain(const Args& a, PolicyFile& pf, int line) {
+  if (auto e = needArgs(a, 2, 2, "domain <name|.name> <never-reject|quarantine-as-reject|none|quarantine|reject>"); !e.empty())
+    return e;
+  auto p = domainPattern(a[0]);
+  if (!p) return "invalid domain '" + a[0] + "'";
+  auto k = overrideKind(a[1]);
+  if (!k) return "unknown override '" + a[1] + "'";
+  pf.overrides.push_back({*p, *k, line});
+  return {};
+}
+
+std::string hostList(const Args& a, std::vector<HostPattern>& out, const char* usage) {
+  if (a.empty()) return std::string("usage: ") + usage;
+  for (auto& s : a) {
+    auto h = hostPattern(s);
+    if (!h) return "invalid address, network or host name '" + s + "'";
+    out.push_back(*h);
+  }
+  return {};
+}
+
+std::string onForwarder(const Args& a, PolicyFile& pf, int) {
+  return hostList(a, pf.forwarders, "forwarder <ip|cidr|host|.domain>...");
+}
+std::string onAllowClient(const Args& a, PolicyFile& pf, int) {
+  return hostList(a, pf.allowClients, "allow-client <ip|cidr|host|.domain>...");
+}
+
+std::string onAllowFrom(const Args& a, PolicyFile& pf, int) {
+  if (a.empty()) return "usage: allow-from <domain|.domain>...";
+  for (auto& s : a) {
+    auto p = domainPattern(s);
+    if (!p) return "invalid domain '" + s + "'";
+    pf.allowFrom.push_back(*p);
+  }
+  return {};
+}
+
+std::string onInternal(const Args& a, PolicyFile& pf, int) {
+  if (a.empty()) return "usage: internal <ip|cidr>...";
+  for (auto& s : a) {
+    auto c = am::Cidr::parse(s);
+    if (!c) return "invalid address or network '" + s + "'";
+    pf.internalNetworks.push_back(*c);
+  }
+  return {};
+}
+
+std::string boolOption(const Args& a, bool& field, const char* usage) {
+  if (a.size() != 1) return std::string("usage: ") + usage;
+  auto b = yesNo(a[0]);
+  if (!b) return "expected yes or no, got '" + a[0] + "'";
+  field = *b;
+  return {};
+}
+std::string onSkipAuth(const Args& a, PolicyFile& pf, int) {
+  return boolOption(a, pf.skipAuthenticated, "skip-authenticated yes|no");
+}
+std::string onSkipInternal(const Args& a, PolicyFile& pf, int) {
+  return boolOption(a, pf.skipInternal, "skip-internal yes|no");
+}
+
+std::string onPct(const Args& a, PolicyFile& pf, int) {
+  if (a.size() != 1) return "usage: pct honor|ignore";
+  std::string l = toLower(a[0]);
+  if (l != "honor" && l != "honour" && l != "ignore") return "expected honor or ignore, got '" + a[0] + "'";
+  pf.honorPct = l != "ignore";
+  return {};
+}
+
+std::string onFrom(const Args& a, PolicyFile& pf, int) {
+  if (auto e = needArgs(a, 2, 2, "from <missing|multiple|multiple-addresses|no-domain|unparseable|any> <accept|quarantine|tempfail|reject>");
+      !e.empty())
+    return e;
+  auto act = actionValue(a[1]);
+  if (!act) return "unknown action '" + a[1] + "'";
+  if (iequals(a[0], "any")) {
+    for (auto& [status, action] : pf.fromActions) action = *act;
+    return {};
+  }
+  auto s = fromStatus(a[0]);
+  if (!s) return "unknown From condition '" + a[0] + "'";
+  pf.fromActions[*s] = *act;
+  return {};
+}
+
+struct Keyword {
+  const char* name;
+  Handler handler;
+};
+const Keyword kKeywords[] = {
+    {"domain", onDomain},           {"forwarder", onForwarder},       {"allow-client", onAllowClient},
+    {"allow-from", onAllowFrom},    {"internal", onInternal},         {"skip-authenticated", onSkipAuth},
+    {"skip-internal", onSkipInternal}, {"pct", onPct},                {"from", onFrom},
+};
+
+// Splits a line into words; '#' starts a comment.
+Args words(std::string_view line) {
+  auto hash = line.find('#');
+  if (hash != std::string_view::npos) line = line.substr(0, hash);
+  return split(line, " \t\r");
+}
+
+}  // namespace
+
+const char* toString(Action a) {
+  switch (a) {
+    case Action::Accept: return "accept";
+    case Action::Quarantine: return "quarantine";
+    case Action::TempFail: return "tempfail";
+    case Action::Reject: return "reject";
+  }
+  return "accept";
+}
+
+bool DomainPattern::matches(std::string_view d) const {
+  std::string n = normalizeDomain(d);
+  if (n == domain) return true;
+  return subdomains && n.size() > domain.size() && n.ends_with(domain) &&
+         n[n.size() - domain.size() - 1] == '.';
+}
+
+bool HostPattern::matches(const am::IpAddress& addr, std::string_view hostname) const {
+  if (cidr) return cidr->contains(addr);
+  if (hostname.empty() || hostname.front() == '[') return false;  // unverified: "[ip]"
+  return host.matches(hostname);
+}
+
+const DomainOverride* PolicyFile::overrideFor(std::string_view fromDomain) const {
+  for (auto& o : overrides)
+    if (o.pattern.matches(fromDomain)) return &o;
+  return nullptr;
+}
+
+bool PolicyFile::isInternal(const am::IpAddress& addr) const {
+  for (auto& c : internalNetworks)
+    if (c.contains(addr)) return true;
+  return false;
+}
+
+std::shared_ptr<const PolicyFile> parsePolicyText(std::string_view text, const std::string& name,
+                                                  std::vector<std::string>& errors) {
+  auto pf = std::make_shared<PolicyFile>();
+  size_t before = errors.size();
+  int lineNo = 0;
+  for (auto& line : split(text, "\n", false)) {
+    ++lineNo;
+    Args w = words(line);
+    if (w.empty()) continue;
+    std::string kw = toLower(w[0]);
+    Args args(w.begin() + 1, w.end());
+    std::string err;
+    bool known = false;
+    for (auto& k : kKeywords)
+      if (kw == k.name) {
+        known = true;
+        err = k.handler(args, *pf, lineNo);
+      }
+    if (!known && !dispatchSigningDirective(kw, args, *pf, err)) err = "unknown keyword '" + w[0] + "'";
+    if (!err.empty()) errors.push_back(name + ":" + std::to_string(lineNo) + ": " + err);
+  }
+  if (errors.size() != before) return nullptr;
+  return pf;
+}
+
+std::shared_ptr<const PolicyFile> loadPolicyFile(const std::string& path, std::vector<std::string>& errors) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    errors.push_back(path + ":0: cannot open: " + std::strerror(errno));
+    return nullptr;
+  }
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return parsePolicyText(ss.str(), path, errors);
+}
+
+}  // namespace am::policy

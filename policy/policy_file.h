@@ -1,0 +1,85 @@
+// policy/policy_file.h — the local policy file (etc/authmilter.policy documents every rule):
+// per-domain overrides, trusted forwarders, allowlists, internal networks, skip rules, pct
+// handling and what to do with bad From headers. Syntax: one `keyword args...` per line, '#'
+// starts a comment, blank lines ignored. Errors are collected, each as "FILE:LINE: message".
+//
+// A PolicyFile is an immutable snapshot: loaders return shared_ptr<const PolicyFile> (null when
+// any line had an error) and a reload builds a new one. Reading it from many threads is safe.
+// Unknown keywords are offered to the signing-table parser (policy/signing_table.h) through
+// dispatchSigningDirective() before they count as errors.
+#pragma once
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/ip.h"
+#include "policy/from_header.h"
+
+namespace am::policy {
+
+// What to do with a message; the order is the strength of the action.
+enum class Action { Accept, Quarantine, TempFail, Reject };
+const char* toString(Action a);  // "accept", "quarantine", "tempfail", "reject"
+
+// Per-domain override for mail that fails DMARC.
+enum class OverrideKind {
+  NeverReject,         // reject -> quarantine
+  QuarantineAsReject,  // quarantine -> reject
+  ForceNone,           // never act (report only)
+  ForceQuarantine,     // quarantine whatever the published policy
+  ForceReject,         // reject whatever the published policy
+};
+
+// A domain pattern: "example.com" matches that name only, ".example.com" (or
+// "*.example.com") matches example.com and every name below it.
+struct DomainPattern {
+  std::string domain;  // normalised, without the leading '.'/'*.'
+  bool subdomains = false;
+  bool matches(std::string_view d) const;
+};
+
+// A client pattern: an IP/CIDR, or a host name (exact, or ".suffix" for a subtree) matched
+// against the client's verified host name.
+struct HostPattern {
+  std::optional<am::Cidr> cidr;
+  DomainPattern host;
+  bool matches(const am::IpAddress& addr, std::string_view hostname) const;
+};
+
+struct DomainOverride {
+  DomainPattern pattern;
+  OverrideKind kind;
+  int line = 0;
+};
+
+struct PolicyFile {
+  std::vector<DomainOverride> overrides;      // `domain`    (first match wins)
+  std::vector<HostPattern> forwarders;        // `forwarder` evaluate + report, never act
+  std::vector<HostPattern> allowClients;      // `allow-client` skip enforcement
+  std::vector<DomainPattern> allowFrom;       // `allow-from` From domains never acted on
+  std::vector<am::Cidr> internalNetworks;     // `internal`
+  bool skipAuthenticated = true;              // `skip-authenticated yes|no`
+  bool skipInternal = true;                   // `skip-internal yes|no`
+  bool honorPct = true;                       // `pct honor|ignore` (feeds DmarcOptions)
+  // `from <missing|multiple|multiple-addresses|no-domain|unparseable> <action>`
+  std::map<FromResult::Status, Action> fromActions{
+      {FromResult::Status::Missing, Action::Reject},
+      {FromResult::Status::Multiple, Action::Reject},
+      {FromResult::Status::MultipleAddresses, Action::Reject},
+      {FromResult::Status::NoDomain, Action::Reject},
+      {FromResult::Status::Unparseable, Action::Reject},
+  };
+  // Later: SigningTable signing;  (policy/signing_table.h)
+
+  const DomainOverride* overrideFor(std::string_view fromDomain) const;
+  bool isInternal(const am::IpAddress& addr) const;
+};
+
+std::shared_ptr<const PolicyFile> parsePolicyText(std::string_view text, const std::string& nameForErrors,
+                                                  std::vector<std::string>& errors);
+std::shared_ptr<const PolicyFile> loadPolicyFile(const std::string& path, std::vector<std::string>& errors);
+
+}  // namespace am::policy
