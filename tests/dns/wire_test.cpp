@@ -209,6 +209,30 @@ TEST(WireMatch, IdQrAndQuestionMustMatch) {
   EXPECT_FALSE(wire::matchesQuery(*query, 99, "e.org", t::TXT));  // QR clear: not a reply
 }
 
+// Deterministic mutation sweep (a poor man's fuzzer, seeded so failures reproduce): whatever
+// the bytes, decoding either fails or yields exactly the records the header announces.
+TEST(WireDecode, MutatedMessagesNeverBreakInvariants) {
+  Bytes base = buildMessage(0x1234, kQr | kAa, "www.example.org", t::MX,
+                            {{"www.example.org", t::MX, 60, rdMx(10, "mx.example.org")},
+                             {"www.example.org", t::TXT, 60, rdTxt({"abc", "def"})}},
+                            {{"example.org", t::SOA, 60, rdSoa(30)}});
+  uint32_t seed = 12345;
+  auto next = [&seed] { return seed = seed * 1103515245u + 12345u, (seed >> 8); };
+  int decoded = 0;
+  for (int i = 0; i < 20000; ++i) {
+    Bytes m = base;
+    for (unsigned k = 0, n = 1 + next() % 4; k < n; ++k) m[next() % m.size()] = static_cast<uint8_t>(next());
+    if (next() % 8 == 0) m.resize(next() % m.size());
+    auto d = wire::decodeMessage(m);
+    if (!d) continue;
+    ++decoded;
+    ASSERT_EQ(d->answers.size(), d->header.ancount) << "iteration " << i;
+    ASSERT_EQ(d->authority.size(), d->header.nscount) << "iteration " << i;
+    for (const auto& rr : d->answers) ASSERT_LE(rr.owner.size(), 4u * 255) << "iteration " << i;
+  }
+  EXPECT_GT(decoded, 0);
+}
+
 // ---- interpretation ----
 
 Outcome interp(const Bytes& msg, std::string_view q, uint16_t type, TtlCaps caps = {}) {
