@@ -226,7 +226,7 @@ bool validQueryName(std::string_view name) {
   size_t label = 0;
   for (char c : name) {
     auto u = static_cast<unsigned char>(c);
-    if (u < 0x21 || u > 0x7e) return false;
+    if (u < 0x20 || u > 0x7e) return false;  // "%_" puts spaces in names (§7.1)
     if (c == '.') {
       if (label == 0) return false;
       label = 0;

@@ -53,7 +53,7 @@ std::optional<std::string> expandMacros(std::string_view s, MacroMode mode, cons
 // Strips one trailing dot and truncates from the left by whole labels to <= 253 octets.
 std::string finishDomain(std::string name);
 
-// A name we are willing to send to DNS: 1..253 octets, labels 1..63, printable ASCII only.
+// A name we are willing to send to DNS: 1..253 octets, labels 1..63, ASCII 0x20-0x7E only.
 bool validQueryName(std::string_view name);
 
 // A check_host() <domain> that is well formed (§4.3): LDH/underscore labels of 1..63 octets,
