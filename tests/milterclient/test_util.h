@@ -1,6 +1,10 @@
 // tests/milterclient/test_util.h — helpers shared by the milterclient tests: a default test
 // message and decoders for recorded packets. Test-only; pure functions.
 #pragma once
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <filesystem>
 #include <map>
 #include <string>
 
@@ -8,6 +12,25 @@
 #include "tests/milterclient/protocol.h"
 
 namespace am::milter_client::testing {
+
+// A private temp directory, removed with its contents on destruction.
+class TempDir {
+ public:
+  TempDir() {
+    char tmpl[] = "/tmp/am-mc-test-XXXXXX";
+    if (::mkdtemp(tmpl)) path_ = tmpl;
+  }
+  ~TempDir() {
+    std::error_code ec;
+    if (!path_.empty()) std::filesystem::remove_all(path_, ec);
+  }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
 
 inline Message sampleMessage() {
   Message m;
