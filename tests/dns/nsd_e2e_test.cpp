@@ -232,6 +232,13 @@ TEST(NsdPause, PausedServerGivesTempFailThenRecovers) {
   EXPECT_EQ(a.records, std::vector<std::string>{"up"});
 }
 
+TEST(NsdServerHelper, BrokenConfigurationIsReportedNotHung) {
+  std::string err;
+  auto nsd = NsdServer::start({{"bad..origin", "@ TXT \"x\"\n"}}, &err);
+  EXPECT_FALSE(nsd);
+  EXPECT_NE(err.find("nsd exited during start-up"), std::string::npos) << err;
+}
+
 TEST(NsdServerHelper, QuoteTxtSplitsAndEscapes) {
   EXPECT_EQ(NsdServer::quoteTxt(""), "\"\"");
   EXPECT_EQ(NsdServer::quoteTxt("a\"b\\c"), "\"a\\\"b\\\\c\"");

@@ -154,12 +154,15 @@ std::unique_ptr<NsdServer> NsdServer::start(const std::vector<Zone>& zones, std:
       return nullptr;  // destructor removes the directory
     }
   for (int attempt = 0; attempt < kLaunchTries; ++attempt) {
-    if (s->launch(zones, error) && s->waitUntilServing(zones, error)) return s;
+    if (!s->launch(zones, error)) continue;
+    if (s->waitUntilServing(zones, error)) return s;
+    bool exited = s->exitedEarly_;
     if (s->pid_ > 0) {  // e.g. the port was taken between freePort() and nsd's bind()
-      ::kill(-s->pid_, SIGKILL);
+      ::kill(-s->pid_, SIGKILL);  // the leader is not reaped yet, so the group id is still ours
       ::waitpid(s->pid_, nullptr, 0);
       s->pid_ = -1;
     }
+    if (!exited) break;  // running but silent (bad zone?): another port will not help
   }
   return nullptr;
 }
@@ -202,10 +205,12 @@ bool NsdServer::launch(const std::vector<Zone>& zones, std::string* error) {
 
 bool NsdServer::waitUntilServing(const std::vector<Zone>& zones, std::string* error) {
   auto deadline = Steady::now() + kStartBound;
+  exitedEarly_ = false;
   while (Steady::now() < deadline) {
-    int status = 0;
-    if (::waitpid(pid_, &status, WNOHANG) == pid_) {
-      pid_ = -1;
+    siginfo_t info{};  // WNOWAIT: the caller kills the group, then reaps
+    if (::waitid(P_PID, static_cast<id_t>(pid_), &info, WEXITED | WNOHANG | WNOWAIT) == 0 &&
+        info.si_pid == pid_) {
+      exitedEarly_ = true;
       if (error) *error = "nsd exited during start-up: " + log();
       return false;
     }
@@ -245,16 +250,17 @@ void NsdServer::stop() {
   if (pid_ > 0) {
     if (paused_) resume();
     ::kill(pid_, SIGTERM);
-    bool reaped = false;
-    for (auto end = Steady::now() + kStopBound; Steady::now() < end;) {
-      if (::waitpid(pid_, nullptr, WNOHANG) == pid_) {
-        reaped = true;
-        break;
-      }
-      std::this_thread::sleep_for(milliseconds(10));
+    // Wait (bounded) for nsd to exit but leave it a zombie (WNOWAIT): while unreaped, its
+    // PID, and so the process group id, cannot be reused by an unrelated process.
+    bool exited = false;
+    for (auto end = Steady::now() + kStopBound; Steady::now() < end && !exited;) {
+      siginfo_t info{};
+      exited = ::waitid(P_PID, static_cast<id_t>(pid_), &info, WEXITED | WNOHANG | WNOWAIT) == 0 &&
+               info.si_pid == pid_;
+      if (!exited) std::this_thread::sleep_for(milliseconds(10));
     }
-    ::kill(-pid_, SIGKILL);  // the group: leftover server/xfrd children, or a hung nsd
-    if (!reaped) ::waitpid(pid_, nullptr, 0);
+    ::kill(-pid_, SIGKILL);  // our group only: leftover server/xfrd children, or a hung nsd
+    ::waitpid(pid_, nullptr, 0);
     pid_ = -1;
   }
   if (!dir_.empty()) {

@@ -58,6 +58,7 @@ class NsdServer {
   uint16_t port_ = 0;
   pid_t pid_ = -1;
   bool paused_ = false;
+  bool exitedEarly_ = false;  // last start-up attempt ended because nsd exited
 };
 
 }  // namespace am::testing
