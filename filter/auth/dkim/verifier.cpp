@@ -18,6 +18,10 @@ namespace {
 // enough that t= - drift does not wrap for any t= after 2001-09-09 (t=1000000000).
 constexpr uint64_t kLibraryClockDrift = 1000000000;
 
+// libopendkim sets up hashing state for every DKIM-Signature field it sees (10,000 fields cost
+// seconds). Fields beyond this many are not given to it; they are never verified anyway.
+constexpr unsigned kMaxSignatureFieldsToLibrary = 50;
+
 u_char* uc(const char* s) { return reinterpret_cast<u_char*>(const_cast<char*>(s)); }
 
 std::string tagValue(DKIM_SIGINFO* sig, const char* tag) {
@@ -95,6 +99,8 @@ Verification::~Verification() = default;
 void Verification::header(std::string_view name, std::string_view value) {
   if (finished_ || eohDone_) return;
   if (isSignatureHeader(name)) {
+    const unsigned cap = std::max(lib_.options().maxSignatures, kMaxSignatureFieldsToLibrary);
+    if (signatureHeaders_ >= cap) return;  // not reported, not worth libopendkim's work
     if (signatureHeaders_ < lib_.options().maxSignatures) sigTags_.push_back(parseTagList(value));
     ++signatureHeaders_;
   }

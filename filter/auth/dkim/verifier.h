@@ -98,7 +98,7 @@ class Verification {
   BodyLengthCounter simpleLen_{BodyCanon::Simple};
   BodyLengthCounter relaxedLen_{BodyCanon::Relaxed};
   bool countBody_ = false;
-  unsigned signatureHeaders_ = 0;
+  unsigned signatureHeaders_ = 0;    // DKIM-Signature fields handed to libopendkim
   bool eohDone_ = false;
   bool noSignatures_ = false;
   bool unusable_ = false;            // libopendkim refused the message (reason in failReason_)
