@@ -12,6 +12,17 @@ namespace {
 
 bool isWsp(char c) { return c == ' ' || c == '\t'; }
 
+KeyEntry makeKey(std::string_view name, std::string_view domain, std::string_view selector,
+                 std::string_view path, std::string_view origin) {
+  KeyEntry k;
+  k.name = std::string(name);
+  k.domain = normalizeDomain(domain);
+  k.selector = toLower(selector);
+  k.keyPath = std::string(path);
+  k.origin = std::string(origin);
+  return k;
+}
+
 // Splits "user@domain" (already normalized) into its parts.
 std::pair<std::string_view, std::string_view> splitAddress(std::string_view a) {
   size_t at = a.rfind('@');
@@ -133,8 +144,7 @@ bool parseKeyDirective(const std::vector<std::string>& a, SigningTable& t, std::
     err = "key '" + a[0] + "' declared twice";
     return false;
   }
-  KeyEntry k{a[0], normalizeDomain(a[1]), toLower(a[2]), a[3]};
-  k.origin = std::string(origin);
+  KeyEntry k = makeKey(a[0], a[1], a[2], a[3], origin);
   if (a.size() == 5) {
     if (iequals(a[4], "rsa")) k.alg = KeyEntry::Alg::Rsa;
     else if (iequals(a[4], "ed25519")) k.alg = KeyEntry::Alg::Ed25519;
@@ -246,10 +256,9 @@ void loadKeyTable(const std::string& path, SigningTable& t, std::vector<std::str
       errors.push_back(where + ": expected NAME DOMAIN:SELECTOR:KEYPATH");
       continue;
     }
-    KeyEntry k{l.key, normalizeDomain(l.value.substr(0, c1)),
-               toLower(l.value.substr(c1 + 1, c2 - c1 - 1)), std::string(trim(l.value.substr(c2 + 1)))};
+    KeyEntry k = makeKey(l.key, l.value.substr(0, c1), l.value.substr(c1 + 1, c2 - c1 - 1),
+                         trim(l.value.substr(c2 + 1)), where);
     k.algFromKey = true;
-    k.origin = where;
     if (k.domain.empty() || k.selector.empty() || k.keyPath.empty()) {
       errors.push_back(where + ": empty domain, selector or key path");
     } else if (!isKeyPath(k.keyPath)) {

@@ -1,0 +1,52 @@
+// filter/auth/dkim_sign/canon.h — DKIM canonicalization (RFC 6376 §3.4), header and body.
+//
+// Headers are given as the MTA delivers them to a milter with SMFIP_HDR_LEADSPC: the value
+// keeps its leading whitespace and folds with bare LF. The body is streamed in arbitrary
+// chunks; CRLF and bare LF both end a line (a bare LF counts as CRLF), a lone CR is data.
+// BodyCanonicalizer keeps O(1) state (a run of pending empty lines is a counter) and hands
+// its output to a sink in pieces of at most kOutBuf bytes, so memory does not grow with the
+// body. Thread-safety: one canonicalizer per message, used by one thread at a time.
+#pragma once
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <string_view>
+
+namespace am::dkim {
+
+enum class Canon { Simple, Relaxed };
+
+const char* canonName(Canon c);
+
+// Canonical header field including the trailing CRLF.
+std::string canonHeader(Canon c, std::string_view name, std::string_view value);
+
+class BodyCanonicalizer {
+ public:
+  using Sink = std::function<void(std::string_view)>;
+  static constexpr size_t kOutBuf = 16384;
+
+  BodyCanonicalizer(Canon c, Sink sink);
+  void feed(std::string_view chunk);
+  void finish();                      // flushes; call once
+  uint64_t bytesOut() const { return bytesOut_; }
+
+ private:
+  void content(char c);
+  void lineEnd();
+  void emit(char c);
+  void emitCrlf() { emit('\r'); emit('\n'); }
+  void flush();
+
+  Canon canon_;
+  Sink sink_;
+  std::string out_;
+  uint64_t pendingEmpty_ = 0;   // empty lines seen but not yet emitted
+  uint64_t bytesOut_ = 0;
+  bool pendingCr_ = false;      // last byte was CR; its meaning depends on the next byte
+  bool pendingWsp_ = false;     // relaxed: a WSP run not yet emitted
+  bool lineHasContent_ = false;
+  bool anyOutput_ = false;
+};
+
+}  // namespace am::dkim
