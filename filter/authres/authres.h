@@ -58,8 +58,9 @@ struct Parsed {
 // Parses a header value (no field name) with the RFC 8601 §2.2 grammar including CFWS (nested comments,
 // quoted-strings, folding with CRLF or bare LF). Returns std::nullopt and, when `error` is not null,
 // sets "offset N: <what>". Deliberate leniencies (see docs/authres.md): a ptype-less "key=value"
-// after the result is skipped, a trailing ";" after the last resinfo is accepted, 8-bit bytes are
-// accepted inside comments and quoted-strings. Method versions ("dkim/1") are accepted and dropped.
+// after the result is skipped, a trailing ";" after the last resinfo is accepted, unquoted property
+// values may hold '/', '=', '?' anywhere (header.b=Qgi/FoC0), 8-bit bytes are accepted inside
+// comments and quoted-strings. Method versions ("dkim/1") are accepted and dropped.
 // Bounded: linear time, no recursion, at most 4096 results+properties.
 std::optional<Parsed> parse(std::string_view value, std::string* error);
 

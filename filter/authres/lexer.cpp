@@ -71,7 +71,9 @@ bool Cursor::readComment(std::string* text) {
     } else if (c == ')') {
       if (--depth == 0) return true;
     } else if (c == '\r' || c == '\n') {
-      continue;  // folding: the line break goes, the WSP after it stays
+      continue;  // folding: the line break goes, the WSP after it stays...
+    } else if (c == '\t') {
+      c = ' ';  // ...as a space: comment text is free text, and folding often uses HTAB
     }
     if (text) text->push_back(c);
   }

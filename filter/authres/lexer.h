@@ -40,7 +40,7 @@ class Cursor {
   std::string_view slice(size_t from, size_t to) const { return s_.substr(from, to - from); }
 
   // Skips blanks and comments. When `comments` is not null, the text of each outermost comment is
-  // appended (folding removed, quoted-pairs decoded, nested parentheses kept). False (cursor left at
+  // appended (line breaks removed, HTAB read as SP, quoted-pairs decoded, nested parentheses kept). False (cursor left at
   // the problem) on an unterminated comment or a NUL byte inside one.
   bool skipCfws(std::vector<std::string>* comments = nullptr);
   // At a '"': reads the quoted-string, decoding quoted-pairs and removing folding into `out`.
