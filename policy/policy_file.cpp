@@ -15,12 +15,15 @@ namespace {
 
 using Args = std::vector<std::string>;
 
-// Hook for the DKIM signing directives (`key`, `sign`, ...), parsed by policy/signing_table.h.
-// Returns true when the keyword belongs to the signing table (error set if its line is bad).
+// Hook for the DKIM signing directives (`key`, `sign`), parsed by policy/signing_table.h.
+// Returns true when the keyword belongs to the signing table (error set if its line is bad);
+// origin ("FILE:LINE") is kept on the entries for later key-loading errors.
 bool dispatchSigningDirective(std::string_view keyword, const Args& args, PolicyFile& pf,
-                              std::string& error) {
-  (void)keyword, (void)args, (void)pf, (void)error;
-  return false;
+                              std::string& error, const std::string& origin) {
+  if (!isSigningDirective(keyword)) return false;
+  if (!parseSigningDirective(keyword, args, pf.signing, error, origin) && error.empty())
+    error = "bad signing directive";
+  return true;
 }
 
 std::optional<DomainPattern> domainPattern(std::string_view text) {
@@ -242,7 +245,8 @@ std::shared_ptr<const PolicyFile> parsePolicyText(std::string_view text, const s
         known = true;
         err = k.handler(args, *pf, lineNo);
       }
-    if (!known && !dispatchSigningDirective(kw, args, *pf, err)) err = "unknown keyword '" + w[0] + "'";
+    if (!known && !dispatchSigningDirective(kw, args, *pf, err, name + ":" + std::to_string(lineNo)))
+      err = "unknown keyword '" + w[0] + "'";
     if (!err.empty()) errors.push_back(name + ":" + std::to_string(lineNo) + ": " + err);
   }
   if (errors.size() != before) return nullptr;

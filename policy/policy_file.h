@@ -17,6 +17,7 @@
 
 #include "common/ip.h"
 #include "policy/from_header.h"
+#include "policy/signing_table.h"
 
 namespace am::policy {
 
@@ -72,7 +73,7 @@ struct PolicyFile {
       {FromResult::Status::NoDomain, Action::Reject},
       {FromResult::Status::Unparseable, Action::Reject},
   };
-  // Later: SigningTable signing;  (policy/signing_table.h)
+  SigningTable signing;  // `key` and `sign` lines (policy/signing_table.h)
 
   const DomainOverride* overrideFor(std::string_view fromDomain) const;
   bool isInternal(const am::IpAddress& addr) const;

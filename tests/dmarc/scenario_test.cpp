@@ -1,0 +1,249 @@
+// tests/dmarc/scenario_test.cpp — our own table of end-to-end DMARC scenarios: From parsing ->
+// evaluate() -> decide(), one named TEST_P per row, one row per branch (alignment paths,
+// strict/relaxed, sp/np/psd, pct/t=, DNS failures, bad and multiple records, every From
+// oddity, policy-file overrides, forwarders, report-only, both modes). DNS is in memory.
+#include <gtest/gtest.h>
+
+#include "policy/disposition.h"
+#include "tests/dmarc/test_util.h"
+
+using namespace am::policy;
+using am::DnsStatus;
+using am::DkimResult;
+using am::SpfResult;
+
+namespace {
+
+using R = DmarcResult;
+using A = Action;
+using M = DmarcMode;
+
+struct Scenario {
+  const char* name;
+  std::vector<std::pair<std::string, std::string>> txt;  // owner -> TXT
+  std::vector<std::string> from = {"a@example.com"};
+  std::string spfDomain = "other.example";
+  SpfResult spf = SpfResult::Pass;
+  std::vector<std::pair<std::string, DkimResult>> dkim = {};
+  M mode = M::Rfc9989;
+  unsigned rng = 0;
+  std::string policy = "";
+  std::string client = "198.51.100.7";
+  std::string hostname = "";
+  bool authenticated = false;
+  bool rejectFailures = true;
+  bool hold = true;
+  bool tempfailDns = true;
+  R result = R::Fail;  // ignored when the From header is not Ok
+  A action = A::Reject;
+  std::string text = "";       // substring of the SMTP text, or of the log reason when no text
+  std::string policyDomain = "-";  // "-": not checked
+  std::string orgDomain = "-";
+  bool spfHelo = false;
+  std::vector<std::pair<std::string, DnsStatus>> forced = {};
+  std::vector<std::string> existing = {};  // names given an A record
+  bool mark = false;                       // a marking header is expected
+};
+
+const std::string kReject = "v=DMARC1; p=reject";
+const std::string k10k = "v=DMARC1; p=reject; rua=mailto:d@example.com; x=" + std::string(10240, 'x');
+
+std::vector<Scenario> scenarios() {
+  return {
+      {.name = "aligned_spf_only", .txt = {{"_dmarc.example.com", kReject}}, .spfDomain = "example.com",
+       .result = R::Pass, .action = A::Accept},
+      {.name = "aligned_dkim_only", .txt = {{"_dmarc.example.com", kReject}}, .spf = SpfResult::Fail,
+       .dkim = {{"example.com", DkimResult::Pass}}, .result = R::Pass, .action = A::Accept},
+      {.name = "unaligned_reject", .txt = {{"_dmarc.example.com", kReject}},
+       .dkim = {{"other.example", DkimResult::Pass}}, .text = "rejected by DMARC policy for example.com (p=reject)"},
+      {.name = "spf_helo_identity_ignored", .txt = {{"_dmarc.example.com", kReject}}, .spfDomain = "example.com",
+       .spfHelo = true},
+      {.name = "dkim_fail_not_counted", .txt = {{"_dmarc.example.com", kReject}},
+       .dkim = {{"example.com", DkimResult::Fail}}},
+      {.name = "relaxed_spf_subdomain", .txt = {{"_dmarc.example.com", kReject}}, .spfDomain = "bounce.example.com",
+       .result = R::Pass, .action = A::Accept},
+      {.name = "strict_spf_subdomain_fails", .txt = {{"_dmarc.example.com", kReject + "; aspf=s"}},
+       .spfDomain = "bounce.example.com"},
+      {.name = "strict_dkim_exact_passes", .txt = {{"_dmarc.example.com", kReject + "; adkim=s"}},
+       .dkim = {{"EXAMPLE.com", DkimResult::Pass}}, .result = R::Pass, .action = A::Accept},
+      {.name = "strict_dkim_no_org_collapse", .txt = {{"_dmarc.example.com", kReject + "; adkim=s"}},
+       .dkim = {{"mail.example.com", DkimResult::Pass}}},
+      {.name = "strict_7489_no_psl_collapse", .txt = {{"_dmarc.example.com", kReject + "; adkim=s; aspf=s"}},
+       .spfDomain = "mail.example.com", .dkim = {{"mail.example.com", DkimResult::Pass}}, .mode = M::Rfc7489},
+      {.name = "relaxed_dkim_parent_signs_subdomain", .txt = {{"_dmarc.example.com", kReject}},
+       .from = {"a@news.example.com"}, .dkim = {{"example.com", DkimResult::Pass}}, .result = R::Pass,
+       .action = A::Accept, .policyDomain = "example.com", .orgDomain = "example.com"},
+      {.name = "subdomain_policy_sp", .txt = {{"_dmarc.example.com", "v=DMARC1; p=reject; sp=quarantine"}},
+       .from = {"a@news.example.com"}, .action = A::Quarantine, .existing = {"news.example.com"}},
+      {.name = "subdomain_inherits_p", .txt = {{"_dmarc.example.com", kReject}}, .from = {"a@news.example.com"}},
+      {.name = "np_nonexistent_subdomain", .txt = {{"_dmarc.example.com", "v=DMARC1; p=reject; sp=none; np=reject"}},
+       .from = {"a@ghost.example.com"}},
+      {.name = "np_existing_subdomain_uses_sp",
+       .txt = {{"_dmarc.example.com", "v=DMARC1; p=reject; sp=none; np=reject"}}, .from = {"a@news.example.com"},
+       .action = A::Accept, .existing = {"news.example.com"}},
+      {.name = "np_ignored_in_7489", .txt = {{"_dmarc.example.com", "v=DMARC1; p=reject; sp=none; np=reject"}},
+       .from = {"a@ghost.example.com"}, .mode = M::Rfc7489, .action = A::Accept},
+      {.name = "pct0_7489_sampled_out", .txt = {{"_dmarc.example.com", kReject + "; pct=0"}}, .mode = M::Rfc7489,
+       .rng = 0, .action = A::Quarantine},
+      {.name = "pct100_7489_enforced", .txt = {{"_dmarc.example.com", kReject + "; pct=100"}}, .mode = M::Rfc7489,
+       .rng = 99},
+      {.name = "pct50_7489_sampled_in", .txt = {{"_dmarc.example.com", kReject + "; pct=50"}}, .mode = M::Rfc7489,
+       .rng = 49},
+      {.name = "pct50_7489_sampled_out", .txt = {{"_dmarc.example.com", kReject + "; pct=50"}}, .mode = M::Rfc7489,
+       .rng = 50, .action = A::Quarantine},
+      {.name = "pct_quarantine_sampled_out_to_none", .txt = {{"_dmarc.example.com", "v=DMARC1; p=quarantine; pct=10"}},
+       .mode = M::Rfc7489, .rng = 90, .action = A::Accept},
+      {.name = "pct_ignored_by_policy_file", .txt = {{"_dmarc.example.com", kReject + "; pct=0"}},
+       .mode = M::Rfc7489, .policy = "pct ignore"},
+      {.name = "pct_ignored_in_9989", .txt = {{"_dmarc.example.com", kReject + "; pct=50"}}, .rng = 99},
+      {.name = "t_y_lowers_reject_9989", .txt = {{"_dmarc.example.com", kReject + "; t=y"}}, .action = A::Quarantine},
+      {.name = "t_y_lowers_quarantine_9989", .txt = {{"_dmarc.example.com", "v=DMARC1; p=quarantine; t=y"}},
+       .action = A::Accept},
+      {.name = "dns_tempfail_tempfails", .result = R::TempError, .action = A::TempFail,
+       .text = "temporary DNS failure", .forced = {{"_dmarc.example.com", DnsStatus::TempFail}}},
+      {.name = "dns_tempfail_accept_option", .tempfailDns = false, .result = R::TempError, .action = A::Accept,
+       .forced = {{"_dmarc.example.com", DnsStatus::TempFail}}},
+      {.name = "dns_tempfail_7489", .mode = M::Rfc7489, .result = R::TempError, .action = A::TempFail,
+       .forced = {{"_dmarc.example.com", DnsStatus::TempFail}}},
+      {.name = "dns_permfail_permerror", .result = R::PermError, .action = A::Accept,
+       .forced = {{"_dmarc.example.com", DnsStatus::PermFail}}},
+      {.name = "no_record_none", .result = R::None, .action = A::Accept, .text = "dmarc=none"},
+      {.name = "p_missing_9989_is_none", .txt = {{"_dmarc.example.com", "v=DMARC1; rua=mailto:d@example.com"}},
+       .action = A::Accept},
+      {.name = "bad_p_7489_permerror", .txt = {{"_dmarc.example.com", "v=DMARC1; p=bogus"}}, .mode = M::Rfc7489,
+       .result = R::PermError, .action = A::Accept},
+      {.name = "garbage_tags_ignored", .txt = {{"_dmarc.example.com", "v=DMARC1; p=reject; foo; bar=baz; ===;;"}}},
+      {.name = "pct1000_invalid_uses_100", .txt = {{"_dmarc.example.com", kReject + "; pct=1000"}},
+       .mode = M::Rfc7489, .rng = 99},
+      {.name = "multiple_records_7489_permerror",
+       .txt = {{"_dmarc.example.com", kReject}, {"_dmarc.example.com", "v=DMARC1; p=none"}}, .mode = M::Rfc7489,
+       .result = R::PermError, .action = A::Accept},
+      {.name = "multiple_records_9989_walk_up",
+       .txt = {{"_dmarc.news.example.com", kReject}, {"_dmarc.news.example.com", "v=DMARC1; p=none"},
+               {"_dmarc.example.com", kReject}},
+       .from = {"a@news.example.com"}, .policyDomain = "example.com"},
+      {.name = "ten_kb_record", .txt = {{"_dmarc.example.com", k10k}}},
+      {.name = "non_dmarc_txt_ignored", .txt = {{"_dmarc.example.com", "v=spf1 -all"}}, .result = R::None,
+       .action = A::Accept},
+      {.name = "tree_walk_deep_name", .txt = {{"_dmarc.example.com", kReject}},
+       .from = {"a@a.b.c.d.e.f.g.h.i.example.com"}, .policyDomain = "example.com", .orgDomain = "example.com"},
+      {.name = "psd_y_policy_and_org", .txt = {{"_dmarc.gov", "v=DMARC1; p=reject; psd=y"}},
+       .from = {"a@mail.agency.gov"}, .policyDomain = "gov", .orgDomain = "agency.gov"},
+      {.name = "psd_y_org_aligns_sibling",
+       .txt = {{"_dmarc.gov", "v=DMARC1; p=reject; psd=y"}}, .from = {"a@mail.agency.gov"},
+       .dkim = {{"agency.gov", DkimResult::Pass}}, .result = R::Pass, .action = A::Accept},
+      {.name = "psd_n_sets_org",
+       .txt = {{"_dmarc.b.example.com", "v=DMARC1; p=reject; psd=n"}, {"_dmarc.example.com", kReject}},
+       .from = {"a@b.example.com"}, .dkim = {{"example.com", DkimResult::Pass}}, .policyDomain = "b.example.com",
+       .orgDomain = "b.example.com"},
+      {.name = "org_7489_from_psl", .txt = {{"_dmarc.example.co.uk", kReject}}, .from = {"a@mail.example.co.uk"},
+       .mode = M::Rfc7489, .policyDomain = "example.co.uk", .orgDomain = "example.co.uk"},
+      {.name = "from_missing", .from = {}, .text = "no From header"},
+      {.name = "from_multiple_headers", .from = {"a@example.com", "b@example.com"}, .text = "several From headers"},
+      {.name = "from_multiple_addresses", .from = {"a@example.com, b@evil.example"}, .text = "several addresses"},
+      {.name = "from_no_domain", .from = {"undisclosed-recipients:;"}, .text = "no usable domain"},
+      {.name = "from_unparseable", .from = {"\"unterminated <a@example.com>"}, .text = "cannot be parsed"},
+      {.name = "from_multiple_accepted_by_policy", .from = {"a@example.com", "b@example.com"},
+       .policy = "from multiple accept", .action = A::Accept},
+      {.name = "from_quoted_local_part", .txt = {{"_dmarc.example.com", kReject}},
+       .from = {"\"a <x@junk.example>, b\"@example.com"}, .spfDomain = "example.com", .result = R::Pass,
+       .action = A::Accept},
+      {.name = "from_uppercase_domain", .txt = {{"_dmarc.example.com", kReject}}, .from = {"Joe <A@EXAMPLE.COM>"},
+       .spfDomain = "example.com", .result = R::Pass, .action = A::Accept},
+      {.name = "from_idn_domain", .txt = {{"_dmarc.xn--bcher-kva.example", kReject}},
+       .from = {"=?utf-8?q?B=C3=BCcher?= <info@b\xC3\xBC" "cher.example>"}, .policyDomain = "xn--bcher-kva.example"},
+      {.name = "override_never_reject", .txt = {{"_dmarc.example.com", kReject}},
+       .policy = "domain example.com never-reject", .action = A::Quarantine},
+      {.name = "override_quarantine_as_reject", .txt = {{"_dmarc.example.com", "v=DMARC1; p=quarantine"}},
+       .policy = "domain .example.com quarantine-as-reject"},
+      {.name = "override_force_none", .txt = {{"_dmarc.example.com", kReject}}, .policy = "domain example.com none",
+       .action = A::Accept},
+      {.name = "override_force_reject", .txt = {{"_dmarc.example.com", "v=DMARC1; p=none"}},
+       .policy = "domain example.com reject"},
+      {.name = "override_other_domain_untouched", .txt = {{"_dmarc.example.com", kReject}},
+       .policy = "domain example.org none"},
+      {.name = "forwarder_by_cidr", .txt = {{"_dmarc.example.com", kReject}}, .policy = "forwarder 198.51.100.0/24",
+       .action = A::Accept, .text = "trusted forwarder"},
+      {.name = "forwarder_by_hostname", .txt = {{"_dmarc.example.com", kReject}},
+       .policy = "forwarder .lists.example.org", .hostname = "mx1.lists.example.org", .action = A::Accept,
+       .text = "trusted forwarder"},
+      {.name = "report_only_mode", .txt = {{"_dmarc.example.com", kReject}}, .rejectFailures = false,
+       .action = A::Accept, .text = "report-only"},
+      {.name = "authenticated_client_skipped", .from = {}, .authenticated = true, .action = A::Accept},
+      {.name = "internal_network_skipped", .txt = {{"_dmarc.example.com", kReject}}, .policy = "internal 10.0.0.0/8",
+       .client = "10.1.2.3", .action = A::Accept, .text = "internal"},
+      {.name = "allow_from_domain", .txt = {{"_dmarc.example.com", kReject}}, .policy = "allow-from example.com",
+       .action = A::Accept, .text = "allowlisted"},
+      {.name = "allow_client", .txt = {{"_dmarc.example.com", kReject}}, .policy = "allow-client 198.51.100.7",
+       .action = A::Accept, .text = "allowlisted client"},
+      {.name = "quarantine_deliver_with_header", .txt = {{"_dmarc.example.com", "v=DMARC1; p=quarantine"}},
+       .hold = false, .action = A::Accept, .mark = true},
+  };
+}
+
+class Scenarios : public ::testing::TestWithParam<Scenario> {};
+
+TEST_P(Scenarios, Outcome) {
+  const Scenario& sc = GetParam();
+  am::InMemoryResolver dns;
+  for (auto& [n, t] : sc.txt) dns.addTxt(n, t);
+  for (auto& [n, st] : sc.forced) dns.setStatus(n, am::RrType::TXT, st);
+  for (auto& n : sc.existing) dns.addA(n, "192.0.2.1");
+  std::vector<std::string> errors;
+  auto pf = parsePolicyText(sc.policy, "scenario", errors);
+  ASSERT_TRUE(pf) << (errors.empty() ? "" : errors[0]);
+
+  am::SpfOutput spf;
+  spf.result = sc.spf;
+  spf.domain = sc.spfDomain;
+  spf.identity = sc.spfHelo ? am::SpfIdentity::Helo : am::SpfIdentity::MailFrom;
+  std::vector<am::DkimOutput> dkim;
+  for (auto& [d, r] : sc.dkim) dkim.push_back(am::DkimOutput{.result = r, .domain = d});
+  am::testing::FixedRng rng(sc.rng);
+  const auto& psl = am::testing::pslFrom("psl/public_suffix_list.dat");
+
+  FromResult from = parseFrom(sc.from);
+  std::optional<DmarcOutput> out;
+  if (from.status == FromResult::Status::Ok)
+    out = evaluate(from.domain, spf, dkim, dns, &psl, DmarcOptions{sc.mode, pf->honorPct}, rng);
+  ClientInfo client{*am::IpAddress::parse(sc.client), sc.hostname, sc.authenticated, false};
+  DispositionOptions opts;
+  opts.rejectFailures = sc.rejectFailures;
+  opts.holdQuarantined = sc.hold;
+  opts.tempfailOnDnsError = sc.tempfailDns;
+  Disposition d = decide(from, out ? &*out : nullptr, *pf, client, opts);
+
+  if (out) {
+    EXPECT_EQ(toString(out->result), std::string(toString(sc.result))) << out->reason;
+    EXPECT_LE(out->dnsQueries, 20u);  // two bounded tree walks plus np existence checks at most
+    if (sc.policyDomain != "-") {
+      EXPECT_EQ(out->policyDomain, sc.policyDomain);
+    }
+    if (sc.orgDomain != "-") {
+      EXPECT_EQ(out->orgDomain, sc.orgDomain);
+    }
+  }
+  EXPECT_EQ(toString(d.action), std::string(toString(sc.action))) << d.logReason;
+  if (!sc.text.empty()) {
+    const std::string& hay = d.text.empty() ? d.logReason : d.text;
+    EXPECT_NE(hay.find(sc.text), std::string::npos) << hay;
+  }
+  if (d.action == A::Reject) {
+    EXPECT_EQ(d.smtpCode, "550");
+    EXPECT_EQ(d.dsn, "5.7.1");
+  }
+  if (d.action == A::TempFail) {
+    EXPECT_EQ(d.smtpCode, "451");
+  }
+  if (d.action == A::Quarantine) {
+    EXPECT_FALSE(d.quarantineReason.empty());
+  }
+  EXPECT_EQ(d.markHeader.has_value(), sc.mark);
+}
+
+INSTANTIATE_TEST_SUITE_P(Table, Scenarios, ::testing::ValuesIn(scenarios()),
+                         [](const auto& i) { return std::string(i.param.name); });
+
+TEST(ScenarioTable, HasAtLeastFortyRows) { EXPECT_GE(scenarios().size(), 40u); }
+
+}  // namespace
