@@ -43,6 +43,8 @@ std::vector<HostileRecord> hostileRecords() {
   };
 }
 
+[[maybe_unused]] void PrintTo(const HostileRecord& h, std::ostream* os) { *os << h.name; }
+
 class Hostile : public SpfFixture, public ::testing::WithParamInterface<HostileRecord> {};
 TEST_P(Hostile, Record) {
   // local-part full of delimiters and empty labels, to stress transformers.

@@ -274,7 +274,10 @@ Outcome Check::evaluate(const Record& rec, const std::string& domain, bool wantE
 }
 
 Outcome Check::run(const std::string& domain, bool wantExp) {
-  if (++depth_ > opts_.maxDnsTerms + 2) return make(SpfResult::PermError, "too many nested records");
+  // The term limit already bounds nesting; this hard cap keeps the stack small even when an
+  // operator configures a huge maxDnsTerms.
+  constexpr unsigned kMaxDepth = 32;
+  if (++depth_ > std::min(opts_.maxDnsTerms + 2, kMaxDepth)) return make(SpfResult::PermError, "too many nested records");
   struct DepthGuard { unsigned& d; ~DepthGuard() { --d; } } guard{depth_};
   if (auto o = checkDeadline()) return *o;
   TxtAnswer txt = dns_.txt(domain);
