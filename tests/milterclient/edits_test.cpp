@@ -171,6 +171,28 @@ TEST(ClientErrors, FilterClosingMidTransaction) {
   EXPECT_EQ(r.stage, "mail");
 }
 
+TEST(ClientVerdictsShutdown, ShutdownAtEndOfMessageEndsTheSession) {
+  FakeMilter f({}, [](const Packet& p) -> std::optional<std::string> {
+    if (p.cmd == kEndOfBody) return FakeMilter::header(kAddHeader, 0, "X", "y") + FakeMilter::reply(kShutdown);
+    return std::nullopt;
+  });
+  std::string err;
+  auto c = Client::connect(f.spec(), std::chrono::milliseconds(5000), &err);
+  ASSERT_NE(c, nullptr) << err;
+  Result r = c->send(sampleMessage());
+  EXPECT_EQ(r.action, Action::TempFail);
+  EXPECT_EQ(r.stage, "eom");
+  EXPECT_EQ(r.replyText, "421 4.7.0 Server closing connection");
+  EXPECT_EQ(r.changes.size(), 1u);
+  EXPECT_FALSE(c->isOpen());
+  Result again = c->send(sampleMessage());
+  EXPECT_EQ(again.action, Action::TempFail);
+  EXPECT_TRUE(again.changes.empty());
+  EXPECT_EQ(again.finalHeaders, sampleMessage().headers);
+  ASSERT_TRUE(f.waitClosed());
+  EXPECT_EQ(f.received(kMail).size(), 1u);
+}
+
 TEST(HeaderEdits, PostfixSemanticsUnit) {
   HeaderList h{{"From", "f"}, {"X", "1"}, {"Y", "y"}, {"x", "2"}};
   applyHeaderChange(h, {Kind::Change, 0, "X", "one"}, false);  // index 0 acts as 1

@@ -199,7 +199,11 @@ Result Client::endSession(Result r, const Step& s) {
   r.stage = s.stage;
   r.replyText = s.text;
   if (r.action != Result::Action::Error) {
-    sessionVerdict_ = r;
+    Result verdict;  // what later send() calls get: the verdict only, no per-message data
+    verdict.action = r.action;
+    verdict.stage = r.stage;
+    verdict.replyText = r.replyText;
+    sessionVerdict_ = verdict;
     fd_.reset();  // Postfix closes the filter socket after a connection-level verdict
   }
   return r;
@@ -261,6 +265,7 @@ Result Client::endTransaction(Result r, const Step& s, const std::string& stage)
   r.stage = stage;
   r.replyText = s.text;
   if (r.action == Result::Action::Error) return r;
+  if (s.endSession) return endSession(r, s);  // as Postfix: 421 for the rest of the session
   bool lead = (protocol_ & kHeaderLeadingSpace) != 0;
   for (const auto& c : r.changes) applyHeaderChange(r.finalHeaders, c, lead);
   // Postfix's smtpd resets the filter after every transaction (mail_reset -> milter_abort).

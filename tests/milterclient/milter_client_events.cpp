@@ -111,7 +111,9 @@ Client::Step Client::handleReply(char cmd, const Packet& p, Result& r, bool& don
     case kAccept: return decide(Result::Action::Accept, "");
     case kReject: return decide(Result::Action::Reject, kRejectText);
     case kTempFail: return decide(Result::Action::TempFail, kTempFailText);
-    case kShutdown: return decide(Result::Action::TempFail, kShutdownText);
+    case kShutdown:
+      s.endSession = true;
+      return decide(Result::Action::TempFail, kShutdownText);
     case kDiscard:
       if (connectLevel) return failStep("SMFIR_DISCARD is not allowed at connect or helo", cmd);
       return decide(Result::Action::Discard, "");
