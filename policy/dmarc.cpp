@@ -194,7 +194,7 @@ DmarcOutput evaluate(std::string_view fromDomain, const am::SpfOutput& spfMailFr
 
 std::string authresEntry(const DmarcOutput& out) {
   std::string s = std::string("dmarc=") + toString(out.result);
-  if (out.record) {
+  if (out.record && out.policy != Policy::Unspecified) {
     s += std::string(" (p=") + toString(out.policy);
     if (out.subdomainPolicy != Policy::Unspecified) s += std::string(" sp=") + toString(out.subdomainPolicy);
     s += std::string(" dis=") + toString(out.disposition) + ")";

@@ -2,7 +2,10 @@
 // RFC 9989 tags, hostile input (huge records, duplicates, junk), authres text.
 #include <gtest/gtest.h>
 
+#include "common/memory_resolver.h"
 #include "policy/dmarc.h"
+#include "policy/dmarc_dns.h"
+#include "tests/dmarc/test_util.h"
 
 using namespace am::policy;
 
@@ -93,6 +96,34 @@ TEST(DmarcAuthres, EntryText) {
   EXPECT_EQ(authresEntry(o), "dmarc=none header.from=example.com");
   o.fromDomain = "evil.example; dkim=pass";
   EXPECT_EQ(authresEntry(o), "dmarc=none");  // never writes an unsafe domain
+}
+
+TEST(DmarcTreeWalk, TargetsAreBoundedToEight) {
+  auto t = detail::walkTargets("a.b.c.d.e.f.g.h.i.j.example.com");
+  ASSERT_EQ(t.size(), 8u);
+  EXPECT_EQ(t[0], "a.b.c.d.e.f.g.h.i.j.example.com");
+  EXPECT_EQ(t[1], "f.g.h.i.j.example.com");
+  EXPECT_EQ(t[7], "com");
+  EXPECT_EQ(detail::walkTargets("example.com").size(), 2u);
+  EXPECT_TRUE(detail::walkTargets("").empty());
+}
+
+TEST(DmarcTreeWalk, NoRecordCostsEightQueries) {
+  am::InMemoryResolver dns;
+  am::testing::FixedRng rng(0);
+  am::SpfOutput spf;
+  auto out = evaluate("a.b.c.d.e.f.g.h.i.j.example.com", spf, {}, dns, nullptr, {}, rng);
+  EXPECT_EQ(out.result, DmarcResult::None);
+  EXPECT_EQ(out.dnsQueries, 8u);
+  EXPECT_EQ(dns.queries(), 8u);
+  EXPECT_EQ(rng.calls, 0u);
+}
+
+TEST(DmarcEvaluate, Rfc7489WithoutPslIsPermError) {
+  am::InMemoryResolver dns;
+  am::testing::FixedRng rng(0);
+  auto out = evaluate("example.com", {}, {}, dns, nullptr, {DmarcMode::Rfc7489, true}, rng);
+  EXPECT_EQ(out.result, DmarcResult::PermError);
 }
 
 }  // namespace
