@@ -155,6 +155,8 @@ TEST_F(SignVerify, FromOversignedAndConfiguredOversignsAppearInH) {
   EXPECT_EQ(count("Cc"), 0);        // absent, not oversigned: left out
   std::string out;
   EXPECT_TRUE(verifyWithDkimpy(assemble(m, sigs), keys_->dns, &out)) << out;
+  int passing = 0;
+  EXPECT_EQ(verifyWithLibopendkim(m, sigs, keys_->dns, &passing), 1);
   // An added From (the attack oversigning stops) breaks the signature.
   Message extra = m;
   extra.headers.insert(extra.headers.begin(), {"From", " mallory@evil.example"});
@@ -176,6 +178,8 @@ TEST_F(SignVerify, AuthenticationResultsIsNeverSignedEvenIfConfigured) {
   changed.headers.back().second = " other.example; dkim=pass";
   std::string out;
   EXPECT_TRUE(verifyWithDkimpy(assemble(changed, sigs), keys_->dns, &out)) << out;
+  int total = 0;
+  EXPECT_EQ(verifyWithLibopendkim(changed, sigs, keys_->dns, &total), 1);
 }
 
 TEST_F(SignVerify, NoFromHeaderMeansNoSignatureAndAnError) {
