@@ -1,5 +1,7 @@
 // tests/dmarc/record_test.cpp — DMARC record parser edge cases beyond the external suites:
 // RFC 9989 tags, hostile input (huge records, duplicates, junk), authres text.
+#include <random>
+
 #include <gtest/gtest.h>
 
 #include "common/memory_resolver.h"
@@ -124,6 +126,20 @@ TEST(DmarcEvaluate, Rfc7489WithoutPslIsPermError) {
   am::testing::FixedRng rng(0);
   auto out = evaluate("example.com", {}, {}, dns, nullptr, {DmarcMode::Rfc7489, true}, rng);
   EXPECT_EQ(out.result, DmarcResult::PermError);
+}
+
+TEST(MiniFuzz, RecordParserInvariants) {
+  std::mt19937 g(7489);
+  const std::string alphabet = "v=DMARC1;psnt: ,!rejctquaoi0189yfdmlt\\\"=";
+  std::uniform_int_distribution<size_t> len(0, 60), pick(0, alphabet.size() - 1);
+  for (int i = 0; i < 2000; ++i) {
+    std::string s = i % 2 ? "v=DMARC1;" : "";
+    for (size_t n = len(g); n > 0; --n) s += alphabet[pick(g)];
+    auto r = parseRecord(s);
+    if (!r) continue;
+    ASSERT_LE(r->pct, 100u);
+    ASSERT_EQ(r->pInvalid, r->tags.count("p") == 1 && r->p == Policy::Unspecified) << s;
+  }
 }
 
 }  // namespace
