@@ -265,7 +265,7 @@ Result Client::endTransaction(Result r, const Step& s, const std::string& stage)
   r.stage = stage;
   r.replyText = s.text;
   if (r.action == Result::Action::Error) return r;
-  if (s.endSession) return endSession(r, s);  // as Postfix: 421 for the rest of the session
+  if (s.closesSession) return endSession(r, s);  // as Postfix: 421 for the rest of the session
   bool lead = (protocol_ & kHeaderLeadingSpace) != 0;
   for (const auto& c : r.changes) applyHeaderChange(r.finalHeaders, c, lead);
   // Postfix's smtpd resets the filter after every transaction (mail_reset -> milter_abort).

@@ -73,7 +73,7 @@ class Client {
     std::string text;    // SMTP reply text, or the error
     std::string stage;   // "connect", "helo", ... of the event
     bool skip = false;   // SMFIR_SKIP
-    bool endSession = false;  // SMFIR_SHUTDOWN: no more events on this connection
+    bool closesSession = false;  // SMFIR_SHUTDOWN: no more events on this connection
   };
   Step event(char cmd, const std::string& data, uint32_t skipFlag, uint32_t noReplyFlag,
              wire::MacroStage macroStage, Result& r);

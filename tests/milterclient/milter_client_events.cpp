@@ -112,7 +112,7 @@ Client::Step Client::handleReply(char cmd, const Packet& p, Result& r, bool& don
     case kReject: return decide(Result::Action::Reject, kRejectText);
     case kTempFail: return decide(Result::Action::TempFail, kTempFailText);
     case kShutdown:
-      s.endSession = true;
+      s.closesSession = true;
       return decide(Result::Action::TempFail, kShutdownText);
     case kDiscard:
       if (connectLevel) return failStep("SMFIR_DISCARD is not allowed at connect or helo", cmd);
