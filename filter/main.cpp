@@ -21,7 +21,7 @@
 #include <vector>
 
 #include "common/clock.h"
-#include "filter/auth/dkim_sign/signer.h"
+#include "filter/auth/dkim_sign/keygen.h"
 #include "filter/config/config.h"
 #include "filter/core/engine.h"
 #include "filter/core/log.h"

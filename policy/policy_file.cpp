@@ -211,7 +211,8 @@ bool DomainPattern::matches(std::string_view d) const {
 
 bool HostPattern::matches(const am::IpAddress& addr, std::string_view hostname) const {
   if (cidr) return cidr->contains(addr);
-  if (hostname.empty() || hostname.front() == '[') return false;  // unverified: "[ip]"
+  // Unverified names never match: "" , Postfix's "unknown", or an "[ip]" literal.
+  if (hostname.empty() || hostname.front() == '[' || iequals(hostname, "unknown")) return false;
   return host.matches(hostname);
 }
 

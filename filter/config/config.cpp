@@ -204,13 +204,6 @@ const std::vector<Key>& keyTable() {
       {"RejectFailures", boolean(&Config::rejectFailures)},
       {"HoldQuarantinedMessages", boolean(&Config::holdQuarantinedMessages)},
       {"TempFailOnDNSError", boolean(&Config::tempfailOnDnsError)},
-      {"HonorPct", boolean(&Config::honorPct)},
-      {"MissingFromAction", choice(&Config::missingFrom, std::map<std::string, FromAction>{
-                                       {"reject", FromAction::Reject}, {"accept", FromAction::Accept},
-                                       {"tempfail", FromAction::TempFail}})},
-      {"MultipleFromAction", choice(&Config::multipleFrom, std::map<std::string, FromAction>{
-                                        {"reject", FromAction::Reject}, {"accept", FromAction::Accept},
-                                        {"tempfail", FromAction::TempFail}})},
   };
   return keys;
 }

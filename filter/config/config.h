@@ -15,7 +15,6 @@ namespace am::config {
 
 enum class DmarcMode { Rfc9989, Rfc7489 };
 enum class FallbackAction { Accept, TempFail };
-enum class FromAction { Reject, Accept, TempFail };  // for missing / multiple From headers
 
 struct Config {
   std::string path;  // file it came from ("" for built-in defaults)
@@ -72,9 +71,7 @@ struct Config {
   bool rejectFailures = true;
   bool holdQuarantinedMessages = true;
   bool tempfailOnDnsError = true;
-  bool honorPct = true;
-  FromAction missingFrom = FromAction::Reject;
-  FromAction multipleFrom = FromAction::Reject;
+  // pct handling and missing/multiple From actions live in the policy file (one place each).
 };
 
 struct LoadResult {

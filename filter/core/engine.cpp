@@ -5,7 +5,7 @@
 #include "filter/auth/dkim/verifier.h"
 #include "filter/auth/dkim_sign/signer.h"
 #include "filter/dns/udp_resolver.h"
-#include "filter/psl/psl.h"
+#include "filter/psl/libpsl_suffix.h"
 #include "policy/signing_table.h"
 
 namespace am::core {
@@ -98,7 +98,7 @@ std::unique_ptr<Engine> Engine::create(std::shared_ptr<const config::Config> cfg
     return nullptr;
   }
   if (cfg->dmarcMode == config::DmarcMode::Rfc7489) {
-    e->psl_ = psl::load(cfg->publicSuffixList, &err);
+    e->psl_ = psl::LibPsl::load(cfg->publicSuffixList, &err);
     if (!e->psl_) {
       errors.push_back(cfg->path + ":0: PublicSuffixList: " + err);
       return nullptr;
@@ -108,6 +108,8 @@ std::unique_ptr<Engine> Engine::create(std::shared_ptr<const config::Config> cfg
   if (!e->snap_) return nullptr;
   return e;
 }
+
+Engine::Engine(Logger& log, const Clock& clock) : log_(log), clock_(clock) {}
 
 Engine::~Engine() = default;
 
@@ -142,7 +144,7 @@ std::vector<std::string> checkConfiguration(const std::string& configPath) {
   if (!cfg.policyFile.empty()) policy::loadPolicyFile(cfg.policyFile, errors);
   if (cfg.dmarcMode == config::DmarcMode::Rfc7489) {
     std::string err;
-    if (!psl::load(cfg.publicSuffixList, &err)) errors.push_back(configPath + ":0: PublicSuffixList: " + err);
+    if (!psl::LibPsl::load(cfg.publicSuffixList, &err)) errors.push_back(configPath + ":0: PublicSuffixList: " + err);
   }
   return errors;
 }

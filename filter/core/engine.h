@@ -59,7 +59,7 @@ class Engine {
   std::atomic<int> transactionsInFlight{0};
 
  private:
-  Engine(Logger& log, const Clock& clock) : log_(log), clock_(clock) {}
+  Engine(Logger& log, const Clock& clock);
   std::shared_ptr<const Snapshot> buildSnapshot(std::shared_ptr<const config::Config> cfg,
                                                 std::vector<std::string>& errors);
 

@@ -8,6 +8,7 @@
 #include "filter/authres/authres.h"
 #include "filter/core/session.h"
 #include "policy/disposition.h"
+#include "policy/dmarc.h"
 
 namespace am::core {
 namespace {
@@ -22,6 +23,22 @@ class SystemRng final : public policy::Rng {
 
 std::string spfDomainOf(const SpfOutput& s) { return s.domain; }
 
+std::string dmarcComment(const policy::DmarcOutput& d) {
+  if (!d.record) return "";
+  std::string c = std::string("p=") + policy::toString(d.policy);
+  c += std::string(" sp=") + policy::toString(d.subdomainPolicy == policy::Policy::Unspecified ? d.policy : d.subdomainPolicy);
+  c += std::string(" dis=") + policy::toString(d.disposition);
+  return c;
+}
+
+policy::DispositionOptions dispositionOptions(const config::Config& cfg) {
+  policy::DispositionOptions o;
+  o.rejectFailures = cfg.rejectFailures;
+  o.holdQuarantined = cfg.holdQuarantinedMessages;
+  o.tempfailOnDnsError = cfg.tempfailOnDnsError;
+  return o;
+}
+
 std::vector<authres::ResInfo> authResults(const MessageOutcome& o, const policy::DmarcOutput* dmarc) {
   std::vector<authres::ResInfo> out;
   if (!o.authUser.empty()) out.push_back({"auth", "pass", "", "", {{"smtp", "auth", o.authUser}}});
@@ -34,7 +51,8 @@ std::vector<authres::ResInfo> authResults(const MessageOutcome& o, const policy:
   } else if (o.authUser.empty() && !o.internal) {
     out.push_back({"spf", "none", "", "", {}});
   }
-  if (o.spfHelo.checked && o.spfHelo.result != o.spfMailFrom.result && !o.mailFrom.empty())
+  if (o.spfHelo.checked && o.spfHelo.result != SpfResult::None && o.spfHelo.result != o.spfMailFrom.result &&
+      !o.mailFrom.empty())
     out.push_back({"spf", toString(o.spfHelo.result), "", "identity=helo", {{"smtp", "helo", o.helo}}});
   if (!o.signing || !o.dkim.empty()) {
     if (o.dkim.empty()) out.push_back({"dkim", "none", "", "", {}});
@@ -49,7 +67,7 @@ std::vector<authres::ResInfo> authResults(const MessageOutcome& o, const policy:
     }
   }
   if (dmarc) {
-    authres::ResInfo r{"dmarc", policy::toString(dmarc->result), "", policy::authresComment(*dmarc), {}};
+    authres::ResInfo r{"dmarc", policy::toString(dmarc->result), "", dmarcComment(*dmarc), {}};
     r.props.push_back({"header", "from", dmarc->fromDomain});
     out.push_back(std::move(r));
   }
@@ -134,6 +152,15 @@ std::string logLineFor(const MessageOutcome& o, const policy::DmarcOutput* dmarc
 
 }  // namespace
 
+dkim::SignOptions signOptions(const config::Config& cfg) {
+  dkim::SignOptions o;
+  std::string err;
+  dkim::parseCanonicalization(cfg.canonicalization, o, &err);  // validated when the config was read
+  if (!cfg.signHeaders.empty()) o.signHeaders = cfg.signHeaders;
+  o.oversignHeaders = cfg.oversignHeaders;
+  return o;
+}
+
 const char* toString(Action a) {
   switch (a) {
     case Action::Continue: return "continue";
@@ -153,7 +180,7 @@ Verdict decideAndReport(Engine& engine, const Snapshot& snap, const Message& msg
     SystemRng rng;
     policy::DmarcOptions opts;
     opts.mode = cfg.dmarcMode == config::DmarcMode::Rfc7489 ? policy::DmarcMode::Rfc7489 : policy::DmarcMode::Rfc9989;
-    opts.honorPct = cfg.honorPct;
+    opts.honorPct = snap.policy->honorPct;
     dmarc = policy::evaluate(o.from.domain, o.spfMailFrom, o.dkim, engine.dns(), engine.psl(), opts, rng);
   }
   Verdict v;

@@ -129,8 +129,13 @@ void Session::startSigning() {
   address = toLower(address.substr(0, at)) + "@" + normalizeDomain(address.substr(at + 1));
   auto keys = snap_->policy->signing.lookup(address);
   if (keys.empty()) return;
-  msg_->sign = dkim::startSigning(*snap_->keys, keys, signOptions(cfg), engine_.clock());
-  if (!msg_->sign) return;
+  std::string err;
+  msg_->sign = dkim::startSigning(*snap_->keys, keys, signOptions(cfg), engine_.clock(),
+                                  address.substr(address.rfind('@') + 1), &err);
+  if (!msg_->sign) {
+    engine_.log().error("qid=" + logValue(msg_->queueId) + " cannot sign: " + err);
+    return;
+  }
   msg_->signing = true;
   for (auto& [n, v] : msg_->headers) msg_->sign->header(n, v);
   msg_->sign->endOfHeaders();

@@ -28,7 +28,6 @@ TEST(Config, ParsesEveryKind) {
       "DNSTimeout 3\n"
       "Canonicalization relaxed/simple\n"
       "DMARCMode rfc7489\n"
-      "MissingFromAction accept\n"
       "RejectFailures false\n",
       "t.conf");
   ASSERT_TRUE(r.errors.empty()) << r.errors[0];
@@ -42,7 +41,6 @@ TEST(Config, ParsesEveryKind) {
   EXPECT_EQ(c.dnsTimeoutMs, 3000u);
   EXPECT_EQ(c.canonicalization, "relaxed/simple");
   EXPECT_EQ(c.dmarcMode, am::config::DmarcMode::Rfc7489);
-  EXPECT_EQ(c.missingFrom, am::config::FromAction::Accept);
   EXPECT_FALSE(c.rejectFailures);
 }
 

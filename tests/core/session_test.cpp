@@ -1,0 +1,223 @@
+// tests/core/session_test.cpp — the pure C++ core driven without libmilter: Session in, Verdict out.
+// DNS comes from the in-memory resolver; time from a fixed clock.
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <fstream>
+
+#include "common/memory_resolver.h"
+#include "filter/authres/authres.h"
+#include "filter/core/session.h"
+
+using namespace am;
+using namespace am::core;
+
+namespace {
+
+struct Header {
+  std::string name, value;
+};
+
+struct Fixture : ::testing::Test {
+  FixedClock clock{1700000000};
+  Logger log;
+  InMemoryResolver* dns = nullptr;
+  std::unique_ptr<Engine> engine;
+  std::string dir;
+
+  void SetUp() override {
+    char tmpl[] = "/tmp/am-core-XXXXXX";
+    dir = mkdtemp(tmpl);
+  }
+  void TearDown() override { std::system(("rm -rf " + dir).c_str()); }
+
+  void start(const std::string& extraConfig = "", const std::string& policy = "") {
+    std::ofstream(dir + "/policy") << policy;
+    std::string text = "AuthservID mx.test\nSyslog no\nInternalHosts 10.0.0.0/8\nPolicyFile " + dir + "/policy\n" + extraConfig;
+    auto cfg = config::parseText(text, "test.conf");
+    ASSERT_TRUE(cfg.config) << cfg.errors[0];
+    auto mem = std::make_unique<InMemoryResolver>();
+    dns = mem.get();
+    std::vector<std::string> errors;
+    engine = Engine::create(cfg.config, log, std::move(mem), clock, errors);
+    ASSERT_TRUE(engine) << (errors.empty() ? "" : errors[0]);
+  }
+
+  // Drives one message through a new session; returns the end-of-message verdict.
+  Verdict run(const std::string& client, const std::string& helo, const std::string& mailFrom,
+              const std::vector<Header>& headers, const std::string& body, const std::string& authUser = "",
+              std::string* logLine = nullptr) {
+    Session s(*engine);
+    if (!authUser.empty()) s.setMacro("{auth_authen}", authUser);
+    s.setMacro("i", "QID1");
+    EXPECT_EQ(s.connect("client.test", IpAddress::parse(client)).action, Action::Continue);
+    s.helo(helo);
+    s.mailFrom("<" + mailFrom + ">");
+    s.rcpt("<rcpt@mx.test>");
+    for (auto& h : headers) s.header(h.name, " " + h.value);
+    s.endOfHeaders();
+    s.body(body);
+    Verdict v = s.endOfMessage();
+    if (logLine) *logLine = s.lastLogLine();
+    return v;
+  }
+};
+
+const HeaderEdit* findInsert(const Verdict& v, const std::string& name) {
+  for (auto& e : v.edits)
+    if (e.kind == HeaderEdit::Kind::Insert && e.name == name) return &e;
+  return nullptr;
+}
+
+std::vector<Header> basicHeaders(const std::string& from) {
+  return {{"From", from}, {"To", "rcpt@mx.test"}, {"Subject", "hello"}, {"Date", "Tue, 14 Nov 2023 22:13:20 +0000"},
+          {"Message-ID", "<1@test>"}};
+}
+
+}  // namespace
+
+TEST_F(Fixture, AddsAuthenticationResultsAtTopWithOurId) {
+  start();
+  dns->addTxt("example.org", "v=spf1 ip4:192.0.2.0/24 -all");
+  auto v = run("192.0.2.5", "mail.example.org", "alice@example.org", basicHeaders("alice@example.org"), "hi\r\n");
+  EXPECT_EQ(v.action, Action::Accept);
+  auto* ar = findInsert(v, "Authentication-Results");
+  ASSERT_TRUE(ar);
+  EXPECT_EQ(ar->index, 0);
+  auto parsed = authres::parse(ar->value, nullptr);
+  ASSERT_TRUE(parsed) << ar->value;
+  EXPECT_EQ(parsed->authservId, "mx.test");
+  bool sawSpf = false, sawDkim = false, sawDmarc = false;
+  for (auto& r : parsed->results) {
+    if (r.method == "spf") sawSpf |= r.result == "pass";
+    if (r.method == "dkim") sawDkim = r.result == "none";
+    if (r.method == "dmarc") sawDmarc = r.result == "none";
+  }
+  EXPECT_TRUE(sawSpf) << ar->value;
+  EXPECT_TRUE(sawDkim) << ar->value;
+  EXPECT_TRUE(sawDmarc) << ar->value;
+}
+
+TEST_F(Fixture, RemovesForgedAuthenticationResultsHighestIndexFirst) {
+  start();
+  auto headers = basicHeaders("alice@example.org");
+  headers.insert(headers.begin(), {"Authentication-Results", "MX.Test; spf=pass smtp.mailfrom=example.org"});
+  headers.insert(headers.begin() + 1, {"Authentication-Results", "other.example; dkim=pass header.d=x"});
+  headers.insert(headers.begin() + 2, {"Authentication-Results", "(forged)\n\tmx.test ; dmarc=pass"});
+  headers.push_back({"authentication-results", "mx.test.evil; spf=pass"});
+  auto v = run("192.0.2.5", "h.example", "alice@example.org", headers, "x\r\n");
+  std::vector<int> deleted;
+  for (auto& e : v.edits)
+    if (e.kind == HeaderEdit::Kind::Change) {
+      EXPECT_TRUE(e.value.empty());
+      deleted.push_back(e.index);
+    }
+  EXPECT_EQ(deleted, (std::vector<int>{3, 1}));
+  // Deletes come before our insert so the new header can never be hit by an index.
+  ASSERT_FALSE(v.edits.empty());
+  EXPECT_EQ(v.edits.front().kind, HeaderEdit::Kind::Change);
+}
+
+TEST_F(Fixture, RejectsForgedFromUnderPReject) {
+  start();
+  dns->addTxt("_dmarc.bank.example", "v=DMARC1; p=reject");
+  dns->addTxt("bank.example", "v=spf1 -all");
+  auto v = run("198.51.100.7", "evil.example", "x@evil.example", basicHeaders("ceo@bank.example"), "pay\r\n");
+  EXPECT_EQ(v.action, Action::Reject);
+  EXPECT_EQ(v.rcode, "550");
+  EXPECT_EQ(v.xcode, "5.7.1");
+  EXPECT_NE(v.text.find("bank.example"), std::string::npos) << v.text;
+}
+
+TEST_F(Fixture, QuarantinesUnderPQuarantine) {
+  start();
+  dns->addTxt("_dmarc.shop.example", "v=DMARC1; p=quarantine");
+  std::string line;
+  auto v = run("198.51.100.7", "evil.example", "x@evil.example", basicHeaders("news@shop.example"), "buy\r\n", "",
+               &line);
+  EXPECT_EQ(v.action, Action::Accept);
+  ASSERT_TRUE(v.quarantine.has_value());
+  EXPECT_NE(v.quarantine->find("shop.example"), std::string::npos) << *v.quarantine;
+  EXPECT_NE(line.find("action=quarantine"), std::string::npos) << line;
+  EXPECT_NE(line.find("qid=QID1"), std::string::npos) << line;
+}
+
+TEST_F(Fixture, ReportOnlyModeNeverRejects) {
+  start("RejectFailures no\n");
+  dns->addTxt("_dmarc.bank.example", "v=DMARC1; p=reject");
+  auto v = run("198.51.100.7", "evil.example", "x@evil.example", basicHeaders("ceo@bank.example"), "pay\r\n");
+  EXPECT_EQ(v.action, Action::Accept);
+  EXPECT_FALSE(v.quarantine);
+  auto* ar = findInsert(v, "Authentication-Results");
+  ASSERT_TRUE(ar);
+  EXPECT_NE(ar->value.find("dmarc=fail"), std::string::npos) << ar->value;
+}
+
+TEST_F(Fixture, MissingFromIsRejectedByDefault) {
+  start();
+  auto v = run("192.0.2.5", "h.example", "a@example.org", {{"Subject", "no from"}}, "x\r\n");
+  EXPECT_EQ(v.action, Action::Reject);
+}
+
+TEST_F(Fixture, MultipleFromIsRejectedByDefault) {
+  start();
+  auto h = basicHeaders("a@example.org");
+  h.push_back({"From", "b@example.net"});
+  auto v = run("192.0.2.5", "h.example", "a@example.org", h, "x\r\n");
+  EXPECT_EQ(v.action, Action::Reject);
+}
+
+TEST_F(Fixture, SpfTempErrorRecordedWhenDnsFails) {
+  start();
+  dns->setStatus("flaky.example", RrType::TXT, DnsStatus::TempFail);
+  std::string line;
+  auto v = run("192.0.2.5", "h.example", "a@flaky.example", basicHeaders("a@flaky.example"), "x\r\n", "", &line);
+  EXPECT_NE(line.find("spf=temperror"), std::string::npos) << line;
+}
+
+TEST_F(Fixture, SpfOnlyRejectUsesRfc7372Codes) {
+  start("SPFRejectFailures yes\n");
+  dns->addTxt("nodmarc.example", "v=spf1 -all");
+  auto v = run("192.0.2.5", "h.example", "a@nodmarc.example", basicHeaders("a@nodmarc.example"), "x\r\n");
+  EXPECT_EQ(v.action, Action::Reject);
+  EXPECT_EQ(v.xcode, "5.7.23");
+}
+
+TEST_F(Fixture, OversizedHeadersGetTempFail) {
+  start("MaxHeaderBytes 4096\n");
+  auto h = basicHeaders("a@example.org");
+  h.push_back({"X-Big", std::string(10000, 'a')});
+  auto v = run("192.0.2.5", "h.example", "a@example.org", h, "x\r\n");
+  EXPECT_EQ(v.action, Action::TempFail);
+}
+
+TEST_F(Fixture, DrainingRefusesNewConnections) {
+  start();
+  engine->draining = true;
+  Session s(*engine);
+  EXPECT_EQ(s.connect("c", IpAddress::parse("192.0.2.1")).action, Action::TempFail);
+}
+
+TEST_F(Fixture, TransactionCounterReturnsToZeroOnEveryPath) {
+  start();
+  {
+    Session s(*engine);
+    s.connect("c", IpAddress::parse("192.0.2.1"));
+    s.mailFrom("<a@b.example>");
+    EXPECT_EQ(engine->transactionsInFlight.load(), 1);
+    s.abort();
+    EXPECT_EQ(engine->transactionsInFlight.load(), 0);
+    s.mailFrom("<a@b.example>");
+    s.mailFrom("<a@b.example>");  // RSET-less new transaction
+    EXPECT_EQ(engine->transactionsInFlight.load(), 1);
+  }  // connection closes mid-message
+  EXPECT_EQ(engine->transactionsInFlight.load(), 0);
+}
+
+TEST_F(Fixture, BodyWithNulBytesAndNoFinalCrlf) {
+  start();
+  std::string body("a\0b\r\nno final newline", 22);
+  auto v = run("192.0.2.5", "h.example", "a@example.org", basicHeaders("a@example.org"), body);
+  EXPECT_EQ(v.action, Action::Accept);
+}
