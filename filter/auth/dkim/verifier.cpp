@@ -254,9 +254,8 @@ std::vector<DkimOutput> Verification::collect() {
 
 DkimOutput Verification::describe(DKIM_SIGINFO* sig, size_t index, bool aligned) {
   const VerifyOptions& o = lib_.options();
-  TagList libTags;  // fallback when our header list and libopendkim's disagree
-  if (!aligned) libTags = parseTagList("");
-  const TagList& tags = aligned ? sigTags_[index] : libTags;
+  static const TagList kNoTags;  // when our header list and libopendkim's disagree
+  const TagList& tags = aligned ? sigTags_[index] : kNoTags;
 
   DkimOutput out;
   const u_char* d = dkim_sig_getdomain(sig);
