@@ -4,7 +4,9 @@
 // Also: x=/t= judged by the injected Clock, using a signature made with libopendkim itself.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <stdexcept>
+#include <thread>
 
 #include "common/strings.h"
 #include "test_util.h"
@@ -203,6 +205,29 @@ TEST_F(BadInput, ResolverExceptionIsTemperror) {
   auto r = verify(*lib, with({sigs_[1]}));
   ASSERT_EQ(r.size(), 1u);
   EXPECT_EQ(r[0].result, DkimResult::TempError) << describe(r);
+}
+
+TEST_F(BadInput, OneLibraryServesManyThreads) {
+  // One Library, one Verification per message, several threads: the DNS log pointer is
+  // thread-local and per call, so each thread's results must be its own.
+  std::atomic<int> passes{0}, wrong{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 10; ++i) {
+        const bool tamper = (i + t) % 3 == 0;
+        Message m = with(sigs_);
+        if (tamper) m.body += "tampered\r\n";
+        auto r = verify(*lib_, m, 7);
+        const bool ok = r.size() == 2 && r[0].result == (tamper ? DkimResult::Fail : DkimResult::Pass) &&
+                        r[1].result == r[0].result;
+        (ok ? passes : wrong)++;
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(passes.load(), 40);
+  EXPECT_EQ(wrong.load(), 0);
 }
 
 // ---- x= / t= against the injected clock, with a signature libopendkim makes (Library::raw()).
