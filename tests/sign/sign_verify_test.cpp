@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <thread>
 
 #include "common/strings.h"
 #include "filter/auth/dkim_sign/keygen.h"
@@ -221,6 +222,27 @@ TEST_F(SignVerify, ChunkedBodyGivesTheSameSignatureAsOneChunk) {
   ASSERT_EQ(sigsWhole.size(), 1u);
   ASSERT_EQ(sigsChunked.size(), 1u);
   EXPECT_EQ(sigsWhole[0], sigsChunked[0]);  // Ed25519 is deterministic
+}
+
+TEST_F(SignVerify, ConcurrentSigningWithOneKeyStoreGivesTheVerifiedSignatures) {
+  Message m = sampleMessage();
+  auto ref = start({key("rsa"), key("ed")});
+  auto expected = signMessage(*ref, m);  // both schemes are deterministic
+  ASSERT_EQ(expected.size(), 2u);
+  std::string out;
+  ASSERT_TRUE(verifyWithDkimpy(assemble(m, expected), keys_->dns, &out)) << out;
+  std::vector<std::vector<std::string>> got(4);
+  std::vector<std::thread> threads;
+  for (size_t t = 0; t < got.size(); ++t)
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 10; ++i) {
+        auto s = dkim::startSigning(*keys_->store, {key("rsa"), key("ed")}, {}, clock_, "example.com");
+        auto sigs = signMessage(*s, m);
+        if (sigs != expected) got[t] = sigs;  // keep the first mismatch
+      }
+    });
+  for (auto& th : threads) th.join();
+  for (const auto& g : got) EXPECT_TRUE(g.empty()) << (g.empty() ? "" : g[0]);
 }
 
 TEST_F(SignVerify, ExpirationTagAndTimestampComeFromTheClock) {

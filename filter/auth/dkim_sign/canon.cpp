@@ -58,24 +58,47 @@ BodyCanonicalizer::BodyCanonicalizer(Canon c, Sink sink) : canon_(c), sink_(std:
   out_.reserve(kOutBuf);
 }
 
+bool BodyCanonicalizer::plain(char c) const {
+  return c != '\r' && c != '\n' && (canon_ == Canon::Simple || !isWsp(c));
+}
+
+// Bytes that need no state change are appended as one run (the hot path); the first byte of
+// a run goes through content() so pending empty lines and whitespace are emitted first.
 void BodyCanonicalizer::feed(std::string_view chunk) {
-  for (char ch : chunk) {
-    if (pendingCr_) {
-      pendingCr_ = false;
-      if (ch == '\n') {
-        lineEnd();
-        continue;
-      }
-      content('\r');
+  size_t i = 0;
+  while (i < chunk.size()) {
+    if (!pendingCr_ && plain(chunk[i])) {
+      size_t j = i + 1;
+      while (j < chunk.size() && plain(chunk[j])) ++j;
+      content(chunk[i]);
+      emitRun(chunk.substr(i + 1, j - i - 1));
+      i = j;
+      continue;
     }
-    if (ch == '\r') {
-      pendingCr_ = true;
-    } else if (ch == '\n') {
-      lineEnd();  // bare LF counts as a line end
-    } else {
-      content(ch);
-    }
+    step(chunk[i++]);
   }
+}
+
+void BodyCanonicalizer::emitRun(std::string_view run) {
+  if (run.empty()) return;
+  bytesOut_ += run.size();
+  if (out_.size() + run.size() > kOutBuf) flush();
+  if (run.size() >= kOutBuf) sink_(run);
+  else out_.append(run);
+}
+
+void BodyCanonicalizer::step(char ch) {
+  if (pendingCr_) {
+    pendingCr_ = false;
+    if (ch == '\n') {
+      lineEnd();
+      return;
+    }
+    content('\r');
+  }
+  if (ch == '\r') pendingCr_ = true;
+  else if (ch == '\n') lineEnd();  // bare LF counts as a line end
+  else content(ch);
 }
 
 void BodyCanonicalizer::content(char c) {

@@ -4,8 +4,8 @@
 // keeps its leading whitespace and folds with bare LF. The body is streamed in arbitrary
 // chunks; CRLF and bare LF both end a line (a bare LF counts as CRLF), a lone CR is data.
 // BodyCanonicalizer keeps O(1) state (a run of pending empty lines is a counter) and hands
-// its output to a sink in pieces of at most kOutBuf bytes, so memory does not grow with the
-// body. Thread-safety: one canonicalizer per message, used by one thread at a time.
+// its output to a sink through a kOutBuf buffer (long runs of plain bytes go to the sink
+// straight from the caller's chunk), so memory does not grow with the body. Thread-safety: one canonicalizer per message, used by one thread at a time.
 #pragma once
 #include <cstdint>
 #include <functional>
@@ -32,6 +32,9 @@ class BodyCanonicalizer {
   uint64_t bytesOut() const { return bytesOut_; }
 
  private:
+  bool plain(char c) const;
+  void step(char c);
+  void emitRun(std::string_view run);
   void content(char c);
   void lineEnd();
   void emit(char c);
