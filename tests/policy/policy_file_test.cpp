@@ -66,6 +66,7 @@ TEST(PolicyFile, Matching) {
   EXPECT_TRUE(pf->forwarders[1].matches(ip("2001:db8::5"), ""));
   EXPECT_TRUE(pf->forwarders[2].matches(ip("203.0.113.1"), "mx.lists.example.org"));
   EXPECT_FALSE(pf->forwarders[2].matches(ip("203.0.113.1"), "[203.0.113.1]"));
+  EXPECT_FALSE(pf->forwarders[2].matches(ip("203.0.113.1"), "unknown"));
   EXPECT_FALSE(pf->forwarders[2].matches(ip("203.0.113.1"), "lists.example.org.evil.example"));
   EXPECT_TRUE(pf->isInternal(ip("10.9.8.7")));
   EXPECT_FALSE(pf->isInternal(ip("11.0.0.1")));
