@@ -191,6 +191,8 @@ const std::vector<Key>& keyTable() {
        }},
       {"SignHeaders", list(&Config::signHeaders, true)},
       {"OversignHeaders", list(&Config::oversignHeaders, true)},
+      {"MultipleSignatures", boolean(&Config::multipleSignatures)},
+      {"SignatureTTL", number(&Config::signatureTtl, 0, 365u * 86400)},
       {"SigningIdentity", [](Config& c, std::string_view v, std::string& err) {
          std::string s = toLower(v);
          if (s != "from" && s != "envelope") return err = "expected from or envelope", false;

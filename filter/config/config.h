@@ -62,6 +62,8 @@ struct Config {
   std::string canonicalization = "relaxed/relaxed";
   std::vector<std::string> signHeaders;      // empty: built-in default list
   std::vector<std::string> oversignHeaders{"from"};
+  bool multipleSignatures = false;   // sign with every matching SigningTable rule
+  unsigned signatureTtl = 0;         // seconds; > 0 adds x=
   bool signByEnvelopeSender = false;  // SigningIdentity from|envelope
   bool evaluateSignedMail = false;     // DMARC/DKIM-verify mail we sign
 

@@ -67,6 +67,7 @@ std::shared_ptr<const Snapshot> Engine::buildSnapshot(std::shared_ptr<const conf
     policy::loadOpenDkimTables(cfg->keyTable, cfg->signingTable, pf->signing, errors);
   else if (pf && !cfg->signingTable.empty())
     errors.push_back(cfg->path + ":0: SigningTable needs a KeyTable");
+  if (pf) pf->signing.multipleSignatures = pf->signing.multipleSignatures || cfg->multipleSignatures;
   if (pf && !pf->signing.keys.empty()) {
     auto keys = dkim::KeyStore::load(pf->signing, errors);
     s->keys = std::shared_ptr<const dkim::KeyStore>(std::move(keys));
@@ -141,7 +142,13 @@ std::vector<std::string> checkConfiguration(const std::string& configPath) {
   if (!loaded.config) return loaded.errors;
   std::vector<std::string> errors;
   const auto& cfg = *loaded.config;
-  if (!cfg.policyFile.empty()) policy::loadPolicyFile(cfg.policyFile, errors);
+  std::shared_ptr<const policy::PolicyFile> pf;
+  if (!cfg.policyFile.empty()) pf = policy::loadPolicyFile(cfg.policyFile, errors);
+  if (pf) {  // the signing keys must load too: permissions, format, algorithm
+    policy::SigningTable table = pf->signing;
+    if (!cfg.keyTable.empty()) policy::loadOpenDkimTables(cfg.keyTable, cfg.signingTable, table, errors);
+    if (!table.keys.empty()) dkim::KeyStore::load(table, errors);
+  }
   if (cfg.dmarcMode == config::DmarcMode::Rfc7489) {
     std::string err;
     if (!psl::LibPsl::load(cfg.publicSuffixList, &err)) errors.push_back(configPath + ":0: PublicSuffixList: " + err);

@@ -158,6 +158,7 @@ dkim::SignOptions signOptions(const config::Config& cfg) {
   dkim::parseCanonicalization(cfg.canonicalization, o, &err);  // validated when the config was read
   if (!cfg.signHeaders.empty()) o.signHeaders = cfg.signHeaders;
   o.oversignHeaders = cfg.oversignHeaders;
+  o.expireSeconds = cfg.signatureTtl;
   return o;
 }
 
