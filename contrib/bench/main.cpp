@@ -1,0 +1,197 @@
+// contrib/bench/main.cpp — `am-bench`: the authmilter benchmark (issue #7).
+//
+//   am-bench [--authmilter PATH] [--messages N] [--levels 1,4,16,64] [--seed S] [--max-size BYTES]
+//            [--no-chain] [--no-tcp] [--keep-dir]
+//
+// Builds the deterministic corpus, measures the crypto floor, starts nsd on 127.0.0.1:53, then
+// for each target (authmilter on a unix socket, authmilter on TCP, OpenDKIM+OpenDMARC chain) starts
+// the daemon(s), warms them up, runs every concurrency level and stops them by PID. Prints the
+// figures table, the ratios authmilter/chain, the floor and the verdict checks. Exit status 1 when
+// any authmilter verdict differs from the corpus labels or a milter errors (chain disagreements
+// with the labels are reported, not fatal: they are the comparison), 2 on usage or start-up errors.
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "contrib/bench/corpus.h"
+#include "contrib/bench/daemons.h"
+#include "contrib/bench/dns53.h"
+#include "contrib/bench/floor.h"
+#include "contrib/bench/load.h"
+#include "contrib/bench/report.h"
+
+namespace {
+
+using namespace am::bench;
+
+struct Options {
+  std::string authmilter = AM_AUTHMILTER_BIN;
+  size_t messages = 2000;
+  std::vector<int> levels = {1, 4, 16, 64};
+  uint64_t seed = 20261123;
+  size_t maxSize = 1 << 20;
+  bool chain = true, tcp = true, keepDir = false;
+};
+
+bool parseArgs(int argc, char** argv, Options& o) {
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    auto next = [&]() -> const char* { return i + 1 < argc ? argv[++i] : nullptr; };
+    const char* v = nullptr;
+    if (a == "--no-chain") o.chain = false;
+    else if (a == "--no-tcp") o.tcp = false;
+    else if (a == "--keep-dir") o.keepDir = true;
+    else if (a == "--authmilter" && (v = next())) o.authmilter = v;
+    else if (a == "--messages" && (v = next())) o.messages = std::strtoul(v, nullptr, 10);
+    else if (a == "--seed" && (v = next())) o.seed = std::strtoull(v, nullptr, 10);
+    else if (a == "--max-size" && (v = next())) o.maxSize = std::strtoul(v, nullptr, 10);
+    else if (a == "--levels" && (v = next())) {
+      o.levels.clear();
+      for (char* s = const_cast<char*>(v); *s;) {
+        o.levels.push_back(int(std::strtol(s, &s, 10)));
+        if (*s == ',') ++s;
+        else if (*s) return false;
+      }
+    } else return false;
+  }
+  return o.messages > 0 && o.maxSize >= 4096 && !o.levels.empty();
+}
+
+// A corpus restricted to messages whose size is in [lo, hi).
+Corpus subset(const Corpus& c, size_t lo, size_t hi) {
+  Corpus s;
+  for (auto& m : c.messages)
+    if (m.bytes >= lo && m.bytes < hi) s.messages.push_back(m), s.totalBytes += m.bytes;
+  return s;
+}
+
+struct Bench {
+  Options opt;
+  Corpus corpus;
+  std::vector<LevelFigures> rows;
+  size_t mismatches = 0;
+  RunResult oursLast, chainLast;
+
+  // Runs all levels against daemons; `check` says whether label mismatches are fatal.
+  void runLevels(const std::string& name, const Target& t, const std::vector<pid_t>& pids, bool check) {
+    Corpus warm = subset(corpus, 0, 16384);
+    if (warm.messages.size() > 100) warm.messages.resize(100);
+    runLoad(warm, t, 4);
+    for (int c : opt.levels) {
+      double cpu0 = 0, cpu1 = 0;
+      long peak = 0;
+      for (pid_t p : pids) resetPeakRss(p), cpu0 += cpuSeconds(p);
+      RunResult r = runLoad(corpus, t, c);
+      for (pid_t p : pids) cpu1 += cpuSeconds(p), peak += peakRssKb(p);
+      rows.push_back(figuresOf(name, c, r, cpu1 - cpu0, peak));
+      auto& f = rows.back();
+      std::printf("%-16s c=%-3d %7.0f msgs/s  p50 %7.2f ms  p99 %8.2f ms  CPU %.3f s/1000  RSS %.1f MB\n",
+                  name.c_str(), c, f.msgsPerSec, f.p50, f.p99, f.cpuPer1000, double(f.peakRssKb) / 1024.0);
+      std::fflush(stdout);
+      if (check) mismatches += checkLabels(name, c, corpus, r);
+      (check ? oursLast : chainLast) = std::move(r);
+    }
+  }
+
+  // Peak RSS of authmilter for small-only and large-only messages (memory must not grow with size).
+  void rssBySize(const Target& t, pid_t pid) {
+    std::printf("\nauthmilter peak RSS by message size (concurrency 16):\n");
+    for (auto [lo, hi, label] : {std::tuple<size_t, size_t, const char*>{0, 8192, "< 8 KB"},
+                                 {262144, SIZE_MAX, ">= 256 KB"}}) {
+      Corpus s = subset(corpus, lo, hi);
+      if (s.messages.empty()) continue;
+      resetPeakRss(pid);
+      RunResult r = runLoad(s, t, 16);
+      mismatches += checkLabels(std::string("rss ") + label, 16, s, r);
+      std::printf("  %-10s %5zu messages, %.1f MB: peak RSS %.1f MB\n", label, s.messages.size(),
+                  double(s.totalBytes) / 1e6, double(peakRssKb(pid)) / 1024.0);
+    }
+  }
+};
+
+// A daemon that died during its run is a failure; say how, with the tail of its output.
+bool checkAlive(const Daemon& d) {
+  if (d.proc->running()) return true;
+  std::string out = d.proc->output();
+  if (out.size() > 2000) out = out.substr(out.size() - 2000);
+  std::printf("ERROR: %s exited (%s) during the run; its output:\n%s\n", d.name.c_str(),
+              d.proc->exitStatus() ? d.proc->exitStatus()->str().c_str() : "?", out.c_str());
+  return false;
+}
+
+int run(Options opt) {
+  char tmpl[] = "/tmp/am-bench-XXXXXX";
+  if (!mkdtemp(tmpl)) return std::perror("mkdtemp"), 2;
+  std::string dir = tmpl, err;
+  struct Cleanup {
+    std::string dir;
+    bool keep;
+    ~Cleanup() {
+      if (!keep) std::system(("rm -rf '" + dir + "'").c_str());
+    }
+  } cleanup{dir, opt.keepDir};
+  Bench b;
+  b.opt = opt;
+  auto corpus = Corpus::build(dir, opt.messages, opt.seed, opt.maxSize, &err);
+  if (!corpus) return std::fprintf(stderr, "corpus: %s\n", err.c_str()), 2;
+  b.corpus = std::move(*corpus);
+  printCorpusSummary(b.corpus);
+  FloorResult floor = measureCryptoFloor(b.corpus);
+  auto dns = Dns53::start(dir, b.corpus.zones, &err);
+  if (!dns) return std::fprintf(stderr, "dns: %s\n", err.c_str()), 2;
+  bool chainRan = false;
+  {
+    auto am = startAuthmilter(opt.authmilter, dir, "unix:" + dir + "/am.sock", &err);
+    if (!am) return std::fprintf(stderr, "%s\n", err.c_str()), 2;
+    b.runLevels("authmilter-unix", {{am->socket}}, {am->proc->pid()}, true);
+    b.rssBySize({{am->socket}}, am->proc->pid());
+    if (!checkAlive(*am)) ++b.mismatches;
+  }
+  if (opt.tcp) {
+    auto am = startAuthmilter(opt.authmilter, dir, "inet:" + std::to_string(freeTcpPort()) + "@127.0.0.1", &err);
+    if (!am) return std::fprintf(stderr, "%s\n", err.c_str()), 2;
+    b.runLevels("authmilter-tcp", {{am->socket}}, {am->proc->pid()}, true);
+    if (!checkAlive(*am)) ++b.mismatches;
+  }
+  if (opt.chain) {
+    auto dkim = startOpendkim(dir, &err);
+    auto dmarc = dkim ? startOpendmarc(dir, &err) : nullptr;
+    if (!dkim || !dmarc) return std::fprintf(stderr, "%s\n", err.c_str()), 2;
+    b.runLevels("chain", {{dkim->socket, dmarc->socket}}, {dkim->proc->pid(), dmarc->proc->pid()}, false);
+    chainRan = true;
+    if (!checkAlive(*dkim) || !checkAlive(*dmarc)) ++b.mismatches;
+  }
+  dns->stop();
+  printTable(b.rows);
+  if (chainRan) {
+    printRatios(b.rows, "authmilter-unix", "chain");
+    if (opt.tcp) printRatios(b.rows, "authmilter-tcp", "chain");
+  }
+  printFloor(floor, b.corpus, b.rows);
+  if (chainRan) b.mismatches += printChainDisagreements(b.corpus, b.chainLast, b.oursLast);
+  if (b.mismatches) {
+    std::printf("\nFAILED: %zu authmilter verdicts differ from the corpus labels, or a milter errored or died\n",
+                b.mismatches);
+    return 1;
+  }
+  std::printf("\nall authmilter verdicts match the corpus labels\n");
+  return floor.error.empty() ? 0 : 1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Options opt;
+  if (!parseArgs(argc, argv, opt)) {
+    std::fprintf(stderr,
+                 "usage: am-bench [--authmilter PATH] [--messages N] [--levels 1,4,16,64] [--seed S] "
+                 "[--max-size BYTES] [--no-chain] [--no-tcp] [--keep-dir]\n");
+    return 2;
+  }
+  return run(opt);
+}
