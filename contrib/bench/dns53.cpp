@@ -54,6 +54,9 @@ std::unique_ptr<Dns53> Dns53::start(const std::string& dir, const std::vector<am
        << "  logfile: \"" << dir << "/nsd.log\"\n  xfrdfile: \"" << dir << "/xfrd.state\"\n"
        << "  zonelistfile: \"" << dir << "/zone.list\"\n  xfrdir: \"" << dir << "\"\n"
        << "  server-count: 1\n  do-ip6: no\n  verbosity: 0\n  hide-version: yes\n"
+       // nsd rate-limits responses per client netblock by default (RRL); every bench query
+       // comes from 127.0.0.1, so RRL would drop answers and turn load into DNS timeouts.
+       << "  rrl-ratelimit: 0\n  rrl-whitelist-ratelimit: 0\n"
        << "remote-control:\n  control-enable: no\n";
   for (size_t i = 0; i < zones.size(); ++i) {
     std::string file = "zone" + std::to_string(i) + ".zone";
