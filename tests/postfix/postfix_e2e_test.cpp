@@ -1,0 +1,255 @@
+// tests/postfix/postfix_e2e_test.cpp — issue #5: the real Debian Postfix with authmilter as its
+// smtpd milter. One environment per suite: a real nsd serving e2e.test, the real authmilter
+// binary on inet:127.0.0.1:<free port> resolving against that nsd, and a private Postfix instance
+// (see postfix_instance.h). Messages go in over SMTP with swaks; the test asserts the SMTP reply,
+// Postfix's hold queue (postqueue -j) and the delivered maildir copy. Postfix passes the real
+// client address 127.0.0.1, so the test config's InternalHosts is 10.255.255.255/32 (loopback
+// mail counts as incoming).
+#include <gtest/gtest.h>
+#include <strings.h>
+
+#include <fstream>
+#include <memory>
+#include <sstream>
+
+#include "filter/authres/authres.h"
+#include "tests/milterclient/process.h"
+#include "tests/postfix/postfix_instance.h"
+#include "tests/support/dnsserver/nsd_server.h"
+
+using am::postfix_test::PostfixInstance;
+using am::postfix_test::runCommand;
+
+namespace {
+
+constexpr char kAuthserv[] = "mx.e2e.test";
+constexpr auto kDeliveryWait = std::chrono::seconds(30);
+
+bool has(const std::string& hay, const std::string& needle) { return hay.find(needle) != std::string::npos; }
+
+// One SMTP transaction with swaks (bounded by --timeout per step); returns its transcript, where
+// "<-  " marks a server reply and "<** " a failure reply.
+std::string swaks(uint16_t port, const std::string& mailFrom, const std::string& dataFile) {
+  return runCommand("swaks --server 127.0.0.1 --port " + std::to_string(port) +
+                    " --helo client.e2e.test --from '" + mailFrom + "' --to user@" + kAuthserv + " --data @" +
+                    dataFile + " --timeout 60 2>&1");
+}
+
+// nsd + authmilter + Postfix, started once for the suite and stopped (by PID) at its end.
+struct Stack {
+  std::string dir;  // keys, authmilter.conf, policy, message files
+  std::unique_ptr<am::testing::NsdServer> dns;
+  std::unique_ptr<am::milter_process::Process> milter;
+  std::unique_ptr<PostfixInstance> postfix;
+
+  std::string start() {
+    char tmpl[] = "/tmp/am-pfstack-XXXXXX";
+    if (!mkdtemp(tmpl)) return "mkdtemp failed";
+    dir = tmpl;
+    int st = -1;
+    std::string keyRecord = runCommand(std::string(AM_AUTHMILTER_BIN) +
+                                           " keygen -d good.e2e.test -s s1 -a rsa -D " + dir + " 2>" + dir + "/keygen.err",
+                                       &st);
+    if (st != 0) return "keygen failed: " + runCommand("cat " + dir + "/keygen.err");
+    std::string err;
+    dns = am::testing::NsdServer::start({{"e2e.test", zone() + keyRecord}}, &err);
+    if (!dns) return "nsd: " + err;
+    auto port = am::postfix_test::freeLoopbackPort();
+    if (!port) return "no free port for authmilter";
+    const std::string socket = "inet:" + std::to_string(*port) + "@127.0.0.1";
+    std::ofstream(dir + "/policy") << "# no overrides: published DMARC policies apply\n";
+    std::ofstream(dir + "/authmilter.conf")
+        << "Socket " << socket << "\nAuthservID " << kAuthserv << "\nSyslog no\n"
+        << "Nameservers 127.0.0.1:" << dns->port() << "\nDNSTimeout 2\nDNSRetries 0\nSPFTimeout 10\n"
+        << "PolicyFile " << dir << "/policy\n"
+        << "InternalHosts 10.255.255.255/32\nShutdownTimeout 10\n";
+    milter = am::milter_process::Process::start(AM_AUTHMILTER_BIN, {"-f", "-c", dir + "/authmilter.conf"}, &err);
+    if (!milter) return "authmilter: " + err;
+    if (!milter->waitForSocket(socket, std::chrono::seconds(20), &err)) return "authmilter socket: " + err;
+    PostfixInstance::Options o;
+    o.domain = kAuthserv;
+    o.milter = "inet:127.0.0.1:" + std::to_string(*port);
+    postfix = PostfixInstance::start(o, &err);
+    if (!postfix) return "postfix: " + err;
+    return "";
+  }
+
+  static std::string zone() {
+    return "good IN TXT \"v=spf1 ip4:127.0.0.1 -all\"\n"
+           "_dmarc.good IN TXT \"v=DMARC1; p=reject; adkim=s; aspf=s\"\n"
+           "reject IN TXT \"v=spf1 -all\"\n"
+           "_dmarc.reject IN TXT \"v=DMARC1; p=reject\"\n"
+           "quar IN TXT \"v=spf1 -all\"\n"
+           "_dmarc.quar IN TXT \"v=DMARC1; p=quarantine\"\n"
+           "client IN A 127.0.0.1\n";
+  }
+
+  // Stops Postfix first (so no new milter connections), then authmilter, then nsd.
+  void stop() {
+    postfix.reset();
+    if (milter) milter->stop(std::chrono::seconds(15));
+    milter.reset();
+    dns.reset();
+    if (!dir.empty()) runCommand("rm -rf '" + dir + "'");
+    dir.clear();
+  }
+
+  std::string diagnostics() const {
+    return "\n--- authmilter:\n" + (milter ? milter->output() : std::string()) + "\n--- postfix log:\n" +
+           (postfix ? postfix->mailLog() : std::string());
+  }
+
+  // A CRLF message; `tag` makes Subject and Message-ID unique so the delivered copy can be found.
+  std::string writeMessage(const std::string& tag, const std::string& from, const std::string& extraHeaders = "") {
+    std::string path = dir + "/" + tag + ".eml";
+    std::ofstream(path, std::ios::binary)
+        << extraHeaders << "From: " << from << "\r\nTo: user@" << kAuthserv << "\r\nSubject: postfix e2e " << tag
+        << "\r\nDate: Mon, 23 Nov 2026 12:00:00 +0000\r\nMessage-ID: <" << tag << "@e2e.test>\r\n\r\n"
+        << "Hello,\r\n\r\nthis is the " << tag << " test.\r\n";
+    return path;
+  }
+
+  // Signs `path` with the good.e2e.test key (python3-dkim); returns the signed file, or "" with
+  // the script's output in *log.
+  std::string sign(const std::string& path, std::string* log) {
+    int st = -1;
+    std::string out = path + ".signed";
+    *log = runCommand(std::string("/usr/bin/python3 ") + AM_POSTFIX_TEST_DIR + "/dkim_sign.py " + dir +
+                                     "/good.e2e.test.s1.key s1 good.e2e.test " + path + " " + out + " 2>&1",
+                                 &st);
+    return st == 0 ? out : "";
+  }
+
+  std::string smtp(const std::string& mailFrom, const std::string& dataFile) {
+    return swaks(postfix->smtpPort(), mailFrom, dataFile);
+  }
+};
+
+// The header block of a raw message, unfolded: (name, value) in order.
+std::vector<std::pair<std::string, std::string>> headers(const std::string& raw) {
+  std::vector<std::pair<std::string, std::string>> out;
+  std::istringstream in(raw);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (line.empty()) break;
+    if ((line[0] == ' ' || line[0] == '\t') && !out.empty()) {
+      out.back().second += " " + line;
+      continue;
+    }
+    auto colon = line.find(':');
+    if (colon == std::string::npos) continue;
+    out.emplace_back(line.substr(0, colon), line.substr(colon + 1));
+  }
+  return out;
+}
+
+std::vector<std::string> authResults(const std::string& raw) {
+  std::vector<std::string> out;
+  for (auto& [n, v] : headers(raw))
+    if (strcasecmp(n.c_str(), "Authentication-Results") == 0) out.push_back(v);
+  return out;
+}
+
+class Postfix : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    stack_ = new Stack();
+    startError_ = stack_->start();
+  }
+  static void TearDownTestSuite() {
+    stack_->stop();
+    delete stack_;
+    stack_ = nullptr;
+  }
+  void SetUp() override { ASSERT_EQ(startError_, "") << stack_->diagnostics(); }
+  Stack& s() { return *stack_; }
+  static Stack* stack_;
+  static std::string startError_;
+};
+Stack* Postfix::stack_ = nullptr;
+std::string Postfix::startError_;
+
+}  // namespace
+
+TEST_F(Postfix, ForgedFromOfRejectDomainGets550AtEndOfData) {
+  std::string t = s().smtp("a@reject.e2e.test", s().writeMessage("reject", "Bank <a@reject.e2e.test>"));
+  EXPECT_TRUE(has(t, "<** 550 5.7.1")) << t << s().diagnostics();
+  EXPECT_TRUE(has(t, "reject.e2e.test")) << t;  // the reply names the From domain
+  EXPECT_FALSE(has(t, "queued as")) << t;
+  EXPECT_FALSE(s().postfix->waitForDelivery("<reject@e2e.test>", std::chrono::milliseconds(0)));
+}
+
+TEST_F(Postfix, QuarantineFailureLandsInPostfixHoldQueue) {
+  std::string t = s().smtp("b@quar.e2e.test", s().writeMessage("quarantine", "b@quar.e2e.test"));
+  ASSERT_TRUE(has(t, "<-  250 2.0.0 Ok: queued as")) << t << s().diagnostics();
+  bool held = false;
+  std::string seen;
+  for (auto& e : s().postfix->queue()) {
+    seen += e.queueName + " " + e.queueId + " " + e.sender + "\n";
+    if (e.sender == "b@quar.e2e.test" && e.queueName == "hold") held = true;
+  }
+  EXPECT_TRUE(held) << "postqueue -j:\n" << seen << s().diagnostics();
+  EXPECT_FALSE(s().postfix->waitForDelivery("<quarantine@e2e.test>", std::chrono::seconds(1)));
+}
+
+TEST_F(Postfix, AlignedPassingMessageDeliveredWithOurAuthenticationResults) {
+  std::string signLog;
+  std::string signedFile = s().sign(s().writeMessage("pass", "Good <g@good.e2e.test>"), &signLog);
+  ASSERT_NE(signedFile, "") << signLog;
+  std::string t = s().smtp("g@good.e2e.test", signedFile);
+  ASSERT_TRUE(has(t, "<-  250 2.0.0 Ok: queued as")) << t << s().diagnostics();
+  auto copy = s().postfix->waitForDelivery("<pass@e2e.test>", kDeliveryWait);
+  ASSERT_TRUE(copy) << s().diagnostics();
+  auto ars = authResults(*copy);
+  ASSERT_EQ(ars.size(), 1u) << *copy;
+  const std::string& ar = ars[0];
+  EXPECT_TRUE(am::authres::claimsAuthservId(ar, kAuthserv)) << ar;
+  EXPECT_TRUE(has(ar, "spf=pass")) << ar;
+  EXPECT_TRUE(has(ar, "smtp.mailfrom=good.e2e.test")) << ar;
+  EXPECT_TRUE(has(ar, "dkim=pass")) << ar;
+  EXPECT_TRUE(has(ar, "header.d=good.e2e.test")) << ar;
+  EXPECT_TRUE(has(ar, "dmarc=pass")) << ar;
+  EXPECT_TRUE(has(ar, "header.from=good.e2e.test")) << ar;
+  EXPECT_TRUE(has(*copy, "DKIM-Signature:")) << *copy;  // the signature travels with the message
+}
+
+TEST_F(Postfix, ForgedAuthResultsWithOurAuthservIdIsReplacedByOurs) {
+  const std::string forged =
+      "Authentication-Results: mx.e2e.test; dmarc=pass header.from=forged-marker.example\r\n"
+      "Authentication-Results: MX.E2E.TEST (comment) ;\r\n\tspf=pass smtp.mailfrom=forged-marker.example\r\n"
+      "Authentication-Results: relay.other.example; spf=pass smtp.mailfrom=other-marker.example\r\n";
+  std::string t = s().smtp("g@good.e2e.test", s().writeMessage("forgedar", "g@good.e2e.test", forged));
+  ASSERT_TRUE(has(t, "<-  250 2.0.0 Ok: queued as")) << t << s().diagnostics();
+  auto copy = s().postfix->waitForDelivery("<forgedar@e2e.test>", kDeliveryWait);
+  ASSERT_TRUE(copy) << s().diagnostics();
+  EXPECT_FALSE(has(*copy, "forged-marker")) << *copy;
+  std::vector<std::string> ours;
+  for (auto& v : authResults(*copy))
+    if (am::authres::claimsAuthservId(v, kAuthserv)) ours.push_back(v);
+  ASSERT_EQ(ours.size(), 1u) << *copy;
+  EXPECT_TRUE(has(ours[0], "spf=pass")) << ours[0];
+  EXPECT_TRUE(has(ours[0], "dmarc=pass")) << ours[0];
+  // Another host's AR is not ours to remove.
+  EXPECT_TRUE(has(*copy, "other-marker.example")) << *copy;
+}
+
+// milter_default_action = tempfail: with authmilter unreachable, Postfix defers instead of passing
+// mail unchecked. A Postfix instance of its own, pointed at a loopback port nobody listens on.
+TEST(PostfixMilterDown, UnreachableMilterMeansTemporaryFailure) {
+  auto port = am::postfix_test::freeLoopbackPort();
+  ASSERT_TRUE(port);
+  PostfixInstance::Options o;
+  o.domain = kAuthserv;
+  o.milter = "inet:127.0.0.1:" + std::to_string(*port);
+  std::string err;
+  auto postfix = PostfixInstance::start(o, &err);
+  ASSERT_TRUE(postfix) << err;
+  const std::string msg = postfix->dir() + "/down.eml";
+  std::ofstream(msg, std::ios::binary) << "From: a@good.e2e.test\r\nTo: user@" << kAuthserv
+                                       << "\r\nSubject: down\r\nMessage-ID: <down@e2e.test>\r\n\r\nbody\r\n";
+  std::string t = swaks(postfix->smtpPort(), "a@good.e2e.test", msg);
+  EXPECT_TRUE(has(t, "<** 451 4.7.1")) << t << postfix->mailLog();
+  EXPECT_FALSE(has(t, "queued as")) << t;
+  EXPECT_TRUE(postfix->queue().empty());
+}

@@ -1,0 +1,260 @@
+// tests/postfix/postfix_instance.cpp — see postfix_instance.h.
+#include "tests/postfix/postfix_instance.h"
+
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <netinet/in.h>
+#include <pwd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <array>
+#include <cstdio>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <thread>
+
+namespace am::postfix_test {
+
+namespace {
+
+// Closes a file descriptor on scope exit.
+struct Fd {
+  int fd = -1;
+  ~Fd() {
+    if (fd >= 0) close(fd);
+  }
+};
+
+struct DirCloser {
+  void operator()(DIR* d) const { closedir(d); }
+};
+
+std::string readFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+std::string trim(std::string s) {
+  while (!s.empty() && (s.back() == '\n' || s.back() == '\r' || s.back() == ' ')) s.pop_back();
+  return s;
+}
+
+// Connects to 127.0.0.1:port and reads the greeting (bounded by `timeout` per call).
+std::string smtpGreeting(uint16_t port, std::chrono::seconds timeout) {
+  Fd s{socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)};
+  if (s.fd < 0) return "";
+  timeval tv{static_cast<time_t>(timeout.count()), 0};
+  setsockopt(s.fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  setsockopt(s.fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(port);
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (connect(s.fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) return "";
+  std::array<char, 512> buf;
+  ssize_t n = recv(s.fd, buf.data(), buf.size(), 0);
+  if (n <= 0) return "";
+  static const char kQuit[] = "QUIT\r\n";
+  (void)!send(s.fd, kQuit, sizeof kQuit - 1, MSG_NOSIGNAL);
+  return std::string(buf.data(), static_cast<size_t>(n));
+}
+
+std::string masterCf(uint16_t port) {
+  // Nothing chrooted: the instance lives outside the default queue directory.
+  return "127.0.0.1:" + std::to_string(port) + " inet n - n - - smtpd\n" +
+         "pickup    unix n - n 60 1 pickup\n"
+         "cleanup   unix n - n - 0 cleanup\n"
+         "qmgr      unix n - n 300 1 qmgr\n"
+         "rewrite   unix - - n - - trivial-rewrite\n"
+         "bounce    unix - - n - 0 bounce\n"
+         "defer     unix - - n - 0 bounce\n"
+         "trace     unix - - n - 0 bounce\n"
+         "verify    unix - - n - 1 verify\n"
+         "flush     unix n - n 1000? 0 flush\n"
+         "proxymap  unix - - n - - proxymap\n"
+         "showq     unix n - n - - showq\n"
+         "error     unix - - n - - error\n"
+         "retry     unix - - n - - error\n"
+         "discard   unix - - n - - discard\n"
+         "local     unix - n n - - local\n"
+         "virtual   unix - n n - - virtual\n"
+         "smtp      unix - - n - - smtp\n"
+         "relay     unix - - n - - smtp\n"
+         "anvil     unix - - n - 1 anvil\n"
+         "scache    unix - - n - 1 scache\n"
+         "postlog   unix-dgram n - n - 1 postlogd\n";
+}
+
+}  // namespace
+
+std::string runCommand(const std::string& cmd, int* status) {
+  std::string out;
+  FILE* p = popen(cmd.c_str(), "r");
+  if (!p) {
+    if (status) *status = -1;
+    return out;
+  }
+  std::array<char, 4096> buf;
+  size_t n;
+  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) out.append(buf.data(), n);
+  int st = pclose(p);
+  if (status) *status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+  return out;
+}
+
+std::optional<uint16_t> freeLoopbackPort() {
+  Fd s{socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)};
+  if (s.fd < 0) return std::nullopt;
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (bind(s.fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) return std::nullopt;
+  socklen_t len = sizeof a;
+  if (getsockname(s.fd, reinterpret_cast<sockaddr*>(&a), &len) != 0) return std::nullopt;
+  return ntohs(a.sin_port);
+}
+
+std::string PostfixInstance::mainCf() const { return readFile(configDir_ + "/main.cf"); }
+std::string PostfixInstance::mailLog() const { return readFile(dir_ + "/maillog"); }
+
+bool PostfixInstance::writeConfig(const Options& o, std::string* err) {
+  passwd* nobody = getpwnam("nobody");
+  if (!nobody) {
+    *err = "no user nobody";
+    return false;
+  }
+  const std::string mail = dir_ + "/mail";
+  if (mkdir(configDir_.c_str(), 0755) != 0 || mkdir((dir_ + "/queue").c_str(), 0755) != 0 ||
+      mkdir(mail.c_str(), 0755) != 0 || chown(mail.c_str(), nobody->pw_uid, nobody->pw_gid) != 0) {
+    *err = "cannot create the instance directories under " + dir_;
+    return false;
+  }
+  const std::string uid = std::to_string(nobody->pw_uid), gid = std::to_string(nobody->pw_gid);
+  std::ofstream(configDir_ + "/main.cf")
+      << "compatibility_level = 3.6\n"
+      << "queue_directory = " << dir_ << "/queue\n"
+      << "data_directory = " << dir_ << "/data\n"
+      << "maillog_file = " << dir_ << "/maillog\n"
+      << "maillog_file_prefixes = " << dir_ << "\n"
+      << "mail_owner = postfix\nsetgid_group = postdrop\n"
+      << "myhostname = " << o.domain << "\nmyorigin = $myhostname\n"
+      << "inet_interfaces = 127.0.0.1\ninet_protocols = ipv4\n"
+      << "mynetworks = 127.0.0.0/8\n"
+      << "mydestination =\nlocal_recipient_maps =\nrelay_domains =\nalias_maps =\nalias_database =\n"
+      << "virtual_mailbox_domains = " << o.domain << "\n"
+      << "virtual_mailbox_base = " << mail << "\n"
+      << "virtual_mailbox_maps = inline:{ user@" << o.domain << "=user/ }\n"
+      << "virtual_uid_maps = static:" << uid << "\nvirtual_gid_maps = static:" << gid << "\n"
+      << "# No DNS from Postfix itself: authmilter does the lookups against the test nsd.\n"
+      << "disable_dns_lookups = yes\nsmtp_dns_support_level = disabled\nsmtp_host_lookup = native\n"
+      << "smtpd_peername_lookup = no\nbiff = no\n"
+      << "smtpd_milters = " << o.milter << "\n"
+      << "milter_default_action = tempfail\nmilter_protocol = 6\n"
+      << "milter_connect_macros = j {daemon_name} {daemon_addr} {client_addr} {client_name} v _\n"
+      << "milter_helo_macros = {tls_version} {cipher} {cipher_bits} {cert_subject}\n"
+      << "milter_mail_macros = i {auth_type} {auth_authen} {auth_author} {mail_addr} {mail_host} "
+         "{mail_mailer}\n"
+      << "milter_end_of_data_macros = i {msg_id}\n";
+  std::ofstream(configDir_ + "/master.cf") << masterCf(smtpPort_);
+  return true;
+}
+
+std::unique_ptr<PostfixInstance> PostfixInstance::start(const Options& options, std::string* err) {
+  if (geteuid() != 0) {
+    *err = "the Postfix end-to-end test must run as root (Postfix's master starts as root)";
+    return nullptr;
+  }
+  std::unique_ptr<PostfixInstance> p(new PostfixInstance());
+  char tmpl[] = "/tmp/am-postfix-XXXXXX";
+  if (!mkdtemp(tmpl)) {
+    *err = "mkdtemp failed";
+    return nullptr;
+  }
+  p->dir_ = tmpl;
+  p->configDir_ = p->dir_ + "/etc";
+  chmod(p->dir_.c_str(), 0755);  // the postfix and nobody users must reach the queue and maildir
+  auto port = freeLoopbackPort();
+  if (!port) {
+    *err = "no free loopback port";
+    return nullptr;
+  }
+  p->smtpPort_ = *port;
+  if (!p->writeConfig(options, err)) return nullptr;
+  int st = -1;
+  // `postfix check` creates the queue and data directories with the right owners and modes.
+  std::string out = runCommand("/usr/sbin/postfix -c '" + p->configDir_ + "' check 2>&1", &st);
+  if (st != 0) {
+    *err = "postfix check failed (is the Debian package postfix installed?): " + out + p->mailLog();
+    return nullptr;
+  }
+  std::string daemonDir = trim(runCommand("/usr/sbin/postconf -c '" + p->configDir_ + "' -h daemon_directory"));
+  if (daemonDir.empty()) daemonDir = "/usr/lib/postfix/sbin";
+  p->master_ = am::milter_process::Process::start(daemonDir + "/master", {"-c", p->configDir_, "-s"}, err);
+  if (!p->master_) return nullptr;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (smtpGreeting(p->smtpPort_, std::chrono::seconds(10)).rfind("220 ", 0) == 0) return p;
+    if (!p->master_->running()) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  *err = "Postfix smtpd did not greet on port " + std::to_string(p->smtpPort_) + "\nmaster: " +
+         p->master_->output() + "\nmaillog:\n" + p->mailLog();
+  return nullptr;
+}
+
+std::vector<PostfixInstance::QueueEntry> PostfixInstance::queue() const {
+  std::vector<QueueEntry> out;
+  std::istringstream lines(runCommand("/usr/sbin/postqueue -c '" + configDir_ + "' -j 2>/dev/null"));
+  std::string line;
+  while (std::getline(lines, line)) {
+    auto j = nlohmann::json::parse(line, nullptr, false);
+    if (j.is_discarded() || !j.is_object()) continue;
+    QueueEntry e;
+    e.queueName = j.value("queue_name", "");
+    e.queueId = j.value("queue_id", "");
+    e.sender = j.value("sender", "");
+    out.push_back(e);
+  }
+  return out;
+}
+
+std::vector<std::string> PostfixInstance::deliveredMessages() const {
+  std::vector<std::string> out;
+  for (const char* sub : {"/mail/user/new", "/mail/user/cur"}) {
+    const std::string d = dir_ + sub;
+    std::unique_ptr<DIR, DirCloser> dp(opendir(d.c_str()));
+    if (!dp) continue;
+    while (dirent* e = readdir(dp.get()))
+      if (e->d_name[0] != '.') out.push_back(readFile(d + "/" + e->d_name));
+  }
+  return out;
+}
+
+std::optional<std::string> PostfixInstance::waitForDelivery(const std::string& needle,
+                                                            std::chrono::milliseconds timeout) const {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  do {
+    for (auto& m : deliveredMessages())
+      if (m.find(needle) != std::string::npos) return m;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  } while (std::chrono::steady_clock::now() < deadline);
+  return std::nullopt;
+}
+
+void PostfixInstance::stop() {
+  if (master_) master_->stop(std::chrono::seconds(10));
+  master_.reset();
+  if (!dir_.empty()) runCommand("rm -rf '" + dir_ + "'");
+  dir_.clear();
+}
+
+PostfixInstance::~PostfixInstance() { stop(); }
+
+}  // namespace am::postfix_test
