@@ -12,11 +12,14 @@ namespace am::bench {
 namespace {
 
 std::unique_ptr<Daemon> launch(const std::string& name, const std::string& socket, const std::string& program,
-                               const std::vector<std::string>& args, std::string* err) {
+                               const std::vector<std::string>& args, std::string* err,
+                               const std::vector<std::string>& env = {}) {
   auto d = std::make_unique<Daemon>();
   d->name = name;
   d->socket = socket;
-  d->proc = am::milter_process::Process::start(program, args, err);
+  am::milter_process::Process::Options o;
+  o.env = env;
+  d->proc = am::milter_process::Process::start(program, args, o, err);
   if (!d->proc) return nullptr;
   if (!d->proc->waitForSocket(socket, std::chrono::seconds(30), err)) {
     *err = name + ": " + *err;
@@ -43,28 +46,26 @@ long statusField(pid_t pid, const std::string& key) {
 
 }  // namespace
 
-std::unique_ptr<Daemon> startAuthmilter(const std::string& bin, const std::string& dir, const std::string& socket,
-                                        std::string* err) {
+std::unique_ptr<Daemon> startAuthmilter(const std::string& bin, const std::vector<std::string>& wrap,
+                                        const std::string& dir, const std::string& socket, std::string* err) {
   std::string conf = dir + "/authmilter.conf";
   std::ofstream(dir + "/authmilter.policy") << "# no local rules\n";
   std::ofstream(conf) << "Socket " << socket << "\nAuthservID mx.bench.test\nSyslog no\n"
                       << "Nameservers 127.0.0.1:53\nDNSTimeout 5\nDNSRetries 2\n"
                       << "PolicyFile " << dir << "/authmilter.policy\nInternalHosts 127.0.0.1\n"
                       << "RejectFailures yes\nHoldQuarantinedMessages yes\nShutdownTimeout 10\n";
-  return launch("authmilter", socket, bin, {"-f", "-c", conf}, err);
+  if (wrap.empty()) return launch("authmilter", socket, bin, {"-f", "-c", conf}, err);
+  std::vector<std::string> args(wrap.begin() + 1, wrap.end());
+  args.insert(args.end(), {bin, "-f", "-c", conf});
+  return launch("authmilter", socket, wrap[0], args, err);
 }
 
-std::unique_ptr<Daemon> startOpendkim(const std::string& dir, std::string* err) {
-  std::string conf = dir + "/opendkim.conf", sock = dir + "/opendkim.sock", unbound = dir + "/unbound.conf";
-  // libunbound refuses to query 127.0.0.1 unless told, and answers NXDOMAIN itself for the
-  // RFC 6761 name "test." (a default local zone) unless that default is turned off.
-  std::ofstream(unbound) << "server:\n  do-not-query-localhost: no\n  module-config: \"iterator\"\n"
-                         << "  local-zone: \"test.\" nodefault\n";
+std::unique_ptr<Daemon> startOpendkim(const std::string& dir, const std::string& ubShim, std::string* err) {
+  std::string conf = dir + "/opendkim.conf", sock = dir + "/opendkim.sock";
   std::ofstream(conf) << "Mode v\nSocket local:" << sock << "\nAuthservID mx.bench.test\nSyslog no\n"
-                      << "ResolverConfiguration " << unbound << "\nNameservers 127.0.0.1\n"
-                      << "AlwaysAddARHeader yes\nMinimumKeyBits 1024\n"
+                      << "Nameservers 127.0.0.1\nAlwaysAddARHeader yes\nMinimumKeyBits 1024\n"
                       << "SoftwareHeader no\nUserID root\nUMask 002\n";
-  return launch("opendkim", "unix:" + sock, "/usr/sbin/opendkim", {"-f", "-x", conf}, err);
+  return launch("opendkim", "unix:" + sock, "/usr/sbin/opendkim", {"-f", "-x", conf}, err, {"LD_PRELOAD=" + ubShim});
 }
 
 std::unique_ptr<Daemon> startOpendmarc(const std::string& dir, std::string* err) {

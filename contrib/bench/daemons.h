@@ -22,9 +22,11 @@ struct Daemon {
 };
 
 // `socket` is the authmilter Socket value ("unix:DIR/am.sock" or "inet:PORT@127.0.0.1").
-std::unique_ptr<Daemon> startAuthmilter(const std::string& bin, const std::string& dir, const std::string& socket,
-                                        std::string* err);
-std::unique_ptr<Daemon> startOpendkim(const std::string& dir, std::string* err);
+// `wrap` (may be empty) is a command line run in front of the binary, e.g. a profiler.
+std::unique_ptr<Daemon> startAuthmilter(const std::string& bin, const std::vector<std::string>& wrap,
+                                        const std::string& dir, const std::string& socket, std::string* err);
+// `ubShim`: path of the LD_PRELOAD library that lets OpenDKIM's libunbound reach 127.0.0.1.
+std::unique_ptr<Daemon> startOpendkim(const std::string& dir, const std::string& ubShim, std::string* err);
 std::unique_ptr<Daemon> startOpendmarc(const std::string& dir, std::string* err);
 
 double cpuSeconds(pid_t pid);      // utime + stime of all threads

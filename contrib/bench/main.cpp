@@ -1,7 +1,7 @@
 // contrib/bench/main.cpp — `am-bench`: the authmilter benchmark (issue #7).
 //
 //   am-bench [--authmilter PATH] [--messages N] [--levels 1,4,16,64] [--seed S] [--max-size BYTES]
-//            [--no-chain] [--no-tcp] [--keep-dir]
+//            [--no-chain] [--no-tcp] [--keep-dir] [--wrap "valgrind --tool=callgrind ..."]
 //
 // Builds the deterministic corpus, measures the crypto floor, starts nsd on 127.0.0.1:53, then
 // for each target (authmilter on a unix socket, authmilter on TCP, OpenDKIM+OpenDMARC chain) starts
@@ -15,6 +15,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <functional>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -31,11 +32,13 @@ using namespace am::bench;
 
 struct Options {
   std::string authmilter = AM_AUTHMILTER_BIN;
+  std::string ubShim = AM_BENCH_UBSHIM;
   size_t messages = 2000;
   std::vector<int> levels = {1, 4, 16, 64};
   uint64_t seed = 20261123;
   size_t maxSize = 1 << 20;
   bool chain = true, tcp = true, keepDir = false;
+  std::vector<std::string> wrap;  // --wrap "valgrind --tool=callgrind": run authmilter under it
 };
 
 bool parseArgs(int argc, char** argv, Options& o) {
@@ -47,6 +50,11 @@ bool parseArgs(int argc, char** argv, Options& o) {
     else if (a == "--no-tcp") o.tcp = false;
     else if (a == "--keep-dir") o.keepDir = true;
     else if (a == "--authmilter" && (v = next())) o.authmilter = v;
+    else if (a == "--unbound-shim" && (v = next())) o.ubShim = v;
+    else if (a == "--wrap" && (v = next())) {
+      std::istringstream words(v);
+      for (std::string w; words >> w;) o.wrap.push_back(w);
+    }
     else if (a == "--messages" && (v = next())) o.messages = std::strtoul(v, nullptr, 10);
     else if (a == "--seed" && (v = next())) o.seed = std::strtoull(v, nullptr, 10);
     else if (a == "--max-size" && (v = next())) o.maxSize = std::strtoul(v, nullptr, 10);
@@ -146,20 +154,20 @@ int run(Options opt) {
   if (!dns) return std::fprintf(stderr, "dns: %s\n", err.c_str()), 2;
   bool chainRan = false;
   {
-    auto am = startAuthmilter(opt.authmilter, dir, "unix:" + dir + "/am.sock", &err);
+    auto am = startAuthmilter(opt.authmilter, opt.wrap, dir, "unix:" + dir + "/am.sock", &err);
     if (!am) return std::fprintf(stderr, "%s\n", err.c_str()), 2;
     b.runLevels("authmilter-unix", {{am->socket}}, {am->proc->pid()}, true);
     b.rssBySize({{am->socket}}, am->proc->pid());
     if (!checkAlive(*am)) ++b.mismatches;
   }
   if (opt.tcp) {
-    auto am = startAuthmilter(opt.authmilter, dir, "inet:" + std::to_string(freeTcpPort()) + "@127.0.0.1", &err);
+    auto am = startAuthmilter(opt.authmilter, opt.wrap, dir, "inet:" + std::to_string(freeTcpPort()) + "@127.0.0.1", &err);
     if (!am) return std::fprintf(stderr, "%s\n", err.c_str()), 2;
     b.runLevels("authmilter-tcp", {{am->socket}}, {am->proc->pid()}, true);
     if (!checkAlive(*am)) ++b.mismatches;
   }
   if (opt.chain) {
-    auto dkim = startOpendkim(dir, &err);
+    auto dkim = startOpendkim(dir, opt.ubShim, &err);
     auto dmarc = dkim ? startOpendmarc(dir, &err) : nullptr;
     if (!dkim || !dmarc) return std::fprintf(stderr, "%s\n", err.c_str()), 2;
     b.runLevels("chain", {{dkim->socket, dmarc->socket}}, {dkim->proc->pid(), dmarc->proc->pid()}, false);
@@ -190,7 +198,7 @@ int main(int argc, char** argv) {
   if (!parseArgs(argc, argv, opt)) {
     std::fprintf(stderr,
                  "usage: am-bench [--authmilter PATH] [--messages N] [--levels 1,4,16,64] [--seed S] "
-                 "[--max-size BYTES] [--no-chain] [--no-tcp] [--keep-dir]\n");
+                 "[--max-size BYTES] [--no-chain] [--no-tcp] [--keep-dir] [--wrap CMD] [--unbound-shim SO]\n");
     return 2;
   }
   return run(opt);
