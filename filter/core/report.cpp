@@ -131,7 +131,8 @@ void spfOnlyAction(const config::Config& cfg, const MessageOutcome& o, const pol
 std::string logLineFor(const MessageOutcome& o, const policy::DmarcOutput* dmarc, const Verdict& v,
                        const std::string& reason) {
   std::string l = "qid=" + logValue(o.queueId.empty() ? "-" : o.queueId);
-  l += " client=" + logValue((o.client ? o.client->str() : "-") + "[" + o.clientName + "]");
+  std::string name = o.clientName.empty() || o.clientName[0] == '[' ? "unknown" : o.clientName;
+  l += " client=" + logValue((o.client ? o.client->str() : "-") + "[" + name + "]");
   l += " helo=" + logValue(o.helo) + " mailfrom=" + logValue(o.mailFrom);
   if (!o.authUser.empty()) l += " auth=" + logValue(o.authUser);
   for (auto& [k, val] : o.tls) l += " " + std::string(k == "{tls_version}" ? "tls" : "cipher") + "=" + logValue(val);

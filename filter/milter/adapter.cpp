@@ -45,9 +45,11 @@ std::string replyText(std::string_view t) {
 sfsistat apply(SMFICTX* ctx, const core::Verdict& v, bool atEom) {
   if (atEom) {
     for (const auto& e : v.edits) {
+      // We negotiate SMFIP_HDR_LEADSPC, so the MTA writes "Name:" + value verbatim: add the space.
+      std::string value = e.value.empty() || e.value[0] == ' ' || e.value[0] == '\t' ? e.value : " " + e.value;
       int rc = e.kind == core::HeaderEdit::Kind::Insert
-                   ? smfi_insheader(ctx, e.index, cstr(e.name.c_str()), cstr(e.value.c_str()))
-                   : smfi_chgheader(ctx, cstr(e.name.c_str()), e.index, e.value.empty() ? nullptr : cstr(e.value.c_str()));
+                   ? smfi_insheader(ctx, e.index, cstr(e.name.c_str()), cstr(value.c_str()))
+                   : smfi_chgheader(ctx, cstr(e.name.c_str()), e.index, e.value.empty() ? nullptr : cstr(value.c_str()));
       if (rc != MI_SUCCESS) gEngine->log().warning("could not apply header change to " + e.name);
     }
     if (v.quarantine) smfi_quarantine(ctx, cstr(replyText(*v.quarantine).c_str()));
