@@ -33,12 +33,26 @@ std::string base64Encode(const unsigned char* p, size_t n) {
   return out;
 }
 
+// True when `der` is a SEQUENCE whose first element is an INTEGER: the shape of a PKCS#1
+// RSAPublicKey. A SubjectPublicKeyInfo starts with a SEQUENCE (the AlgorithmIdentifier)
+// instead, so it can never decode as RSAPublicKey. This structural test replaces a trial
+// d2i_PUBKEY(), which on OpenSSL 3 sets up a full decoder context per call and cost as much
+// as the RSA verification itself (docs/benchmark.md, profile).
+bool looksLikePkcs1(const std::vector<unsigned char>& der) {
+  if (der.size() < 4 || der[0] != 0x30) return false;
+  size_t i = 2;
+  if (der[1] & 0x80) {
+    size_t n = der[1] & 0x7f;
+    if (n == 0 || n > 4) return false;
+    i += n;
+  }
+  return i < der.size() && der[i] == 0x02;
+}
+
 // SPKI DER for a bare RSAPublicKey, or nullopt if `der` is SPKI already or not RSA at all.
 std::optional<std::string> spkiFromPkcs1(const std::vector<unsigned char>& der) {
+  if (!looksLikePkcs1(der)) return std::nullopt;
   const unsigned char* p = der.data();
-  PkeyPtr spki(d2i_PUBKEY(nullptr, &p, static_cast<long>(der.size())));
-  if (spki) return std::nullopt;
-  p = der.data();
   PkeyPtr rsa(d2i_PublicKey(EVP_PKEY_RSA, nullptr, &p, static_cast<long>(der.size())));
   if (!rsa || p != der.data() + der.size()) return std::nullopt;
   unsigned char* out = nullptr;
