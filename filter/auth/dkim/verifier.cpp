@@ -6,6 +6,8 @@
 // judges realistic timestamps) and the injected Clock decides, in the prescreen hook.
 #include "filter/auth/dkim/verifier.h"
 
+#include <cstring>
+
 #include <algorithm>
 
 #include "common/strings.h"
@@ -180,9 +182,12 @@ void Verification::body(std::string_view chunk) {
   if (!eohDone_) endOfHeaders();
   if (unusable_ || noSignatures_ || chunk.empty()) return;
   // libopendkim canonicalizes CRLF lines: turn bare LFs into CRLF without copying the chunk.
+  // memchr finds the line ends (a byte loop here was ~3% of the benchmark's instructions).
   size_t start = 0;
   for (size_t i = 0; i < chunk.size(); ++i) {
-    if (chunk[i] != '\n') continue;
+    const void* lf = std::memchr(chunk.data() + i, '\n', chunk.size() - i);
+    if (lf == nullptr) break;
+    i = static_cast<size_t>(static_cast<const char*>(lf) - chunk.data());
     const bool crBefore = i > 0 ? chunk[i - 1] == '\r' : lastWasCR_;
     if (crBefore) continue;
     feedBody(chunk.data() + start, i - start);
