@@ -100,6 +100,9 @@ std::optional<Corpus> Corpus::build(const std::string& dir, size_t count, uint64
   esp += "@ IN TXT \"v=spf1 ip4:198.51.100.0/24 -all\"\n_dmarc IN TXT \"v=DMARC1; p=none\"\n";
   c.zones.push_back({"esp.test", esp});
   c.zones.push_back({"evil.test", "@ IN TXT \"v=spf1 ip4:203.0.113.0/24 -all\"\n"});
+  // The TLD itself, empty: DMARC's tree walk (RFC 9989) asks for _dmarc.test, which must get a
+  // cacheable NXDOMAIN as from a real TLD, not REFUSED from a server without the zone.
+  c.zones.push_back({"test", ""});
 
   std::mt19937_64 rng(seed);
   int total = 0;

@@ -80,11 +80,13 @@ std::unique_ptr<Daemon> startOpendmarc(const std::string& dir, std::string* err)
                 err);
 }
 
-double cpuSeconds(pid_t pid) {
+double cpuSeconds(pid_t pid) { return userSystemSeconds(pid).first + userSystemSeconds(pid).second; }
+
+std::pair<double, double> userSystemSeconds(pid_t pid) {
   std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
   std::string s((std::istreambuf_iterator<char>(in)), {});
   auto p = s.rfind(')');
-  if (p == std::string::npos) return 0;
+  if (p == std::string::npos) return {0, 0};
   std::istringstream f(s.substr(p + 2));
   std::string tok;
   unsigned long long ut = 0, st = 0;
@@ -92,7 +94,8 @@ double cpuSeconds(pid_t pid) {
     if (field == 14) ut = std::stoull(tok);
     if (field == 15) { st = std::stoull(tok); break; }
   }
-  return double(ut + st) / double(sysconf(_SC_CLK_TCK));
+  double tick = double(sysconf(_SC_CLK_TCK));
+  return {double(ut) / tick, double(st) / tick};
 }
 
 long peakRssKb(pid_t pid) { return statusField(pid, "VmHWM"); }

@@ -9,6 +9,7 @@
 
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "tests/milterclient/process.h"
@@ -30,6 +31,7 @@ std::unique_ptr<Daemon> startOpendkim(const std::string& dir, const std::string&
 std::unique_ptr<Daemon> startOpendmarc(const std::string& dir, std::string* err);
 
 double cpuSeconds(pid_t pid);      // utime + stime of all threads
+std::pair<double, double> userSystemSeconds(pid_t pid);  // utime, stime
 long peakRssKb(pid_t pid);         // VmHWM
 void resetPeakRss(pid_t pid);      // echo 5 > /proc/PID/clear_refs
 long currentRssKb(pid_t pid);      // VmRSS

@@ -91,15 +91,24 @@ struct Bench {
     if (warm.messages.size() > 100) warm.messages.resize(100);
     runLoad(warm, t, 4);
     for (int c : opt.levels) {
-      double cpu0 = 0, cpu1 = 0;
+      double user0 = 0, sys0 = 0, user1 = 0, sys1 = 0;
       long peak = 0;
-      for (pid_t p : pids) resetPeakRss(p), cpu0 += cpuSeconds(p);
+      for (pid_t p : pids) {
+        resetPeakRss(p);
+        auto [u, s] = userSystemSeconds(p);
+        user0 += u, sys0 += s;
+      }
       RunResult r = runLoad(corpus, t, c);
-      for (pid_t p : pids) cpu1 += cpuSeconds(p), peak += peakRssKb(p);
+      for (pid_t p : pids) {
+        auto [u, s] = userSystemSeconds(p);
+        user1 += u, sys1 += s, peak += peakRssKb(p);
+      }
+      double cpu0 = user0 + sys0, cpu1 = user1 + sys1;
       rows.push_back(figuresOf(name, c, r, cpu1 - cpu0, peak));
       auto& f = rows.back();
-      std::printf("%-16s c=%-3d %7.0f msgs/s  p50 %7.2f ms  p99 %8.2f ms  CPU %.3f s/1000  RSS %.1f MB\n",
-                  name.c_str(), c, f.msgsPerSec, f.p50, f.p99, f.cpuPer1000, double(f.peakRssKb) / 1024.0);
+      std::printf("%-16s c=%-3d %7.0f msgs/s  p50 %7.2f ms  p99 %8.2f ms  CPU %.3f s/1000 (user %.0f%%)  RSS %.1f MB\n",
+                  name.c_str(), c, f.msgsPerSec, f.p50, f.p99, f.cpuPer1000,
+                  cpu1 > cpu0 ? 100.0 * (user1 - user0) / (cpu1 - cpu0) : 0.0, double(f.peakRssKb) / 1024.0);
       std::fflush(stdout);
       if (check) mismatches += checkLabels(name, c, corpus, r);
       (check ? oursLast : chainLast) = std::move(r);
