@@ -120,14 +120,24 @@ bool Check::addressMatches(const std::string& name, int cidr4, int cidr6, DnsSta
   return false;
 }
 
-Check::TermResult Check::addressMech(const Mechanism& m, const std::string& domain) {
-  if (auto o = countTerm()) return {Match::Abort, *o};
-  auto name = target(m.domainSpec, domain);
-  if (!name) {  // a name DNS cannot carry does not exist (§4.3, §4.8)
-    if (auto o = countVoid()) return {Match::Abort, *o};
-    return {};
+// The common start of a DNS-querying mechanism (a, mx, ptr, exists): count the term (§4.6.4),
+// expand the target; a name DNS cannot carry does not exist (§4.3, §4.8) and counts as a void
+// lookup; check the deadline. Returns the term's result when it ends here, else fills `name`.
+std::optional<Check::TermResult> Check::startLookupTerm(const Mechanism& m, const std::string& domain,
+                                                        std::optional<std::string>& name) {
+  if (auto o = countTerm()) return TermResult{Match::Abort, *o};
+  name = target(m.domainSpec, domain);
+  if (!name) {
+    if (auto o = countVoid()) return TermResult{Match::Abort, *o};
+    return TermResult{};
   }
-  if (auto o = checkDeadline()) return {Match::Abort, *o};
+  if (auto o = checkDeadline()) return TermResult{Match::Abort, *o};
+  return std::nullopt;
+}
+
+Check::TermResult Check::addressMech(const Mechanism& m, const std::string& domain) {
+  std::optional<std::string> name;
+  if (auto early = startLookupTerm(m, domain, name)) return *early;
   DnsStatus st;
   if (addressMatches(*name, m.cidr4, m.cidr6, &st)) return {Match::Yes, {}};
   if (isError(st)) return {Match::Abort, make(SpfResult::TempError, "DNS error for a:" + clip(*name))};
@@ -137,13 +147,8 @@ Check::TermResult Check::addressMech(const Mechanism& m, const std::string& doma
 }
 
 Check::TermResult Check::mxMech(const Mechanism& m, const std::string& domain) {
-  if (auto o = countTerm()) return {Match::Abort, *o};
-  auto name = target(m.domainSpec, domain);
-  if (!name) {
-    if (auto o = countVoid()) return {Match::Abort, *o};
-    return {};
-  }
-  if (auto o = checkDeadline()) return {Match::Abort, *o};
+  std::optional<std::string> name;
+  if (auto early = startLookupTerm(m, domain, name)) return *early;
   MxAnswer mx = dns_.mx(*name);
   if (isError(mx.status)) return {Match::Abort, make(SpfResult::TempError, "DNS error for mx:" + clip(*name))};
   if (mx.status != DnsStatus::Ok) {
@@ -166,13 +171,8 @@ Check::TermResult Check::mxMech(const Mechanism& m, const std::string& domain) {
 }
 
 Check::TermResult Check::ptrMech(const Mechanism& m, const std::string& domain) {
-  if (auto o = countTerm()) return {Match::Abort, *o};
-  auto name = target(m.domainSpec, domain);
-  if (!name) {
-    if (auto o = countVoid()) return {Match::Abort, *o};
-    return {};
-  }
-  if (auto o = checkDeadline()) return {Match::Abort, *o};
+  std::optional<std::string> name;
+  if (auto early = startLookupTerm(m, domain, name)) return *early;
   PtrAnswer ptr = dns_.ptr(client_);
   if (isVoid(ptr.status))
     if (auto o = countVoid()) return {Match::Abort, *o};
@@ -189,13 +189,8 @@ Check::TermResult Check::ptrMech(const Mechanism& m, const std::string& domain) 
 }
 
 Check::TermResult Check::existsMech(const Mechanism& m, const std::string& domain) {
-  if (auto o = countTerm()) return {Match::Abort, *o};
-  auto name = target(m.domainSpec, domain);
-  if (!name) {
-    if (auto o = countVoid()) return {Match::Abort, *o};
-    return {};
-  }
-  if (auto o = checkDeadline()) return {Match::Abort, *o};
+  std::optional<std::string> name;
+  if (auto early = startLookupTerm(m, domain, name)) return *early;
   AddrAnswer a = dns_.addrs(*name, Family::V4);  // always A, whatever the client (§5.7)
   if (a.status == DnsStatus::Ok && !a.addrs.empty()) return {Match::Yes, {}};
   if (isError(a.status)) return {Match::Abort, make(SpfResult::TempError, "DNS error for exists:" + clip(*name))};

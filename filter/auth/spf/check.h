@@ -41,6 +41,8 @@ class Check {
 
   Outcome evaluate(const Record& rec, const std::string& domain, bool wantExp);
   TermResult mechanism(const Mechanism& m, const std::string& domain);
+  std::optional<TermResult> startLookupTerm(const Mechanism& m, const std::string& domain,
+                                            std::optional<std::string>& name);
   TermResult addressMech(const Mechanism& m, const std::string& domain);
   TermResult mxMech(const Mechanism& m, const std::string& domain);
   TermResult ptrMech(const Mechanism& m, const std::string& domain);
