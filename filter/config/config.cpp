@@ -178,6 +178,18 @@ const std::vector<Key>& keyTable() {
          return true;
        }},
       {"ClockSkew", number(&Config::clockSkew, 0, 86400)},
+      {"DKIMVerifier", [](Config& c, std::string_view v, std::string& err) {
+         std::string s = toLower(v);
+         if (s != "native" && s != "libopendkim") return err = "expected native or libopendkim", false;
+         c.dkimLibopendkim = s == "libopendkim";
+         return true;
+       }},
+      {"MilterServer", [](Config& c, std::string_view v, std::string& err) {
+         std::string s = toLower(v);
+         if (s != "native" && s != "libmilter") return err = "expected native or libmilter", false;
+         c.milterLibmilter = s == "libmilter";
+         return true;
+       }},
       {"KeyTable", text(&Config::keyTable)},
       {"SigningTable", text(&Config::signingTable)},
       {"Canonicalization", [](Config& c, std::string_view v, std::string& err) {

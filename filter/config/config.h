@@ -34,6 +34,7 @@ struct Config {
   FallbackAction onInternalError = FallbackAction::TempFail;
   unsigned shutdownTimeout = 25;  // seconds to let messages in flight finish on SIGTERM
   size_t maxHeaderBytes = 1024 * 1024;  // per message, all headers; beyond → TempFail the message
+  bool milterLibmilter = false;  // MilterServer native|libmilter: who speaks the milter protocol
 
   // --- DNS ---
   std::vector<std::string> nameservers;  // "ip", "ip:port", "[v6]:port"; empty: /etc/resolv.conf
@@ -55,6 +56,7 @@ struct Config {
   std::vector<std::string> dkimAlgorithms{"rsa-sha256", "ed25519-sha256"};
   bool bodyLengthFail = false;  // BodyLengthPolicy fail|accept
   unsigned clockSkew = 300;
+  bool dkimLibopendkim = false;  // DKIMVerifier native|libopendkim: which engine verifies signatures
 
   // --- DKIM signing ---
   std::string keyTable;      // OpenDKIM KeyTable file (optional; the policy file has native tables)
