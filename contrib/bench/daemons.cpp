@@ -47,13 +47,14 @@ long statusField(pid_t pid, const std::string& key) {
 }  // namespace
 
 std::unique_ptr<Daemon> startAuthmilter(const std::string& bin, const std::vector<std::string>& wrap,
-                                        const std::string& dir, const std::string& socket, std::string* err) {
+                                        const std::string& dir, const std::string& socket, std::string* err,
+                                        const std::string& extraConfig) {
   std::string conf = dir + "/authmilter.conf";
   std::ofstream(dir + "/authmilter.policy") << "# no local rules\n";
   std::ofstream(conf) << "Socket " << socket << "\nAuthservID mx.bench.test\nSyslog no\n"
                       << "Nameservers 127.0.0.1:53\nDNSTimeout 5\nDNSRetries 2\n"
                       << "PolicyFile " << dir << "/authmilter.policy\nInternalHosts 127.0.0.1\n"
-                      << "RejectFailures yes\nHoldQuarantinedMessages yes\nShutdownTimeout 10\n";
+                      << "RejectFailures yes\nHoldQuarantinedMessages yes\nShutdownTimeout 10\n" << extraConfig;
   if (wrap.empty()) return launch("authmilter", socket, bin, {"-f", "-c", conf}, err);
   std::vector<std::string> args(wrap.begin() + 1, wrap.end());
   args.insert(args.end(), {bin, "-f", "-c", conf});

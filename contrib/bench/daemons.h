@@ -24,8 +24,11 @@ struct Daemon {
 
 // `socket` is the authmilter Socket value ("unix:DIR/am.sock" or "inet:PORT@127.0.0.1").
 // `wrap` (may be empty) is a command line run in front of the binary, e.g. a profiler.
+// `extraConfig` (may be empty) is appended to the generated configuration file, e.g.
+// "MilterServer libmilter\n".
 std::unique_ptr<Daemon> startAuthmilter(const std::string& bin, const std::vector<std::string>& wrap,
-                                        const std::string& dir, const std::string& socket, std::string* err);
+                                        const std::string& dir, const std::string& socket, std::string* err,
+                                        const std::string& extraConfig = "");
 // `ubShim`: path of the LD_PRELOAD library that lets OpenDKIM's libunbound reach 127.0.0.1.
 std::unique_ptr<Daemon> startOpendkim(const std::string& dir, const std::string& ubShim, std::string* err);
 std::unique_ptr<Daemon> startOpendmarc(const std::string& dir, std::string* err);

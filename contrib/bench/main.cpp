@@ -1,7 +1,10 @@
 // contrib/bench/main.cpp — `am-bench`: the authmilter benchmark (issue #7).
 //
 //   am-bench [--authmilter PATH] [--messages N] [--levels 1,4,16,64] [--seed S] [--max-size BYTES]
-//            [--no-chain] [--no-tcp] [--keep-dir] [--wrap "valgrind --tool=callgrind ..."]
+//            [--no-chain] [--no-tcp] [--baseline] [--keep-dir] [--wrap "valgrind --tool=callgrind ..."]
+//
+// --baseline adds a target "authmilter-libs": authmilter with `MilterServer libmilter` and
+// `DKIMVerifier libopendkim` (the engines before the optimisations), so before/after is one run.
 //
 // Builds the deterministic corpus, measures the crypto floor, starts nsd on 127.0.0.1:53, then
 // for each target (authmilter on a unix socket, authmilter on TCP, OpenDKIM+OpenDMARC chain) starts
@@ -38,6 +41,7 @@ struct Options {
   uint64_t seed = 20261123;
   size_t maxSize = 1 << 20;
   bool chain = true, tcp = true, keepDir = false;
+  bool baseline = false;  // also run authmilter with libmilter + libopendkim (the pre-#7 engines)
   std::vector<std::string> wrap;  // --wrap "valgrind --tool=callgrind": run authmilter under it
 };
 
@@ -49,6 +53,7 @@ bool parseArgs(int argc, char** argv, Options& o) {
     if (a == "--no-chain") o.chain = false;
     else if (a == "--no-tcp") o.tcp = false;
     else if (a == "--keep-dir") o.keepDir = true;
+    else if (a == "--baseline") o.baseline = true;
     else if (a == "--authmilter" && (v = next())) o.authmilter = v;
     else if (a == "--unbound-shim" && (v = next())) o.ubShim = v;
     else if (a == "--wrap" && (v = next())) {
@@ -175,6 +180,13 @@ int run(Options opt) {
     b.runLevels("authmilter-tcp", {{am->socket}}, {am->proc->pid()}, true);
     if (!checkAlive(*am)) ++b.mismatches;
   }
+  if (opt.baseline) {
+    auto am = startAuthmilter(opt.authmilter, opt.wrap, dir, "unix:" + dir + "/am-base.sock", &err,
+                              "MilterServer libmilter\nDKIMVerifier libopendkim\n");
+    if (!am) return std::fprintf(stderr, "%s\n", err.c_str()), 2;
+    b.runLevels("authmilter-libs", {{am->socket}}, {am->proc->pid()}, true);
+    if (!checkAlive(*am)) ++b.mismatches;
+  }
   if (opt.chain) {
     auto dkim = startOpendkim(dir, opt.ubShim, &err);
     auto dmarc = dkim ? startOpendmarc(dir, &err) : nullptr;
@@ -188,7 +200,9 @@ int run(Options opt) {
   if (chainRan) {
     printRatios(b.rows, "authmilter-unix", "chain");
     if (opt.tcp) printRatios(b.rows, "authmilter-tcp", "chain");
+    if (opt.baseline) printRatios(b.rows, "authmilter-libs", "chain");
   }
+  if (opt.baseline) printRatios(b.rows, "authmilter-unix", "authmilter-libs");
   printFloor(floor, b.corpus, b.rows);
   if (chainRan) b.mismatches += printChainDisagreements(b.corpus, b.chainLast, b.oursLast);
   if (b.mismatches) {
@@ -207,7 +221,7 @@ int main(int argc, char** argv) {
   if (!parseArgs(argc, argv, opt)) {
     std::fprintf(stderr,
                  "usage: am-bench [--authmilter PATH] [--messages N] [--levels 1,4,16,64] [--seed S] "
-                 "[--max-size BYTES] [--no-chain] [--no-tcp] [--keep-dir] [--wrap CMD] [--unbound-shim SO]\n");
+                 "[--max-size BYTES] [--no-chain] [--no-tcp] [--baseline] [--keep-dir] [--wrap CMD] [--unbound-shim SO]\n");
     return 2;
   }
   return run(opt);
