@@ -10,6 +10,10 @@
 // waits for the MTA's delayed ACK (~40 ms per message on Linux). libmilter has no hook for socket
 // options, so this executable also provides the accept() libmilter binds to: it accepts with
 // accept4() and sets TCP_NODELAY on TCP connections (unix sockets are left alone).
+//
+// MilterServer chooses who speaks the milter protocol: `native` (default) is our own server
+// (filter/milter/server.h; it calls accept4() directly and never parks in sigwait()), `libmilter`
+// the adapter (filter/milter/adapter.h) with the two interpositions above.
 #include <grp.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -20,10 +24,13 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <csignal>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <functional>
 #include <iostream>
+#include <memory>
 #include <string>
 #include <thread>
 #include <vector>
@@ -34,6 +41,7 @@
 #include "filter/core/engine.h"
 #include "filter/core/log.h"
 #include "filter/milter/adapter.h"
+#include "filter/milter/server.h"
 
 extern "C" int sigwait(const sigset_t*, int*) {
   for (;;) std::this_thread::sleep_for(std::chrono::hours(24));
@@ -109,7 +117,8 @@ bool dropPrivileges(const std::string& user, std::string* err) {
   return true;
 }
 
-void controlLoop(am::core::Engine& engine, const std::string& configPath, unsigned graceSeconds) {
+void controlLoop(am::core::Engine& engine, const std::string& configPath, unsigned graceSeconds,
+                 const std::function<void()>& stopServer) {
   sigset_t set;
   sigemptyset(&set);
   sigaddset(&set, SIGTERM);
@@ -135,7 +144,7 @@ void controlLoop(am::core::Engine& engine, const std::string& configPath, unsign
     if (engine.transactionsInFlight > 0)
       engine.log().warning("ShutdownTimeout reached with " + std::to_string(engine.transactionsInFlight.load()) +
                            " messages in flight");
-    am::milter::stop();
+    stopServer();
     return;
   }
 }
@@ -199,19 +208,36 @@ int main(int argc, char** argv) {
     return 1;
   }
   std::string err;
-  if (!am::milter::setup(*engine, cfg->socket, cfg->umask, &err) || !dropPrivileges(cfg->userId, &err)) {
+  std::unique_ptr<am::milter::Server> server;  // MilterServer native
+  bool opened = false;
+  if (cfg->milterLibmilter) {
+    opened = am::milter::setup(*engine, cfg->socket, cfg->umask, &err);
+  } else {
+    std::signal(SIGPIPE, SIG_IGN);  // as smfi_main does; our sends use MSG_NOSIGNAL anyway
+    am::milter::Server::Options opts;
+    opts.socketSpec = cfg->socket;
+    opts.umask = cfg->umask;
+    server = am::milter::Server::create(*engine, opts, &err);
+    opened = server != nullptr;
+  }
+  if (!opened || !dropPrivileges(cfg->userId, &err)) {
     std::cerr << "authmilter: " << err << "\n";
     log.error(err);
     return 1;
   }
   if (!cfg->pidFile.empty()) std::ofstream(cfg->pidFile) << getpid() << "\n";
-  log.info("authmilter " AM_VERSION " listening on " + cfg->socket + " authserv-id=" + cfg->authservId);
-  std::thread control(controlLoop, std::ref(*engine), configPath, cfg->shutdownTimeout);
-  int rc = am::milter::run();
+  log.info("authmilter " AM_VERSION " listening on " + cfg->socket + " authserv-id=" + cfg->authservId +
+           (server ? " server=native" : " server=libmilter"));
+  std::function<void()> stopServer = [&server] {
+    if (server) server->stop();
+    else am::milter::stop();
+  };
+  std::thread control(controlLoop, std::ref(*engine), configPath, cfg->shutdownTimeout, std::cref(stopServer));
+  int rc = server ? server->run() : am::milter::run();
   if (engine->draining) control.join();
-  else control.detach();  // smfi_main ended on its own (socket error)
+  else control.detach();  // the server ended on its own (socket error)
   log.info("stopped");
   if (!cfg->pidFile.empty()) unlink(cfg->pidFile.c_str());
-  // Worker threads may still be inside libmilter: leave without running static destructors.
+  // Worker threads may still be inside a session (either server): leave without running destructors.
   _exit(rc == 0 ? 0 : 1);
 }

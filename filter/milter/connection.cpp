@@ -1,0 +1,284 @@
+// filter/milter/connection.cpp — see connection.h. The packet handlers are a few lines each:
+// decode the fields, call the Session, append the reply. C++ exceptions from the core end in the
+// configured fallback (OnInternalError), as in the libmilter adapter.
+#include "filter/milter/connection.h"
+
+#include <algorithm>
+
+#include "filter/core/session.h"
+#include "filter/milter/codec.h"
+#include "filter/milter/protocol.h"
+
+namespace am::milter {
+namespace {
+
+using core::Action;
+using core::Verdict;
+
+struct StageMacros {
+  core::Stage stage;
+  int symlistId;  // SMFIM_*
+  char tag;       // command the MTA sends these macros with
+};
+constexpr StageMacros kStages[] = {{core::Stage::Connect, proto::kMacConnect, proto::kConnect},
+                                   {core::Stage::Helo, proto::kMacHelo, proto::kHelo},
+                                   {core::Stage::MailFrom, proto::kMacMail, proto::kMail},
+                                   {core::Stage::Rcpt, proto::kMacRcpt, proto::kRcpt},
+                                   {core::Stage::EndOfMessage, proto::kMacEom, proto::kEndOfBody}};
+
+// "i" and "{i}" name the same one-letter macro.
+bool sameMacro(std::string_view want, std::string_view got) {
+  if (want == got) return true;
+  auto bare = [](std::string_view s) {
+    return s.size() == 3 && s.front() == '{' && s.back() == '}' ? s.substr(1, 1) : s;
+  };
+  return want.size() != got.size() && bare(want) == bare(got);
+}
+
+std::optional<IpAddress> parseClientAddr(char family, std::string_view addr) {
+  if (family != '4' && family != '6') return std::nullopt;
+  if (addr.size() > 5 && (addr.substr(0, 5) == "IPv6:" || addr.substr(0, 5) == "ipv6:")) addr.remove_prefix(5);
+  auto ip = IpAddress::parse(addr);
+  if (!ip || ip->v6 != (family == '6')) return std::nullopt;
+  return ip;
+}
+
+}  // namespace
+
+uint32_t wantedActions() {
+  return proto::kActAddHeaders | proto::kActChangeHeaders | proto::kActQuarantine | proto::kActSetSymList;
+}
+
+uint32_t wantedProtocol() {
+  // The core answers Continue at every stage but connect and end of message (filter/core/session.cpp),
+  // so those stages need no reply at all.
+  return proto::kHeaderLeadingSpace | proto::kNoUnknown | proto::kNoData | proto::kNrHelo | proto::kNrMail |
+         proto::kNrRcpt | proto::kNrData | proto::kNrUnknown | proto::kNrHeader | proto::kNrEoh | proto::kNrBody;
+}
+
+Connection::Connection(core::Engine& engine, std::string peer) : engine_(engine), peer_(std::move(peer)) {}
+
+Connection::~Connection() = default;
+
+core::Session& Connection::session() {
+  if (!session_) session_ = std::make_unique<core::Session>(engine_);
+  return *session_;
+}
+
+Verdict Connection::fallback() const {
+  auto snap = engine_.snapshot();
+  Verdict v;
+  v.action = snap->config->onInternalError == config::FallbackAction::Accept ? Action::Accept : Action::TempFail;
+  return v;
+}
+
+Connection::Next Connection::protocolError(const std::string& what) {
+  engine_.log().warning("milter peer " + peer_ + ": " + what + "; closing the connection");
+  return Next::Close;
+}
+
+Connection::Next Connection::onPacket(char cmd, std::string_view data, std::string& out) {
+  try {
+    return dispatch(cmd, data, out);
+  } catch (const std::exception& e) {
+    engine_.log().error(std::string("internal error: ") + e.what());
+  } catch (...) {
+    engine_.log().error("internal error");
+  }
+  if (!negotiated_ || cmd == proto::kOptNeg || cmd == proto::kMacro) return Next::Close;
+  session_.reset();  // its state is unknown after an exception; a new one starts for later commands
+  uint32_t nr = cmd == proto::kHelo ? proto::kNrHelo : cmd == proto::kMail ? proto::kNrMail
+              : cmd == proto::kRcpt ? proto::kNrRcpt : cmd == proto::kHeader ? proto::kNrHeader
+              : cmd == proto::kEndOfHeaders ? proto::kNrEoh : cmd == proto::kBody ? proto::kNrBody : 0;
+  reply(fallback(), nr, out);
+  return Next::Continue;
+}
+
+Connection::Next Connection::dispatch(char cmd, std::string_view data, std::string& out) {
+  if (cmd == proto::kOptNeg) return negotiate(data, out);
+  if (!negotiated_) return protocolError(std::string("command '") + cmd + "' before option negotiation");
+  switch (cmd) {
+    case proto::kMacro: return macros(data);
+    case proto::kConnect: return connect(data, out);
+    case proto::kHelo:
+    case proto::kMail:
+    case proto::kRcpt: return firstArg(cmd, data, out);
+    case proto::kHeader: return header(data, out);
+    case proto::kEndOfHeaders: reply(session().endOfHeaders(), proto::kNrEoh, out); return Next::Continue;
+    case proto::kBody: reply(session().body(data), proto::kNrBody, out); return Next::Continue;
+    case proto::kEndOfBody: return endOfMessage(data, out);
+    case proto::kData: reply(Verdict::cont(), proto::kNrData, out); return Next::Continue;
+    case proto::kUnknown: reply(Verdict::cont(), proto::kNrUnknown, out); return Next::Continue;
+    case proto::kAbort:
+      if (session_) session_->abort();
+      pending_.reset();
+      return Next::Continue;
+    case proto::kQuitNewConn:  // the MTA reuses this connection for a new SMTP session
+      session_.reset();
+      pending_.reset();
+      return Next::Continue;
+    case proto::kQuit: return Next::Close;
+    default: return protocolError("unknown command 0x" + std::to_string(static_cast<unsigned char>(cmd)));
+  }
+}
+
+Connection::Next Connection::negotiate(std::string_view data, std::string& out) {
+  FieldReader r(data);
+  auto version = r.u32(), actions = r.u32(), protocol = r.u32();
+  if (!version || !actions || !protocol) return protocolError("truncated option negotiation");
+  if (*version < 2) return protocolError("milter protocol version " + std::to_string(*version) + " not supported");
+  actions_ = wantedActions() & *actions;
+  protocol_ = wantedProtocol() & *protocol;
+  negotiated_ = true;
+  size_t start = beginPacket(out, proto::kOptNeg);
+  putU32(out, std::min(*version, proto::kVersion));
+  putU32(out, actions_);
+  putU32(out, protocol_);
+  if (actions_ & proto::kActSetSymList) {
+    for (const auto& s : kStages) {
+      std::string list;
+      for (const auto& m : core::wantedMacros(s.stage)) list += (list.empty() ? "" : " ") + m;
+      putU32(out, static_cast<uint32_t>(s.symlistId));
+      putStr(out, list);
+    }
+  }
+  finishPacket(out, start);
+  return Next::Continue;
+}
+
+Connection::Next Connection::macros(std::string_view data) {
+  FieldReader r(data);
+  auto tag = r.byte();
+  if (!tag) return protocolError("empty macro packet");
+  const StageMacros* stage = nullptr;
+  for (const auto& s : kStages)
+    if (s.tag == *tag) stage = &s;
+  while (!r.done()) {
+    auto name = r.str();
+    auto value = r.str();
+    if (!name || !value) return protocolError("malformed macro packet");
+    if (!stage) continue;  // macros of stages the core does not read (header, body, data, eoh)
+    for (const auto& want : core::wantedMacros(stage->stage))
+      if (sameMacro(want, *name)) session().setMacro(want, *value);
+  }
+  return Next::Continue;
+}
+
+Connection::Next Connection::connect(std::string_view data, std::string& out) {
+  FieldReader r(data);
+  auto host = r.str();
+  auto family = r.byte();
+  if (!host || !family) return protocolError("malformed connect packet");
+  std::optional<IpAddress> addr;
+  if (*family != 'U') {
+    auto port = r.u16();
+    auto text = r.str();
+    if (!port || !text) return protocolError("malformed connect packet");
+    addr = parseClientAddr(*family, *text);
+  }
+  reply(session().connect(*host, addr), 0, out);  // connect always takes a reply (drain: 421)
+  return Next::Continue;
+}
+
+Connection::Next Connection::firstArg(char cmd, std::string_view data, std::string& out) {
+  FieldReader r(data);
+  auto arg = r.str();
+  if (!arg) return protocolError(std::string("malformed '") + cmd + "' packet");
+  auto& s = session();
+  if (cmd == proto::kHelo) reply(s.helo(*arg), proto::kNrHelo, out);
+  else if (cmd == proto::kMail) reply(s.mailFrom(*arg), proto::kNrMail, out);
+  else reply(s.rcpt(*arg), proto::kNrRcpt, out);
+  return Next::Continue;
+}
+
+Connection::Next Connection::header(std::string_view data, std::string& out) {
+  FieldReader r(data);
+  auto name = r.str();
+  auto value = r.str();
+  if (!name || !value) return protocolError("malformed header packet");
+  reply(session().header(*name, *value), proto::kNrHeader, out);
+  return Next::Continue;
+}
+
+Connection::Next Connection::endOfMessage(std::string_view data, std::string& out) {
+  auto& s = session();
+  if (!data.empty()) s.body(data);  // SMFIC_BODYEOB may carry the last body chunk
+  Verdict v = s.endOfMessage();
+  if (pending_) {
+    appendVerdict(*pending_, false, out);
+    pending_.reset();
+  } else {
+    appendVerdict(v, true, out);
+  }
+  return Next::Continue;
+}
+
+void Connection::reply(const Verdict& v, uint32_t noReplyFlag, std::string& out) {
+  if (noReplyFlag && (protocol_ & noReplyFlag)) {
+    if (v.action != Action::Continue) {
+      engine_.log().error(std::string("internal error: verdict ") + core::toString(v.action) +
+                          " at a no-reply stage; answering it at the next reply");
+      if (!pending_) pending_ = v;
+    }
+    return;
+  }
+  if (pending_) {
+    appendVerdict(*pending_, false, out);
+    pending_.reset();
+    return;
+  }
+  appendVerdict(v, false, out);
+}
+
+void Connection::appendEdits(const Verdict& v, std::string& out) {
+  bool leadSpace = protocol_ & proto::kHeaderLeadingSpace;
+  for (const auto& e : v.edits) {
+    bool insert = e.kind == core::HeaderEdit::Kind::Insert;
+    uint32_t need = insert ? proto::kActAddHeaders : proto::kActChangeHeaders;
+    if (!(actions_ & need)) {
+      engine_.log().warning("could not apply header change to " + e.name + ": action not negotiated");
+      continue;
+    }
+    // With SMFIP_HDR_LEADSPC the MTA writes "Name:" + value verbatim: add the space.
+    bool addSpace = leadSpace && !e.value.empty() && e.value[0] != ' ' && e.value[0] != '\t';
+    size_t start = beginPacket(out, insert ? proto::kInsertHeader : proto::kChangeHeader);
+    putU32(out, static_cast<uint32_t>(std::max(e.index, 0)));
+    putStr(out, e.name);
+    if (addSpace) out.push_back(' ');
+    putStr(out, e.value);
+    finishPacket(out, start);
+  }
+}
+
+void Connection::appendVerdict(const Verdict& v, bool atEom, std::string& out) {
+  if (atEom) {
+    appendEdits(v, out);
+    if (v.quarantine) {
+      if (actions_ & proto::kActQuarantine) {
+        size_t start = beginPacket(out, proto::kQuarantine);
+        std::string reason = *v.quarantine;
+        std::replace(reason.begin(), reason.end(), '\r', ' ');
+        std::replace(reason.begin(), reason.end(), '\n', ' ');
+        putStr(out, reason);
+        finishPacket(out, start);
+      } else {
+        engine_.log().warning("could not quarantine: action not negotiated");
+      }
+    }
+  }
+  switch (v.action) {
+    case Action::Continue: appendPacket(out, proto::kContinue); return;
+    case Action::Accept: appendPacket(out, proto::kAccept); return;
+    case Action::Discard: appendPacket(out, proto::kDiscard); return;
+    case Action::Reject:
+    case Action::TempFail: {
+      char cls = v.action == Action::Reject ? '5' : '4';
+      if (v.rcode.size() == 3 && v.rcode[0] == cls) appendReplyCode(out, v.rcode, v.xcode, v.text);
+      else appendPacket(out, v.action == Action::Reject ? proto::kReject : proto::kTempFail);
+      return;
+    }
+  }
+  appendPacket(out, proto::kTempFail);
+}
+
+}  // namespace am::milter

@@ -1,0 +1,94 @@
+// filter/milter/connection.h — one milter connection as seen by authmilter's own server: the
+// protocol state machine (negotiation, macros, one core::Session per SMTP connection, replies) and
+// the blocking I/O loop that feeds it (serveConnection).
+//
+// Connection turns each complete packet into a call on core::Session and appends the replies to an
+// output buffer; it does no I/O itself, so tests can drive it packet by packet. serveConnection
+// reads as much as is available into a large buffer, handles every complete packet in it, and
+// writes the collected replies once, just before it would block on the next read: one write per
+// round trip, and end of message (header edits, quarantine, final reply) in one write.
+//
+// Ownership: a Connection owns its Session (freed on QUIT, QUIT_NC, disconnect or destruction).
+// Thread-safety: a Connection is used by one thread at a time; IoBuffers belong to one worker.
+#pragma once
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "filter/core/engine.h"
+#include "filter/core/verdict.h"
+
+namespace am::core {
+class Session;
+}
+
+namespace am::milter {
+
+// SMFIF_* actions we ask for (each only if offered) and SMFIP_* bits we ask for.
+uint32_t wantedActions();
+uint32_t wantedProtocol();
+
+class Connection {
+ public:
+  enum class Next { Continue, Close };
+  // `peer` is used in log lines only ("127.0.0.1:4711", "unix").
+  Connection(core::Engine& engine, std::string peer);
+  ~Connection();
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+
+  // Handles one complete packet; appends any replies to `out`. Close: protocol error, QUIT, or a
+  // command we cannot answer (already logged).
+  Next onPacket(char cmd, std::string_view data, std::string& out);
+
+  bool negotiated() const { return negotiated_; }
+  uint32_t actions() const { return actions_; }
+  uint32_t protocol() const { return protocol_; }
+  const std::string& peer() const { return peer_; }
+
+ private:
+  Next dispatch(char cmd, std::string_view data, std::string& out);
+  Next negotiate(std::string_view data, std::string& out);
+  Next macros(std::string_view data);
+  Next connect(std::string_view data, std::string& out);
+  Next header(std::string_view data, std::string& out);
+  Next endOfMessage(std::string_view data, std::string& out);
+  Next firstArg(char cmd, std::string_view data, std::string& out);
+  // Replies with `v` unless the stage was negotiated as no-reply (then a non-Continue verdict is
+  // kept and answered at the next command that takes a reply).
+  void reply(const core::Verdict& v, uint32_t noReplyFlag, std::string& out);
+  void appendVerdict(const core::Verdict& v, bool atEom, std::string& out);
+  void appendEdits(const core::Verdict& v, std::string& out);
+  core::Verdict fallback() const;
+  Next protocolError(const std::string& what);
+  core::Session& session();
+
+  core::Engine& engine_;
+  std::string peer_;
+  std::unique_ptr<core::Session> session_;
+  bool negotiated_ = false;
+  uint32_t actions_ = 0, protocol_ = 0;
+  std::optional<core::Verdict> pending_;  // decided at a no-reply stage
+};
+
+// Per-worker buffers, reused across the connections a worker serves.
+struct IoBuffers {
+  static constexpr size_t kInitialInput = 256 * 1024;
+  std::unique_ptr<char[]> in;
+  size_t capacity = 0;
+  std::string out;
+};
+
+struct ServeStats {
+  uint64_t packets = 0, reads = 0, writes = 0;
+};
+
+// Serves one accepted, blocking socket until EOF, QUIT, a protocol error, an I/O error or the
+// socket's receive timeout. Does not close `fd`. The session ends (freeing any transaction) on
+// every path.
+ServeStats serveConnection(int fd, core::Engine& engine, IoBuffers& buf, const std::string& peer);
+
+}  // namespace am::milter

@@ -1,0 +1,250 @@
+// tests/milterd/server_test.cpp — authmilter's own milter server driven in-process by the
+// project's MTA-side client (tests/milterclient): messages end to end over a unix socket and TCP,
+// reject, quarantine, negotiation (no-reply stages, macro lists, MTAs that offer less), one write
+// per round trip, worker reuse and idle exit, the connection limit, stop().
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <thread>
+#include <vector>
+
+#include "filter/core/session.h"
+#include "filter/milter/protocol.h"
+#include "tests/milterd/fixture.h"
+
+using namespace am;
+using namespace am::milterd_test;
+using milter_client::Result;
+namespace proto = am::milter::proto;
+
+namespace {
+
+void expectAuthResultsAdded(const Result& r, const std::string& spfResult) {
+  EXPECT_EQ(r.action, Result::Action::Accept) << r.replyText;
+  std::string ar = headerValue(r, "Authentication-Results");
+  EXPECT_TRUE(has(ar, "mx.test")) << ar;
+  EXPECT_TRUE(has(ar, "spf=" + spfResult)) << ar;
+  ASSERT_FALSE(r.changes.empty());
+  EXPECT_EQ(r.changes[0].kind, milter_client::HeaderChange::Kind::Insert);
+  EXPECT_EQ(r.changes[0].index, 0);
+  EXPECT_EQ(r.changes[0].value.substr(0, 1), " ");  // HDR_LEADSPC: we send the space ourselves
+}
+
+}  // namespace
+
+TEST_F(ServerFixture, FullMessageOverUnixSocketGetsAuthenticationResults) {
+  start();
+  auto r = sendOne(message("a@pass.test", "Alice <a@pass.test>"));
+  expectAuthResultsAdded(r, "pass");
+  EXPECT_TRUE(has(headerValue(r, "Authentication-Results"), "dmarc=pass")) << headerValue(r, "Authentication-Results");
+  struct stat st{};
+  ASSERT_EQ(::stat((dir + "/milter.sock").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0770u);  // mode from UMask 007
+}
+
+TEST_F(ServerFixture, FullMessageOverTcpGetsAuthenticationResults) {
+  start({}, "", true);
+  ASSERT_NE(server->port(), 0);
+  auto r = sendOne(message("a@pass.test", "a@pass.test"));
+  expectAuthResultsAdded(r, "pass");
+}
+
+TEST_F(ServerFixture, DmarcRejectGets550WithText) {
+  start();
+  auto r = sendOne(message("x@evil.example", "CEO <ceo@bank.test>"));
+  EXPECT_EQ(r.action, Result::Action::ReplyCode);
+  EXPECT_EQ(r.stage, "eom");
+  EXPECT_TRUE(has(r.replyText, "550 5.7.1")) << r.replyText;
+  EXPECT_TRUE(has(r.replyText, "bank.test")) << r.replyText;
+}
+
+TEST_F(ServerFixture, DmarcQuarantineHoldsTheMessageAndAddsHeaders) {
+  start();
+  auto r = sendOne(message("x@evil.example", "news@shop.test"));
+  EXPECT_TRUE(r.quarantined);
+  EXPECT_TRUE(has(r.quarantineReason, "shop.test")) << r.quarantineReason;
+  EXPECT_TRUE(has(headerValue(r, "Authentication-Results"), "dmarc=fail"));
+}
+
+TEST_F(ServerFixture, NegotiatesNoReplyStagesMacroListsAndLeadingSpace) {
+  start();
+  auto c = connect();
+  ASSERT_TRUE(c);
+  EXPECT_EQ(c->filterVersion(), 6u);
+  EXPECT_EQ(c->filterActions(), proto::kActAddHeaders | proto::kActChangeHeaders | proto::kActQuarantine |
+                                    proto::kActSetSymList);
+  uint32_t want = proto::kHeaderLeadingSpace | proto::kNoUnknown | proto::kNoData | proto::kNrHelo | proto::kNrMail |
+                  proto::kNrRcpt | proto::kNrData | proto::kNrUnknown | proto::kNrHeader | proto::kNrEoh |
+                  proto::kNrBody;
+  EXPECT_EQ(c->filterProtocol(), want);
+  EXPECT_FALSE(c->filterProtocol() & proto::kNrConnect);  // connect keeps its reply (drain: 421)
+  const std::pair<milter_client::wire::MacroStage, core::Stage> stages[] = {
+      {milter_client::wire::kMacConnect, core::Stage::Connect}, {milter_client::wire::kMacHelo, core::Stage::Helo},
+      {milter_client::wire::kMacMail, core::Stage::MailFrom}, {milter_client::wire::kMacRcpt, core::Stage::Rcpt},
+      {milter_client::wire::kMacEom, core::Stage::EndOfMessage}};
+  for (auto [wire, stage] : stages) {
+    EXPECT_TRUE(c->filterSentMacroList(wire)) << wire;
+    std::string list;
+    for (auto& m : core::wantedMacros(stage)) list += (list.empty() ? "" : " ") + m;
+    EXPECT_EQ(c->macroList(wire), list);
+  }
+  // The macros arrive: the queue id from MAIL and the authenticated user make it into the result.
+  auto m = message("a@pass.test", "a@pass.test");
+  m.macros["{auth_authen}"] = "alice";
+  auto r = c->send(m);
+  EXPECT_TRUE(has(headerValue(r, "Authentication-Results"), "smtp.auth=alice")) << headerValue(r, "Authentication-Results");
+}
+
+TEST_F(ServerFixture, OneWritePerRoundTrip) {
+  start();
+  auto r = sendOne(message("a@pass.test", "a@pass.test"));
+  ASSERT_EQ(r.action, Result::Action::Accept);
+  auto st = settledStats();
+  // Replies go out for option negotiation, connect and end of message only; end of message
+  // (header insert + accept) is one write.
+  EXPECT_EQ(st.writes, 3u);
+  // Packets: optneg, macros+connect, helo, macros+mail, macros+rcpt, 5 headers (each with the
+  // eoh macro list), eoh, macros+body, macros+eom, abort, quit.
+  EXPECT_GE(st.packets, 20u);
+  EXPECT_LT(st.reads, st.packets);  // several packets per read
+}
+
+TEST_F(ServerFixture, SendmailStyleOfferWithoutNoReplyFlagsOrSymlists) {
+  start();
+  milter_client::Client::Options o;
+  o.version = 6;
+  o.actions = proto::kActAddHeaders | proto::kActChangeHeaders | proto::kActQuarantine;  // no SETSYMLIST
+  o.protocol = 0x3ff;  // the v2 bits: NO* stages, NR_HDR, NOUNKNOWN, NODATA; no NR_* for other stages
+  auto c = connect(o);
+  ASSERT_TRUE(c);
+  EXPECT_EQ(c->filterActions(), o.actions);
+  EXPECT_EQ(c->filterProtocol(), proto::kNoUnknown | proto::kNoData | proto::kNrHeader);
+  EXPECT_FALSE(c->filterSentMacroList(milter_client::wire::kMacMail));
+  auto r = c->send(message("a@pass.test", "a@pass.test"));
+  EXPECT_EQ(r.action, Result::Action::Accept) << r.replyText;
+  EXPECT_TRUE(has(headerValue(r, "Authentication-Results"), "spf=pass"));
+  auto again = c->send(message("x@evil.example", "ceo@bank.test"));  // second message, same connection
+  EXPECT_EQ(again.action, Result::Action::ReplyCode) << again.replyText;
+}
+
+TEST_F(ServerFixture, OldProtocolVersionIsAnsweredWithItsOwnVersion) {
+  start();
+  milter_client::Client::Options o;
+  o.version = 2;
+  o.protocol = 0x7f;
+  o.actions = proto::kActAddHeaders | proto::kActChangeHeaders;
+  auto c = connect(o);
+  ASSERT_TRUE(c);
+  EXPECT_EQ(c->filterVersion(), 2u);
+  EXPECT_EQ(c->filterProtocol(), 0u);
+  auto r = c->send(message("x@evil.example", "news@shop.test"));
+  EXPECT_EQ(r.action, Result::Action::Accept);  // quarantine was not negotiated: not sent
+  EXPECT_FALSE(r.quarantined);
+  EXPECT_TRUE(has(headerValue(r, "Authentication-Results"), "dmarc=fail"));
+}
+
+TEST_F(ServerFixture, ManyConcurrentConnections) {
+  start();
+  constexpr int kThreads = 32, kMessages = 20;
+  std::atomic<int> accepted{0}, withAr{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      std::string err;
+      milter_client::Client::Options o;
+      o.timeout = std::chrono::seconds(60);
+      auto c = milter_client::Client::connect(spec, o, &err);
+      if (!c) return;
+      for (int i = 0; i < kMessages; ++i) {
+        auto m = message("a@pass.test", "a@pass.test");
+        m.macros["i"] = "Q" + std::to_string(t) + "x" + std::to_string(i);
+        auto r = c->send(m);
+        accepted += r.action == Result::Action::Accept;
+        withAr += has(headerValue(r, "Authentication-Results"), "spf=pass");
+      }
+      c->quit();
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(accepted.load(), kThreads * kMessages);
+  EXPECT_EQ(withAr.load(), kThreads * kMessages);
+  auto st = settledStats();
+  EXPECT_EQ(st.accepted, static_cast<uint64_t>(kThreads));
+  EXPECT_LE(st.workers, static_cast<size_t>(kThreads));
+  EXPECT_EQ(st.refused, 0u);
+  EXPECT_EQ(engine->transactionsInFlight.load(), 0);
+}
+
+TEST_F(ServerFixture, WorkersAreReusedAcrossConnections) {
+  start();
+  for (int i = 0; i < 10; ++i) {
+    auto r = sendOne(message("a@pass.test", "a@pass.test"));
+    EXPECT_EQ(r.action, Result::Action::Accept);
+    ASSERT_TRUE(eventually([&] { return server->stats().idle == 1; }));  // the worker is back in the pool
+  }
+  auto st = server->stats();
+  EXPECT_EQ(st.accepted, 10u);
+  EXPECT_EQ(st.workers, 1u);
+}
+
+TEST_F(ServerFixture, IdleWorkersBeyondTheWarmOnesExit) {
+  milter::Server::Options o;
+  o.warmWorkers = 0;
+  o.idleWorkerTimeout = std::chrono::seconds(1);
+  start(o);
+  EXPECT_EQ(sendOne(message("a@pass.test", "a@pass.test")).action, Result::Action::Accept);
+  EXPECT_TRUE(eventually([&] { return server->stats().workers == 0; }));
+  EXPECT_EQ(sendOne(message("a@pass.test", "a@pass.test")).action, Result::Action::Accept);  // a new worker
+}
+
+TEST_F(ServerFixture, ConnectionLimitClosesExtraConnections) {
+  milter::Server::Options o;
+  o.maxConnections = 2;
+  start(o);
+  auto a = connect();
+  auto b = connect();
+  ASSERT_TRUE(a && b);
+  std::string err;
+  auto third = milter_client::Client::connect(spec, std::chrono::seconds(10), &err);
+  EXPECT_FALSE(third);  // closed before negotiation
+  EXPECT_EQ(server->stats().refused, 1u);
+  a->quit();
+  ASSERT_TRUE(eventually([&] { return server->stats().idle == 1; }));
+  auto r = b->send(message("a@pass.test", "a@pass.test"));
+  EXPECT_EQ(r.action, Result::Action::Accept);
+  EXPECT_EQ(sendOne(message("a@pass.test", "a@pass.test")).action, Result::Action::Accept);
+}
+
+TEST_F(ServerFixture, StopReturnsPromptlyAndRemovesTheSocket) {
+  start();
+  auto idle = connect();  // a connection in progress does not hold stop() up
+  ASSERT_TRUE(idle);
+  int rc = -1;
+  ASSERT_TRUE(stopServer(&rc));
+  EXPECT_EQ(rc, 0);
+  struct stat st{};
+  EXPECT_NE(::stat((dir + "/milter.sock").c_str(), &st), 0);
+  std::string err;
+  EXPECT_FALSE(milter_client::Client::connect(spec, std::chrono::seconds(2), &err));
+  // The connection accepted before stop() is still served.
+  auto r = idle->send(message("a@pass.test", "a@pass.test"));
+  EXPECT_EQ(r.action, Result::Action::Accept) << r.replyText;
+}
+
+TEST_F(ServerFixture, StopOverTcpRefusesNewConnections) {
+  start({}, "", true);
+  int rc = -1;
+  ASSERT_TRUE(stopServer(&rc));
+  EXPECT_EQ(rc, 0);
+  std::string err;
+  EXPECT_FALSE(milter_client::Client::connect(spec, std::chrono::seconds(2), &err));
+}
+
+TEST_F(ServerFixture, DrainingAnswersConnectWith421) {
+  start();
+  engine->draining = true;
+  auto r = sendOne(message("a@pass.test", "a@pass.test"));
+  EXPECT_EQ(r.stage, "connect");
+  EXPECT_TRUE(has(r.replyText, "421")) << r.replyText;
+}
