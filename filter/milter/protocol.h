@@ -4,6 +4,7 @@
 // Header-only constants: no state, thread-safe.
 // Framing: uint32 big-endian length (command byte + data), command byte, data.
 #pragma once
+#include <cstddef>
 #include <cstdint>
 
 namespace am::milter::proto {
