@@ -93,9 +93,9 @@ std::unique_ptr<Engine> Engine::create(std::shared_ptr<const config::Config> cfg
   e->dns_ = dns ? std::move(dns) : makeResolver(*cfg, errors);
   if (!e->dns_) return nullptr;
   std::string err;
-  e->dkim_ = dkim::Library::create(*e->dns_, verifyOptions(*cfg), clock, &err);
+  e->dkim_ = dkim::createVerifier(cfg->dkimLibopendkim, *e->dns_, verifyOptions(*cfg), clock, &err);
   if (!e->dkim_) {
-    errors.push_back(cfg->path + ":0: DKIM library: " + err);
+    errors.push_back(cfg->path + ":0: DKIM verifier: " + err);
     return nullptr;
   }
   if (cfg->dmarcMode == config::DmarcMode::Rfc7489) {

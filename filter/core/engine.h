@@ -1,4 +1,5 @@
-// filter/core/engine.h — process-wide state of authmilter: the one resolver, the DKIM library, the
+// filter/core/engine.h — process-wide state of authmilter: the one resolver, the DKIM verifier
+// (engine chosen by DKIMVerifier native|libopendkim at start-up; not changed by reload), the
 // Public Suffix List, and an immutable Snapshot (config, policy file, signing keys, SPF evaluator)
 // that a reload replaces atomically. Each connection keeps the snapshot it started with.
 // Thread-safety: everything here is safe to use from libmilter's worker threads; the Snapshot is
@@ -20,7 +21,7 @@
 #include "policy/policy_file.h"
 
 namespace am::dkim {
-class Library;
+class Verifier;
 class KeyStore;
 }  // namespace am::dkim
 
@@ -49,7 +50,7 @@ class Engine {
   bool reload(const std::string& configPath, std::vector<std::string>& errors);
 
   Resolver& dns() { return *dns_; }
-  dkim::Library& dkim() { return *dkim_; }
+  dkim::Verifier& dkim() { return *dkim_; }
   const policy::PublicSuffix* psl() const { return psl_.get(); }
   Logger& log() { return log_; }
   const Clock& clock() const { return clock_; }
@@ -66,7 +67,7 @@ class Engine {
   Logger& log_;
   const Clock& clock_;
   std::unique_ptr<Resolver> dns_;
-  std::unique_ptr<dkim::Library> dkim_;
+  std::unique_ptr<dkim::Verifier> dkim_;
   std::unique_ptr<policy::PublicSuffix> psl_;
   mutable std::mutex mu_;
   std::shared_ptr<const Snapshot> snap_;

@@ -27,7 +27,7 @@ class BadInput : public ::testing::Test {
       else plain_.push_back(h);
     }
     ASSERT_EQ(sigs_.size(), 2u);  // [0] ed25519 (brisbane), [1] rsa-sha256 (test)
-    lib_ = Library::create(dns_, VerifyOptions{}, clock_, nullptr);
+    lib_ = makeVerifier(dns_, VerifyOptions{}, clock_);
     ASSERT_TRUE(lib_);
   }
   // The RFC 8463 message with the given DKIM-Signature values on top.
@@ -40,7 +40,7 @@ class BadInput : public ::testing::Test {
   }
   InMemoryResolver dns_;
   FixedClock clock_{1767225600};
-  std::unique_ptr<Library> lib_;
+  std::unique_ptr<Verifier> lib_;
   Message msg_;
   std::vector<std::string> sigs_;
   std::vector<std::pair<std::string, std::string>> plain_;
@@ -115,8 +115,12 @@ TEST_F(BadInput, KeyRecordLongerThanLibraryBufferIsReportedClearly) {
   auto r = verify(*lib_, with(sigs_));
   ASSERT_EQ(r.size(), 2u);
   EXPECT_EQ(r[0].result, DkimResult::Pass) << describe(r);
-  EXPECT_EQ(r[1].result, DkimResult::PermError) << describe(r);
-  EXPECT_EQ(r[1].reason, "key record too long");
+  if (kLibopendkimEngine) {
+    EXPECT_EQ(r[1].result, DkimResult::PermError) << describe(r);
+    EXPECT_EQ(r[1].reason, "key record too long");
+  } else {  // the native engine reads the whole record (8192-bit keys verify)
+    EXPECT_EQ(r[1].result, DkimResult::Pass) << describe(r);
+  }
 }
 
 TEST_F(BadInput, SeveralKeyRecordsArePermerror) {
@@ -200,7 +204,7 @@ class ThrowingResolver final : public Resolver {
 
 TEST_F(BadInput, ResolverExceptionIsTemperror) {
   ThrowingResolver boom;
-  auto lib = Library::create(boom, VerifyOptions{}, clock_, nullptr);
+  auto lib = makeVerifier(boom, VerifyOptions{}, clock_);
   ASSERT_TRUE(lib);
   auto r = verify(*lib, with({sigs_[1]}));
   ASSERT_EQ(r.size(), 1u);
@@ -208,7 +212,7 @@ TEST_F(BadInput, ResolverExceptionIsTemperror) {
 }
 
 TEST_F(BadInput, OneLibraryServesManyThreads) {
-  // One Library, one Verification per message, several threads: the DNS log pointer is
+  // One Verifier, one Verification per message, several threads: the DNS log pointer is
   // thread-local and per call, so each thread's results must be its own.
   std::atomic<int> passes{0}, wrong{0};
   std::vector<std::thread> threads;
@@ -230,7 +234,7 @@ TEST_F(BadInput, OneLibraryServesManyThreads) {
   EXPECT_EQ(wrong.load(), 0);
 }
 
-// ---- x= / t= against the injected clock, with a signature libopendkim makes (Library::raw()).
+// ---- x= / t= against the injected clock, with a signature libopendkim makes (OpenDkimVerifier::raw()).
 
 std::string signWithLibopendkim(DKIM_LIB* lib, uint64_t when, uint64_t ttl) {
   std::string pem = readFile(kRfc + "/rfc8463-A.1-rsa.private.pem");
@@ -262,10 +266,11 @@ std::string signWithLibopendkim(DKIM_LIB* lib, uint64_t when, uint64_t ttl) {
 
 TEST_F(BadInput, ExpiryAndFutureTimestampsFollowTheInjectedClock) {
   FixedClock clock(0);
-  auto lib = Library::create(dns_, VerifyOptions{}, clock, nullptr);
-  ASSERT_TRUE(lib);
+  auto signer = OpenDkimVerifier::create(dns_, VerifyOptions{}, clock, nullptr);
+  auto lib = makeVerifier(dns_, VerifyOptions{}, clock);
+  ASSERT_TRUE(signer && lib);
   const uint64_t t0 = 1500000000;  // 2017: far from the real time, so only the Clock can decide
-  std::string sig = signWithLibopendkim(lib->raw(), t0, 3600);
+  std::string sig = signWithLibopendkim(signer->raw(), t0, 3600);
   ASSERT_NE(sig.find("x=1500003600"), std::string::npos) << sig;
   Message m;
   m.headers = {{"DKIM-Signature", sig}, {"From", " a@football.example.com"}, {"To", " b@example.org"},

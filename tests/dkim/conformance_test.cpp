@@ -53,10 +53,10 @@ bool allPass(const std::vector<DkimOutput>& r) {
 struct Fixture {
   InMemoryResolver dns;
   FixedClock clock{kFixedNow};
-  std::unique_ptr<Library> lib;
+  std::unique_ptr<Verifier> lib;
   explicit Fixture(VerifyOptions o = {}) {
     std::string err;
-    lib = Library::create(dns, std::move(o), clock, &err);
+    lib = makeVerifier(dns, std::move(o), clock, &err);
   }
 };
 

@@ -89,8 +89,8 @@ struct Env {
   InMemoryResolver dns;
   // Signatures are made at test time (t= = now): verify at the same instant.
   FixedClock clock{SystemClock::instance().unixSeconds()};
-  std::unique_ptr<Library> lib;
-  Env() { lib = Library::create(dns, VerifyOptions{}, clock, nullptr); }
+  std::unique_ptr<Verifier> lib;
+  Env() { lib = makeVerifier(dns, VerifyOptions{}, clock); }
 };
 
 std::string algFor(const std::string& key) {

@@ -79,8 +79,8 @@ class Interop : public ::testing::Test {
     dns_.addTxt("rsa._domainkey.example.com", (*rsa_)->dnsRecord);
     dns_.addTxt("ed._domainkey.example.com", (*ed_)->dnsRecord);
   }
-  std::unique_ptr<Library> lib(VerifyOptions o = {}) {
-    auto l = Library::create(dns_, std::move(o), clock_, nullptr);
+  std::unique_ptr<Verifier> lib(VerifyOptions o = {}) {
+    auto l = makeVerifier(dns_, std::move(o), clock_);
     EXPECT_TRUE(l);
     return l;
   }

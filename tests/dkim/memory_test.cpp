@@ -1,6 +1,6 @@
 // tests/dkim/memory_test.cpp — the body is streamed: verifying a 50 MB body fed in 64 KB chunks
 // must not grow resident memory by anything near the body size. The body is generated chunk
-// by chunk (never held whole), signed by libopendkim through Library::raw() the same way, then
+// by chunk (never held whole), signed by libopendkim through OpenDkimVerifier::raw() the same way, then
 // verified; peak RSS (VmRSS sampled after every chunk) is compared with a 50 KB body.
 // Figures are printed for docs/dkim.md. Assertion on bytes of growth only, never on time.
 #include <gtest/gtest.h>
@@ -71,7 +71,7 @@ std::string signStreaming(DKIM_LIB* lib, size_t chunks) {
 
 struct Measure { DkimResult result; long growthKb; };
 
-Measure verifyStreaming(Library& lib, const std::string& sig, size_t chunks) {
+Measure verifyStreaming(Verifier& lib, const std::string& sig, size_t chunks) {
   const long before = rssKb();
   long peak = before;
   auto v = lib.startVerify("big");
@@ -95,12 +95,13 @@ TEST(Streaming, FiftyMegabyteBodyDoesNotGrowMemoryLikeItsSize) {
   InMemoryResolver dns;
   for (const auto& [n, val] : loadZoneTxt(kRfc + "/rfc8463.zone")) dns.addTxt(n, val);
   FixedClock clock(SystemClock::instance().unixSeconds());
-  auto lib = Library::create(dns, VerifyOptions{}, clock, nullptr);
-  ASSERT_TRUE(lib);
+  auto signer = OpenDkimVerifier::create(dns, VerifyOptions{}, clock, nullptr);
+  auto lib = makeVerifier(dns, VerifyOptions{}, clock);
+  ASSERT_TRUE(signer && lib);
   const size_t smallChunks = 1;                                   // 64 KB ≈ the 50 KB case
   const size_t bigChunks = 50 * 1024 * 1024 / kChunk;             // 800 chunks = 50 MB
-  std::string smallSig = signStreaming(lib->raw(), smallChunks);
-  std::string bigSig = signStreaming(lib->raw(), bigChunks);
+  std::string smallSig = signStreaming(signer->raw(), smallChunks);
+  std::string bigSig = signStreaming(signer->raw(), bigChunks);
   ASSERT_FALSE(smallSig.empty());
   ASSERT_FALSE(bigSig.empty());
   Measure small = verifyStreaming(*lib, smallSig, smallChunks);

@@ -69,7 +69,7 @@ bool writeFile(const std::string& path, std::string_view data) {
   return static_cast<bool>(f);
 }
 
-std::vector<DkimOutput> verify(Library& lib, const Message& m, size_t chunk) {
+std::vector<DkimOutput> verify(Verifier& lib, const Message& m, size_t chunk) {
   auto v = lib.startVerify("test");
   for (const auto& [n, val] : m.headers) v->header(n, val);
   v->endOfHeaders();

@@ -4,6 +4,7 @@
 // files; run an external command (dkimpy, openssl) with a bounded wait; make temp dirs.
 // Not thread-safe where noted (temp dirs are per test).
 #pragma once
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -12,7 +13,7 @@
 
 #include "common/auth_types.h"
 #include "common/memory_resolver.h"
-#include "filter/auth/dkim/verifier.h"
+#include "filter/auth/dkim/opendkim_verifier.h"
 
 namespace am::dkim::test {
 
@@ -26,7 +27,18 @@ std::string toCrlf(std::string_view s);  // bare LF → CRLF
 std::string readFile(const std::string& path);
 bool writeFile(const std::string& path, std::string_view data);
 
-std::vector<DkimOutput> verify(Library& lib, const Message& m, size_t chunk = 65536);
+#ifdef AM_DKIM_TEST_LIBOPENDKIM
+// The engine this test program is built for (1: libopendkim, 0: native): every suite is
+// compiled twice (dkim.* and dkim_native.* in CTest). Test programs that call makeVerifier()
+// must define it; test_util.cpp itself is engine-neutral.
+inline constexpr bool kLibopendkimEngine = AM_DKIM_TEST_LIBOPENDKIM != 0;
+inline std::unique_ptr<Verifier> makeVerifier(Resolver& dns, VerifyOptions o, const Clock& clock,
+                                              std::string* err = nullptr) {
+  return createVerifier(kLibopendkimEngine, dns, std::move(o), clock, err);
+}
+#endif
+
+std::vector<DkimOutput> verify(Verifier& lib, const Message& m, size_t chunk = 65536);
 
 // Runs argv[0] with args, feeding `input` on stdin; returns stdout on exit status 0.
 // Waits at most `timeoutSeconds`, then kills the child (by its PID) and returns nullopt.

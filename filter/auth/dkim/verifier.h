@@ -1,18 +1,20 @@
-// filter/auth/dkim/verifier.h — DKIM signature verification (RFC 6376, RFC 8301, RFC 8463)
-// through libopendkim, with key lookups answered by am::Resolver.
+// filter/auth/dkim/verifier.h — the engine-neutral DKIM verification interface (RFC 6376,
+// RFC 8301, RFC 8463) and the factory that picks an engine.
 //
-// Library is created once per process (it owns the DKIM_LIB, its options and the DNS bridge)
-// and hands out one Verification per message. A Verification is fed the header fields as the
-// MTA delivers them (SMFIP_HDR_LEADSPC: leading space kept, LF folding), then body chunks as
-// they arrive (never buffered whole), and finish() returns one am::DkimOutput per
-// DKIM-Signature field (up to maxSignatures, in header order) with an RFC 8601 result and a
-// short reason. Untrusted input never throws or asserts: it becomes a result value.
+// A Verifier is created once per process and hands out one Verification per message. A
+// Verification is fed the header fields as the MTA delivers them (SMFIP_HDR_LEADSPC: leading
+// space kept, LF folding), then body chunks as they arrive (never buffered whole), and finish()
+// returns one am::DkimOutput per DKIM-Signature field (up to maxSignatures, in header order)
+// with an RFC 8601 result and a short reason. Untrusted input never throws or asserts.
 //
-// Ownership: Library borrows the Resolver and the Clock (both must outlive it) and owns the
-// DKIM_LIB. A Verification borrows its Library (must outlive it) and owns its DKIM handle.
-// Thread-safety: Library::startVerify() and raw() may be called from many threads once
-// create() has returned (all library options are set inside create()). One Verification is
-// used by one thread at a time (any thread; no thread affinity).
+// Engines: NativeVerifier (native_verifier.h, OpenSSL directly, decoded-key cache; the default)
+// and OpenDkimVerifier (opendkim_verifier.h, libopendkim). Both give the same results and
+// reasons for everything the tests check; docs/dkim.md lists the known differences.
+//
+// Ownership: a Verifier borrows the Resolver and the Clock (both must outlive it); a
+// Verification borrows its Verifier (must outlive it).
+// Thread-safety: Verifier::startVerify() may be called from many threads once created. One
+// Verification is used by one thread at a time (any thread).
 #pragma once
 #include <cstdint>
 #include <memory>
@@ -23,10 +25,6 @@
 #include "common/auth_types.h"
 #include "common/clock.h"
 #include "common/dns.h"
-#include "filter/auth/dkim/body_length.h"
-#include "filter/auth/dkim/dns_bridge.h"
-#include "filter/auth/dkim/handles.h"
-#include "filter/auth/dkim/tag_list.h"
 
 namespace am::dkim {
 
@@ -38,76 +36,26 @@ struct VerifyOptions {
   int64_t clockSkew = 300;           // seconds of tolerance for t= (future) and x= (expired)
 };
 
-class Verification;
-
-class Library {
- public:
-  // Returns null and sets *err (if given) when libopendkim cannot be initialised.
-  static std::unique_ptr<Library> create(Resolver& dns, VerifyOptions o, const Clock& clock,
-                                         std::string* err);
-  ~Library();
-  Library(const Library&) = delete;
-  Library& operator=(const Library&) = delete;
-
-  std::unique_ptr<Verification> startVerify(std::string_view jobId);  // never null
-  DKIM_LIB* raw() { return lib_.get(); }                               // for filter/auth/dkim_sign
-  const VerifyOptions& options() const { return opts_; }
-  const Clock& clock() const { return clock_; }
-
- private:
-  Library(Resolver& dns, VerifyOptions o, const Clock& clock);
-  bool init(std::string* err);
-
-  VerifyOptions opts_;
-  const Clock& clock_;
-  std::unique_ptr<DnsBridge> bridge_;  // referenced by lib_'s DNS hooks: declared first, dies last
-  DkimLibPtr lib_;
-};
-
 class Verification {
  public:
-  ~Verification();
-  Verification(const Verification&) = delete;
-  Verification& operator=(const Verification&) = delete;
-
-  void header(std::string_view name, std::string_view value);  // leading space kept, LF folding
-  void endOfHeaders();
-  void body(std::string_view chunk);                            // any chunking
-  std::vector<DkimOutput> finish();                             // idempotent
-
-  // Called by libopendkim's prescreen hook (internal; public for the C callback only).
-  void prescreen(DKIM_SIGINFO** sigs, int nsigs);
-
- private:
-  friend class Library;
-  Verification(Library& lib, std::string_view jobId);
-  void feedBody(const char* data, size_t len);
-  void startBodyCounters();
-  std::vector<DkimOutput> collect();
-  DkimOutput describe(DKIM_SIGINFO* sig, size_t index, bool aligned);
-  std::string timeProblem(const TagList& tags) const;
-  bool unsignedBodyRejected(const TagList& tags) const;
-  std::vector<DkimOutput> unusableResults() const;
-
-  Library& lib_;
-  std::string jobId_;  // libopendkim keeps a pointer to it: must live as long as dkim_
-  DkimPtr dkim_;
-  DnsLog dnsLog_;
-  std::vector<std::string> preReasons_;  // per signature index: time verdict made in prescreen
-  std::vector<TagList> sigTags_;         // our parse of the first maxSignatures DKIM-Signatures
-  BodyLengthCounter simpleLen_{BodyCanon::Simple};
-  BodyLengthCounter relaxedLen_{BodyCanon::Relaxed};
-  bool countBody_ = false;
-  unsigned signatureHeaders_ = 0;    // DKIM-Signature fields handed to libopendkim
-  bool eohDone_ = false;
-  bool noSignatures_ = false;
-  bool unusable_ = false;            // libopendkim refused the message (reason in failReason_)
-  std::string failReason_;
-  bool lastWasCR_ = false;
-  bool bodySeen_ = false;
-  char lastByte_ = '\n';
-  bool finished_ = false;
-  std::vector<DkimOutput> results_;
+  virtual ~Verification() = default;
+  virtual void header(std::string_view name, std::string_view value) = 0;  // leading space kept
+  virtual void endOfHeaders() = 0;
+  virtual void body(std::string_view chunk) = 0;                            // any chunking
+  virtual std::vector<DkimOutput> finish() = 0;                             // idempotent
 };
+
+class Verifier {
+ public:
+  virtual ~Verifier() = default;
+  virtual std::unique_ptr<Verification> startVerify(std::string_view jobId) = 0;  // never null
+  virtual const VerifyOptions& options() const = 0;
+  virtual const Clock& clock() const = 0;
+};
+
+// The libopendkim engine when `libopendkim`, else the native one. Null (and *err set, if
+// given) when the engine cannot be initialised.
+std::unique_ptr<Verifier> createVerifier(bool libopendkim, Resolver& dns, VerifyOptions o,
+                                         const Clock& clock, std::string* err);
 
 }  // namespace am::dkim

@@ -1,0 +1,60 @@
+// filter/auth/dkim/body_hash.h — streaming body canonicalization (RFC 6376 §3.4.3 simple,
+// §3.4.4 relaxed) fed straight into a message digest, with an optional l= limit.
+//
+// One BodyHasher per distinct (canonicalization, hash, l=) among a message's signatures. Input
+// is the body as the MTA delivers it in any chunks: CRLF and bare LF both end a line, a lone CR
+// is data. Runs of ordinary bytes are found with memchr and copied to a 16 KiB buffer that is
+// hashed when full, so the per-byte work is one scan and one copy. Memory is O(1) in the body
+// size (runs of empty lines are a counter). total() is the full canonical length (for l=).
+// Ownership: owns its EVP_MD_CTX; borrows the EVP_MD (process-wide, fetched once).
+// Thread-safety: one hasher per message, used by one thread at a time.
+#pragma once
+#include <openssl/evp.h>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "filter/auth/dkim/native_sig.h"
+#include "filter/auth/dkim_sign/openssl_ptr.h"
+
+namespace am::dkim {
+
+class BodyHasher {
+ public:
+  BodyHasher(CanonMode canon, const EVP_MD* md, std::optional<uint64_t> limit);
+  bool ok() const { return ctx_ != nullptr; }
+  void feed(std::string_view chunk);
+  // Finishes the canonical body; returns the digest (empty on an OpenSSL failure). Call once.
+  std::string finish();
+  uint64_t total() const { return total_; }  // canonical length of the whole body (after finish)
+
+  CanonMode canon() const { return canon_; }
+  const EVP_MD* md() const { return md_; }
+  std::optional<uint64_t> limit() const { return limit_; }
+
+ private:
+  void line(const char* p, size_t n);       // content of one line (no CR/LF), possibly partial
+  void lineEnd();
+  void relaxedContent(const char* p, size_t n);
+  void startContent();
+  void emit(const char* p, size_t n);
+  void flush();
+
+  CanonMode canon_;
+  const EVP_MD* md_;
+  std::optional<uint64_t> limit_;
+  EvpMdCtxPtr ctx_;
+  char buf_[16384];
+  size_t used_ = 0;
+  uint64_t total_ = 0;          // canonical bytes produced
+  uint64_t hashed_ = 0;         // canonical bytes given to the digest (≤ limit)
+  uint64_t pendingEmpty_ = 0;   // empty lines not yet emitted
+  bool pendingCr_ = false;      // chunk ended in CR: meaning depends on the next byte
+  bool pendingWsp_ = false;     // relaxed: a WSP run not yet emitted
+  bool lineHasContent_ = false;
+  bool anyOutput_ = false;
+};
+
+}  // namespace am::dkim

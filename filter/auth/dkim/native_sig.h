@@ -1,0 +1,64 @@
+// filter/auth/dkim/native_sig.h — the native engine's view of one DKIM-Signature field: tag
+// parsing and the RFC 6376 §3.5 checks libopendkim makes on the signature header (reported with
+// libopendkim's DKIM_SIGERROR_* codes so classify.h gives both engines one result table), the
+// header-hash input (h= selection bottom-up, b= emptied) and base64.
+// Pure functions over values; thread-safe.
+#pragma once
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "filter/auth/dkim/tag_list.h"
+
+namespace am::dkim {
+
+enum class HashAlg { Sha1, Sha256 };
+enum class KeyType { Rsa, Ed25519 };
+enum class CanonMode { Simple, Relaxed };
+
+struct SigSpec {
+  std::string name, value;       // the header field as delivered (value keeps leading space)
+  TagList tags;
+  std::string tagProblem;        // checkSignatureTags(); empty if fine
+  int error = -1;                // DKIM_SIGERROR_* of the header stage; -1 (UNKNOWN) if fine
+  std::string domain, selector, algorithm, identity, bPrefix;  // as reported
+  HashAlg hash = HashAlg::Sha256;
+  KeyType keyType = KeyType::Rsa;
+  CanonMode headerCanon = CanonMode::Simple, bodyCanon = CanonMode::Simple;
+  std::vector<std::string> signedHeaders;  // h=, lowercase
+  std::optional<uint64_t> length;          // l=
+  std::string signature, bodyHash;         // decoded b=, bh=
+  std::string identityDomain;              // lowercase domain part of i= (d= when absent)
+};
+
+// Parses and checks one DKIM-Signature field. Never throws for any input.
+SigSpec parseSignature(std::string_view name, std::string_view value);
+
+// Base64 (RFC 4648) with whitespace ignored and padding optional; nullopt if malformed.
+std::optional<std::string> base64Decode(std::string_view in);
+
+// Canonical header field (RFC 6376 §3.4.1/§3.4.2), with trailing CRLF.
+void appendCanonHeader(std::string& out, CanonMode c, std::string_view name, std::string_view value);
+
+// The header fields of one message, indexed by lowercase name for h= selection.
+class HeaderIndex {
+ public:
+  void add(std::string_view name, std::string_view value);
+  // The bytes the signature's header hash covers: selected fields bottom-up per name (absent
+  // ones contribute nothing), then the signature field itself with b= emptied, no final CRLF.
+  std::string hashInput(const SigSpec& sig) const;
+  size_t size() const { return fields_.size(); }
+
+ private:
+  std::vector<std::pair<std::string, std::string>> fields_;
+  std::unordered_map<std::string, std::vector<size_t>> byName_;
+};
+
+// The signature field's value with the b= tag's value removed (RFC 6376 §3.7).
+std::string withEmptyB(std::string_view value);
+
+}  // namespace am::dkim

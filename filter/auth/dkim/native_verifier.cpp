@@ -1,0 +1,238 @@
+// filter/auth/dkim/native_verifier.cpp — the native DKIM engine (see native_verifier.h).
+#include "filter/auth/dkim/native_verifier.h"
+
+#include <openssl/rsa.h>
+
+#include <algorithm>
+
+#include "common/strings.h"
+#include "filter/auth/dkim/handles.h"
+
+namespace am::dkim {
+namespace {
+
+bool isSignatureHeader(std::string_view name) { return iequals(trim(name), "DKIM-Signature"); }
+
+std::vector<std::string> colonList(std::string_view s) {
+  std::vector<std::string> out;
+  for (auto& e : split(s, ":", true)) {
+    std::string v = toLower(trim(e));
+    if (!v.empty()) out.push_back(std::move(v));
+  }
+  return out;
+}
+
+bool contains(const std::vector<std::string>& v, std::string_view x) {
+  return std::find(v.begin(), v.end(), x) != v.end();
+}
+
+// RFC 6376 §3.6.1 key record checks, in libopendkim's order so both engines name the same
+// problem. Returns a DKIM_SIGERROR_* code (UNKNOWN when usable) and sets p / testing / strict.
+int checkKeyRecord(const TagList& key, const SigSpec& sig, std::string& p, bool& testing, bool& strict) {
+  if (!key.error.empty()) return DKIM_SIGERROR_DNSSYNTAX;
+  if (const std::string* v = key.get("v"); v != nullptr && *v != "DKIM1") return DKIM_SIGERROR_KEYVERSION;
+  if (const std::string* h = key.get("h")) {
+    auto hashes = colonList(*h);
+    if (!contains(hashes, "sha1") && !contains(hashes, "sha256")) return DKIM_SIGERROR_KEYUNKNOWNHASH;
+    if (!contains(hashes, sig.hash == HashAlg::Sha1 ? "sha1" : "sha256")) return DKIM_SIGERROR_KEYHASHMISMATCH;
+  }
+  if (const std::string* s = key.get("s")) {
+    auto services = colonList(*s);
+    if (!contains(services, "email") && !contains(services, "*")) return DKIM_SIGERROR_NOTEMAILKEY;
+  }
+  const std::string* k = key.get("k");
+  std::string type = k != nullptr ? toLower(*k) : "rsa";
+  if (type != "rsa" && type != "ed25519") return DKIM_SIGERROR_KEYTYPEUNKNOWN;
+  if ((type == "rsa") != (sig.keyType == KeyType::Rsa)) return DKIM_SIGERROR_KEYTYPEUNKNOWN;
+  const std::string* pv = key.get("p");
+  if (pv == nullptr) return DKIM_SIGERROR_DNSSYNTAX;
+  p = stripWhitespace(*pv);
+  if (p.empty()) return DKIM_SIGERROR_KEYREVOKED;
+  if (const std::string* t = key.get("t")) {
+    auto flags = colonList(*t);
+    testing = contains(flags, "y");
+    strict = contains(flags, "s");
+  }
+  return DKIM_SIGERROR_UNKNOWN;
+}
+
+std::string digest(const EVP_MD* md, std::string_view data) {
+  unsigned char out[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  if (EVP_Digest(data.data(), data.size(), out, &len, md, nullptr) != 1) return "";
+  return std::string(reinterpret_cast<char*>(out), len);
+}
+
+bool verifyRsa(EVP_PKEY* key, const EVP_MD* md, const std::string& hash, const std::string& sig) {
+  EvpPkeyCtxPtr ctx(EVP_PKEY_CTX_new_from_pkey(nullptr, key, nullptr));
+  if (!ctx || EVP_PKEY_verify_init(ctx.get()) != 1 ||
+      EVP_PKEY_CTX_set_rsa_padding(ctx.get(), RSA_PKCS1_PADDING) != 1 ||
+      EVP_PKEY_CTX_set_signature_md(ctx.get(), md) != 1)
+    return false;
+  return EVP_PKEY_verify(ctx.get(), reinterpret_cast<const unsigned char*>(sig.data()), sig.size(),
+                         reinterpret_cast<const unsigned char*>(hash.data()), hash.size()) == 1;
+}
+
+// RFC 8463 §3: PureEdDSA over the SHA-256 hash of the header data.
+bool verifyEd25519(EVP_PKEY* key, const std::string& hash, const std::string& sig) {
+  EvpMdCtxPtr ctx(EVP_MD_CTX_new());
+  if (!ctx || EVP_DigestVerifyInit_ex(ctx.get(), nullptr, nullptr, nullptr, nullptr, key, nullptr) != 1)
+    return false;
+  return EVP_DigestVerify(ctx.get(), reinterpret_cast<const unsigned char*>(sig.data()), sig.size(),
+                          reinterpret_cast<const unsigned char*>(hash.data()), hash.size()) == 1;
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------- NativeVerifier
+
+NativeVerifier::NativeVerifier(Resolver& dns, VerifyOptions o, const Clock& clock)
+    : dns_(dns), opts_(std::move(o)), clock_(clock) {}
+
+std::unique_ptr<NativeVerifier> NativeVerifier::create(Resolver& dns, VerifyOptions o, const Clock& clock,
+                                                       std::string* err) {
+  std::unique_ptr<NativeVerifier> v(new NativeVerifier(dns, std::move(o), clock));
+  v->sha1_.reset(EVP_MD_fetch(nullptr, "SHA1", nullptr));
+  v->sha256_.reset(EVP_MD_fetch(nullptr, "SHA256", nullptr));
+  if (!v->sha1_ || !v->sha256_) {
+    if (err != nullptr) *err = "OpenSSL provides no SHA-1/SHA-256";
+    return nullptr;
+  }
+  return v;
+}
+
+std::unique_ptr<Verification> NativeVerifier::startVerify(std::string_view /*jobId*/) {
+  return std::make_unique<NativeVerification>(*this);
+}
+
+// ---------------------------------------------------------------- NativeVerification
+
+void NativeVerification::header(std::string_view name, std::string_view value) {
+  if (eohDone_ || finished_) return;
+  headers_.add(name, value);
+  if (isSignatureHeader(name) && sigs_.size() < v_.options().maxSignatures) {
+    Sig s;
+    s.spec = parseSignature(name, value);
+    sigs_.push_back(std::move(s));
+  }
+}
+
+void NativeVerification::endOfHeaders() {
+  if (eohDone_) return;
+  eohDone_ = true;
+  for (Sig& s : sigs_) checkSignature(s);
+}
+
+void NativeVerification::checkSignature(Sig& s) {
+  const VerifyOptions& o = v_.options();
+  SigFacts& f = s.facts;
+  f.tagProblem = s.spec.tagProblem;
+  f.libError = s.spec.error;
+  f.algorithm = s.spec.algorithm;
+  f.algorithmAccepted = contains(o.algorithms, s.spec.algorithm);
+  f.ed25519 = s.spec.algorithm == "ed25519-sha256";
+  f.minKeyBits = o.minKeyBits;
+  if (!f.tagProblem.empty() || f.libError != DKIM_SIGERROR_UNKNOWN) return;
+  const int64_t now = v_.clock().unixSeconds();
+  auto x = s.spec.tags.get("x") != nullptr ? parseDecimal(*s.spec.tags.get("x")) : std::nullopt;
+  auto t = s.spec.tags.get("t") != nullptr ? parseDecimal(*s.spec.tags.get("t")) : std::nullopt;
+  if (x && static_cast<int64_t>(*x) + o.clockSkew < now) f.timeProblem = "signature expired";
+  else if (t && static_cast<int64_t>(*t) > now + o.clockSkew) f.timeProblem = "signature timestamp in the future";
+  if (!f.timeProblem.empty()) return;  // no key lookup for a signature rejected anyway
+  fetchKey(s);
+  if (f.libError != DKIM_SIGERROR_UNKNOWN) return;
+  f.flags |= DKIM_SIGFLAG_PROCESSED;
+  if (!f.algorithmAccepted || (!f.ed25519 && f.keyBits < f.minKeyBits)) return;  // policy: no crypto
+  verifyHeader(s);
+  s.hasher = hasherFor(s.spec);
+}
+
+void NativeVerification::fetchKey(Sig& s) {
+  SigFacts& f = s.facts;
+  s.lookup.name = toLower(s.spec.selector + "._domainkey." + s.spec.domain);
+  s.haveLookup = true;
+  f.lookup = nullptr;  // set in result(): Sig may move until then
+  TxtAnswer a;
+  try {
+    a = v_.resolver().txt(s.lookup.name);
+  } catch (...) {
+    a.status = DnsStatus::TempFail;
+  }
+  s.lookup.status = a.status;
+  s.lookup.records = a.records.size();
+  if (a.status == DnsStatus::TempFail) { f.libError = DKIM_SIGERROR_KEYFAIL; return; }
+  if (a.status != DnsStatus::Ok || a.records.empty()) { f.libError = DKIM_SIGERROR_NOKEY; return; }
+  if (a.records.size() > 1) { f.libError = DKIM_SIGERROR_MULTIREPLY; return; }
+  std::string p;
+  bool testing = false, strict = false;
+  int err = checkKeyRecord(parseTagList(a.records[0]), s.spec, p, testing, strict);
+  if (err != DKIM_SIGERROR_UNKNOWN) { f.libError = err; return; }
+  s.key = v_.keys().get(s.spec.keyType, p);
+  if (!s.key->pkey) { f.libError = DKIM_SIGERROR_KEYDECODE; return; }
+  f.keyBits = s.key->bits;
+  if (testing) f.flags |= DKIM_SIGFLAG_TESTKEY;
+  if (strict && s.spec.identityDomain != s.spec.domain) f.libError = DKIM_SIGERROR_SUBDOMAIN;
+}
+
+void NativeVerification::verifyHeader(Sig& s) {
+  const EVP_MD* md = v_.md(s.spec.hash);
+  std::string hash = digest(md, headers_.hashInput(s.spec));
+  bool ok = !hash.empty() &&
+            (s.spec.keyType == KeyType::Rsa ? verifyRsa(s.key->pkey.get(), md, hash, s.spec.signature)
+                                            : verifyEd25519(s.key->pkey.get(), hash, s.spec.signature));
+  if (ok) s.facts.flags |= DKIM_SIGFLAG_PASSED;
+  s.facts.libError = ok ? DKIM_SIGERROR_OK : DKIM_SIGERROR_BADSIG;
+}
+
+int NativeVerification::hasherFor(const SigSpec& spec) {
+  const EVP_MD* md = v_.md(spec.hash);
+  for (size_t i = 0; i < hashers_.size(); ++i)
+    if (hashers_[i]->canon() == spec.bodyCanon && hashers_[i]->md() == md && hashers_[i]->limit() == spec.length)
+      return static_cast<int>(i);
+  hashers_.push_back(std::make_unique<BodyHasher>(spec.bodyCanon, md, spec.length));
+  return static_cast<int>(hashers_.size() - 1);
+}
+
+void NativeVerification::body(std::string_view chunk) {
+  if (finished_) return;
+  if (!eohDone_) endOfHeaders();
+  for (auto& h : hashers_) h->feed(chunk);
+}
+
+std::vector<DkimOutput> NativeVerification::finish() {
+  if (finished_) return results_;
+  if (!eohDone_) endOfHeaders();
+  finished_ = true;
+  std::vector<std::string> digests;
+  digests.reserve(hashers_.size());
+  for (auto& h : hashers_) digests.push_back(h->finish());
+  for (Sig& s : sigs_) results_.push_back(result(s, digests));
+  hashers_.clear();
+  return results_;
+}
+
+DkimOutput NativeVerification::result(Sig& s, const std::vector<std::string>& digests) {
+  SigFacts& f = s.facts;
+  f.lookup = s.haveLookup ? &s.lookup : nullptr;
+  if (s.hasher >= 0) {
+    const BodyHasher& h = *hashers_[static_cast<size_t>(s.hasher)];
+    const std::string& d = digests[static_cast<size_t>(s.hasher)];
+    f.bodyHash = !d.empty() && d == s.spec.bodyHash ? DKIM_SIGBH_MATCH : DKIM_SIGBH_MISMATCH;
+    if (s.spec.length && h.total() < *s.spec.length) f.libError = DKIM_SIGERROR_TOOLARGE_L;
+    f.unsignedBodyRejected = s.spec.length && v_.options().bodyLength == VerifyOptions::BodyLength::Fail &&
+                             h.total() > *s.spec.length;
+  }
+  DkimOutput out;
+  out.domain = s.spec.domain;
+  out.selector = s.spec.selector;
+  out.algorithm = s.spec.algorithm;
+  out.bPrefix = s.spec.bPrefix;
+  out.identity = s.spec.identity;
+  out.keyBits = f.ed25519 ? 0 : f.keyBits;
+  auto [r, reason] = classify(f);
+  out.result = r;
+  out.reason = std::move(reason);
+  return out;
+}
+
+}  // namespace am::dkim
