@@ -27,6 +27,14 @@ constexpr StageMacros kStages[] = {{core::Stage::Connect, proto::kMacConnect, pr
                                    {core::Stage::EndOfMessage, proto::kMacEom, proto::kEndOfBody}};
 
 // "i" and "{i}" name the same one-letter macro.
+// A command byte for log lines: printable as is, else as hex (never a raw control byte in the log).
+std::string cmdName(char cmd) {
+  auto u = static_cast<unsigned char>(cmd);
+  if (u > 0x20 && u < 0x7f) return std::string("'") + cmd + "'";
+  const char* hex = "0123456789abcdef";
+  return std::string("0x") + hex[u >> 4] + hex[u & 15];
+}
+
 bool sameMacro(std::string_view want, std::string_view got) {
   if (want == got) return true;
   auto bare = [](std::string_view s) {
@@ -96,7 +104,7 @@ Connection::Next Connection::onPacket(char cmd, std::string_view data, std::stri
 
 Connection::Next Connection::dispatch(char cmd, std::string_view data, std::string& out) {
   if (cmd == proto::kOptNeg) return negotiate(data, out);
-  if (!negotiated_) return protocolError(std::string("command '") + cmd + "' before option negotiation");
+  if (!negotiated_) return protocolError("command " + cmdName(cmd) + " before option negotiation");
   switch (cmd) {
     case proto::kMacro: return macros(data);
     case proto::kConnect: return connect(data, out);
@@ -118,7 +126,7 @@ Connection::Next Connection::dispatch(char cmd, std::string_view data, std::stri
       pending_.reset();
       return Next::Continue;
     case proto::kQuit: return Next::Close;
-    default: return protocolError("unknown command 0x" + std::to_string(static_cast<unsigned char>(cmd)));
+    default: return protocolError("unknown command " + cmdName(cmd));
   }
 }
 
@@ -183,7 +191,7 @@ Connection::Next Connection::connect(std::string_view data, std::string& out) {
 Connection::Next Connection::firstArg(char cmd, std::string_view data, std::string& out) {
   FieldReader r(data);
   auto arg = r.str();
-  if (!arg) return protocolError(std::string("malformed '") + cmd + "' packet");
+  if (!arg) return protocolError("malformed " + cmdName(cmd) + " packet");
   auto& s = session();
   if (cmd == proto::kHelo) reply(s.helo(*arg), proto::kNrHelo, out);
   else if (cmd == proto::kMail) reply(s.mailFrom(*arg), proto::kNrMail, out);
