@@ -6,6 +6,7 @@
 namespace am::dkim {
 namespace {
 inline bool isWsp(char c) { return c == ' ' || c == '\t'; }
+bool plainSpacing(const char* p, size_t n);
 }  // namespace
 
 BodyHasher::BodyHasher(CanonMode canon, const EVP_MD* md, std::optional<uint64_t> limit)
@@ -56,9 +57,36 @@ void BodyHasher::line(const char* p, size_t n) {
   emit(p, n);
 }
 
-// Copies runs in which every WSP is a single SP followed by a non-WSP byte (already
+// True when the bytes hold no tab and no two spaces in a row: then only a leading and a
+// trailing space can differ from the relaxed form. Branch-free so the compiler vectorizes it.
+namespace {
+bool plainSpacing(const char* p, size_t n) {
+  unsigned bad = 0;
+  for (size_t i = 0; i < n; ++i) bad |= static_cast<unsigned>(p[i] == '\t');
+  for (size_t i = 0; i + 1 < n; ++i) bad |= static_cast<unsigned>(p[i] == ' ') & static_cast<unsigned>(p[i + 1] == ' ');
+  return bad == 0;
+}
+}  // namespace
+
+// Fast path: a typical text line goes to the digest in one piece (see plainSpacing()).
+// Otherwise copies runs in which every WSP is a single SP followed by a non-WSP byte (already
 // canonical); other WSP runs become one SP, emitted only when content follows on the line.
 void BodyHasher::relaxedContent(const char* p, size_t n) {
+  if (plainSpacing(p, n)) {
+    size_t start = 0, end = n;
+    if (p[0] == ' ') {
+      pendingWsp_ = true;
+      start = 1;
+    }
+    const bool trailing = end > start && p[end - 1] == ' ';
+    if (trailing) --end;
+    if (end > start) {
+      startContent();
+      emit(p + start, end - start);
+    }
+    if (trailing) pendingWsp_ = true;
+    return;
+  }
   size_t i = 0;
   while (i < n) {
     if (isWsp(p[i])) {

@@ -5,10 +5,11 @@
 // seeded, 2 KB–1 MB (mostly small), signed by our signer with rsa-sha256, ed25519-sha256 or both,
 // relaxed/relaxed, fed in 64 KiB chunks as Postfix sends them. Keys come from an in-memory
 // resolver, so DNS costs nothing here. Figures go into docs/dkim.md.
-// usage: dkim_bench [MESSAGES] [ROUNDS]   (build with -DAM_SANITIZE=OFF -DCMAKE_BUILD_TYPE=Release)
+// usage: dkim_bench [MESSAGES] [ROUNDS] [native|libopendkim|both]   (build with -DAM_SANITIZE=OFF -DCMAKE_BUILD_TYPE=Release)
 #include <openssl/rsa.h>
 #include <time.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <random>
@@ -180,7 +181,8 @@ double floorSeconds(const std::vector<Signed>& msgs, EVP_PKEY* rsaPub, EVP_PKEY*
 
 int main(int argc, char** argv) {
   const size_t n = argc > 1 ? static_cast<size_t>(std::atol(argv[1])) : 1000;
-  const int rounds = argc > 2 ? std::atoi(argv[2]) : 3;
+  const int rounds = std::max(1, argc > 2 ? std::atoi(argv[2]) : 3);
+  const std::string which = argc > 3 ? argv[3] : "both";
   const int64_t now = 1767225600;
   LoadedKey rsa = makeKey(false, "rsa"), ed = makeKey(true, "ed");
   auto msgs = corpus(n, rsa, ed, now);
@@ -198,6 +200,7 @@ int main(int argc, char** argv) {
   for (int r = 0; r < rounds; ++r) floorBest = std::min(floorBest, floorSeconds(msgs, rsa.pkey.get(), ed.pkey.get()));
   std::printf("%-12s %10.1f us/message\n", "crypto floor", floorBest / static_cast<double>(n) * 1e6);
   for (bool lib : {false, true}) {
+    if (which != "both" && which != (lib ? "libopendkim" : "native")) continue;
     auto v = createVerifier(lib, dns, VerifyOptions{}, clock, nullptr);
     if (!v) return 1;
     size_t passes = 0;
