@@ -94,7 +94,8 @@ Connection::Next Connection::onPacket(char cmd, std::string_view data, std::stri
     engine_.log().error("internal error");
   }
   if (!negotiated_ || cmd == proto::kOptNeg || cmd == proto::kMacro) return Next::Close;
-  session_.reset();  // its state is unknown after an exception; a new one starts for later commands
+  // The Session stays (as in the adapter): it keeps the connection's client data, and the MTA
+  // ends the transaction (abort) after the fallback reply.
   uint32_t nr = cmd == proto::kHelo ? proto::kNrHelo : cmd == proto::kMail ? proto::kNrMail
               : cmd == proto::kRcpt ? proto::kNrRcpt : cmd == proto::kHeader ? proto::kNrHeader
               : cmd == proto::kEndOfHeaders ? proto::kNrEoh : cmd == proto::kBody ? proto::kNrBody : 0;
