@@ -26,7 +26,7 @@ void ServerFixture::TearDown() {
   if (!dir.empty()) std::system(("rm -rf '" + dir + "'").c_str());
 }
 
-void ServerFixture::start(milter::Server::Options opts, const std::string& extraConfig, bool tcp) {
+void ServerFixture::start(milter::Server::Options opts, const std::string& extraConfig, bool tcp, bool v6) {
   std::string text = "AuthservID mx.test\nSyslog no\nInternalHosts 10.0.0.0/8\n" + extraConfig;
   auto cfg = config::parseText(text, "test.conf");
   ASSERT_TRUE(cfg.config) << cfg.errors[0];
@@ -37,15 +37,17 @@ void ServerFixture::start(milter::Server::Options opts, const std::string& extra
   dns->addTxt("bank.test", "v=spf1 -all");
   dns->addTxt("_dmarc.bank.test", "v=DMARC1; p=reject");
   dns->addTxt("shop.test", "v=spf1 -all");
+  dns->addTxt("six.test", "v=spf1 ip6:2001:db8::/32 -all");
   dns->addTxt("_dmarc.shop.test", "v=DMARC1; p=quarantine");
   std::vector<std::string> errors;
   engine = core::Engine::create(cfg.config, log, std::move(mem), clock, errors);
   ASSERT_TRUE(engine) << (errors.empty() ? "" : errors[0]);
-  opts.socketSpec = tcp ? "inet:0@127.0.0.1" : "unix:" + dir + "/milter.sock";
+  opts.socketSpec = !tcp ? "unix:" + dir + "/milter.sock" : v6 ? "inet6:0@[::1]" : "inet:0@127.0.0.1";
   std::string err;
   server = milter::Server::create(*engine, opts, &err);
   ASSERT_TRUE(server) << err;
-  spec = tcp ? "inet:" + std::to_string(server->port()) + "@127.0.0.1" : opts.socketSpec;
+  if (tcp) spec = v6 ? "inet6:" + std::to_string(server->port()) + "@[::1]" : "inet:" + std::to_string(server->port()) + "@127.0.0.1";
+  else spec = opts.socketSpec;
   running = std::async(std::launch::async, [s = server.get()] { return s->run(); });
 }
 

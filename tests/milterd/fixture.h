@@ -25,7 +25,9 @@ class ServerFixture : public ::testing::Test {
   void TearDown() override;
 
   // Builds the engine (extraConfig appended to a minimal config) and starts the server.
-  void start(milter::Server::Options opts = {}, const std::string& extraConfig = "", bool tcp = false);
+  // tcp: 127.0.0.1 port 0 (or [::1] with v6); else a unix socket in the temp dir.
+  void start(milter::Server::Options opts = {}, const std::string& extraConfig = "", bool tcp = false,
+             bool v6 = false);
   // Stops the server; returns whether run() returned within the bound (and its value in *rc).
   bool stopServer(int* rc = nullptr);
   std::unique_ptr<milter_client::Client> connect(milter_client::Client::Options o = {});

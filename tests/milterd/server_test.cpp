@@ -50,6 +50,17 @@ TEST_F(ServerFixture, FullMessageOverTcpGetsAuthenticationResults) {
   expectAuthResultsAdded(r, "pass");
 }
 
+TEST_F(ServerFixture, FullMessageOverIpv6FromAnIpv6Client) {
+  start({}, "", true, true);
+  ASSERT_NE(server->port(), 0);
+  auto m = message("a@six.test", "a@six.test");
+  m.clientAddr = "2001:db8::10";
+  auto r = sendOne(m);
+  expectAuthResultsAdded(r, "pass");  // the family-6 connect address reached SPF
+  m.clientAddr = "2001:db9::10";
+  EXPECT_TRUE(has(headerValue(sendOne(m), "Authentication-Results"), "spf=fail"));
+}
+
 TEST_F(ServerFixture, DmarcRejectGets550WithText) {
   start();
   auto r = sendOne(message("x@evil.example", "CEO <ceo@bank.test>"));
