@@ -81,13 +81,33 @@ bool Client::parseNegotiation(const Packet& reply, std::string* err) {
 
 void Client::abortTransaction() {
   std::string err;
-  if (fd_.valid()) writePacket(kAbort, {}, &err);
+  if (fd_.valid() && writePacket(kAbort, {}, &err)) flush(&err);
 }
 
 void Client::quit() {
   std::string err;
-  if (fd_.valid()) writePacket(kQuit, {}, &err);
+  if (fd_.valid() && writePacket(kQuit, {}, &err)) flush(&err);
   fd_.reset();
+}
+
+// Postfix's VSTREAM buffer is 4096 bytes: it writes when full, and before every read.
+constexpr size_t kOutBuffer = 4096;
+
+bool Client::flush(std::string* err) {
+  if (out_.empty()) return true;
+  if (!fd_.valid()) {
+    *err = "connection to the filter is closed";
+    return false;
+  }
+  std::string why;
+  IoStatus st = chan_.write(out_, &why);
+  out_.clear();
+  if (st != IoStatus::Ok) {
+    *err = "sending to the filter: " + why;
+    fd_.reset();
+    return false;
+  }
+  return true;
 }
 
 bool Client::writePacket(char cmd, std::string_view data, std::string* err) {
@@ -95,13 +115,11 @@ bool Client::writePacket(char cmd, std::string_view data, std::string* err) {
     *err = "connection to the filter is closed";
     return false;
   }
-  std::string why;
-  if (chan_.write(encode(cmd, data), &why) != IoStatus::Ok) {
-    *err = "sending " + commandName(cmd) + ": " + why;
-    fd_.reset();
-    return false;
-  }
-  return true;
+  out_ += encode(cmd, data);
+  if (out_.size() < kOutBuffer) return true;
+  if (flush(err)) return true;
+  *err = "sending " + commandName(cmd) + ": " + *err;
+  return false;
 }
 
 static std::string bracketed(const std::string& addr) {
@@ -268,8 +286,9 @@ Result Client::endTransaction(Result r, const Step& s, const std::string& stage)
   if (s.closesSession) return endSession(r, s);  // as Postfix: 421 for the rest of the session
   bool lead = (protocol_ & kHeaderLeadingSpace) != 0;
   for (const auto& c : r.changes) applyHeaderChange(r.finalHeaders, c, lead);
-  // Postfix's smtpd resets the filter after every transaction (mail_reset -> milter_abort).
-  abortTransaction();
+  // Postfix's smtpd resets the filter after every transaction (mail_reset -> milter_abort); the
+  // abort stays buffered until the next command or quit, as in Postfix.
+  if (std::string err; fd_.valid()) writePacket(kAbort, {}, &err);
   skipEventType_ = 0;
   return r;
 }

@@ -4,7 +4,10 @@
 // One Client is one MTA->filter connection, i.e. one SMTP session: connect() opens the socket and
 // negotiates options (SMFIC_OPTNEG), send() runs one mail transaction (connect/helo information
 // goes out with the first one), and further send() calls run more transactions on the same
-// session. Each read and write is bounded by the timeout; a filter that hangs, closes, or sends a
+// session. Like Postfix's VSTREAM, packets that need no reply (macros, SMFIP_NR_* events, abort)
+// are buffered and written together when the buffer reaches 4 KiB or before the client waits for a
+// reply, so a filter that negotiates the no-reply flags sees a few large writes per message, not
+// one per header. Each read and write is bounded by the timeout; a filter that hangs, closes, or sends a
 // malformed or unexpected packet yields Result::Action::Error and the connection is closed.
 //
 // Ownership: the Client owns its socket. Not thread-safe: one thread per Client.
@@ -84,7 +87,8 @@ class Client {
   Step failStep(const std::string& what, char cmd = 0);
   bool sendMacros(wire::MacroStage stage, char tag, std::string* err);
   std::optional<std::string> macroValue(const std::string& name) const;
-  bool writePacket(char cmd, std::string_view data, std::string* err);
+  bool writePacket(char cmd, std::string_view data, std::string* err);  // buffered
+  bool flush(std::string* err);  // writes what writePacket buffered
   static std::string connectData(const Message& m);
 
   Result sendImpl(const Message& m);
@@ -96,6 +100,7 @@ class Client {
 
   UniqueFd fd_;
   PacketChannel chan_;
+  std::string out_;  // packets written but not yet sent (see flush)
   Options opts_;
   uint32_t version_ = 0, actions_ = 0, protocol_ = 0;
   std::array<std::string, wire::kMacCount> macroLists_;

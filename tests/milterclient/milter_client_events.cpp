@@ -79,6 +79,7 @@ Client::Step Client::event(char cmd, const std::string& data, uint32_t skipFlag,
 }
 
 Client::Step Client::readReplies(char cmd, Result& r) {
+  if (std::string err; !flush(&err)) return failStep(err, cmd);
   for (int n = 0; n < kMaxRepliesPerEvent; ++n) {
     Packet p;
     std::string err;
