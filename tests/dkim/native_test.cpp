@@ -4,16 +4,20 @@
 //                 chunking, both canonicalizations, with and without l=
 //   KeyCache      one decode per distinct p=, FWS-insensitive, bounded, failures cached
 //   NativeKeys    an 8192-bit RSA key (record ~1.4 KB, beyond libopendkim's 1024-byte buffer)
-//                 verifies; header selection bottom-up and oversigning; b= emptying
+//                 verifies; a verifier decodes each key once across messages and threads;
+//   NativeSig     header selection bottom-up and oversigning; b= emptying
 #include <gtest/gtest.h>
 #include <openssl/pem.h>
 
+#include <atomic>
 #include <random>
+#include <thread>
 
 #include "common/memory_resolver.h"
 #include "filter/auth/dkim/body_hash.h"
 #include "filter/auth/dkim/key_cache.h"
 #include "filter/auth/dkim/native_sig.h"
+#include "filter/auth/dkim/native_verifier.h"
 #include "filter/auth/dkim_sign/canon.h"
 #include "filter/auth/dkim_sign/keygen.h"
 #include "filter/auth/dkim_sign/signer.h"
@@ -132,6 +136,46 @@ TEST(NativeKeys, Rsa8192KeyVerifies) {
   ASSERT_EQ(r.size(), 1u);
   EXPECT_EQ(r[0].result, DkimResult::Pass) << describe(r);
   EXPECT_EQ(r[0].keyBits, 8192u);
+}
+
+TEST(NativeKeys, EachKeyIsDecodedOnceAcrossMessagesAndThreads) {
+  LoadedKey rsa, ed;
+  rsa.pkey.reset(EVP_PKEY_Q_keygen(nullptr, nullptr, "RSA", size_t{2048}));
+  ed.pkey.reset(EVP_PKEY_Q_keygen(nullptr, nullptr, "ED25519"));
+  rsa.domain = ed.domain = "example.com";
+  rsa.selector = "r";
+  ed.selector = "e";
+  rsa.alg = Alg::Rsa;
+  ed.alg = Alg::Ed25519;
+  FixedClock clock(1767225600);
+  InMemoryResolver dns;
+  dns.addTxt("r._domainkey.example.com", publicKeyTxt(rsa.pkey.get()).value_or(""));
+  dns.addTxt("e._domainkey.example.com", publicKeyTxt(ed.pkey.get()).value_or(""));
+  Message m;
+  m.headers = {{"From", " a@example.com"}, {"Subject", " cached"}};
+  m.body = "body\r\n";
+  Signing s({{&rsa, "example.com"}, {&ed, "example.com"}}, SignOptions{}, clock);
+  for (auto& [n, v] : m.headers) s.header(n, v);
+  s.endOfHeaders();
+  s.body(m.body);
+  auto sigs = s.finish();
+  ASSERT_EQ(sigs.size(), 2u);
+  for (auto it = sigs.rbegin(); it != sigs.rend(); ++it) m.headers.insert(m.headers.begin(), {"DKIM-Signature", " " + *it});
+  auto v = NativeVerifier::create(dns, VerifyOptions{}, clock, nullptr);
+  ASSERT_TRUE(v);
+  for (const auto& o : verify(*v, m)) EXPECT_EQ(o.result, DkimResult::Pass) << o.reason;
+  EXPECT_EQ(v->keys().decodes(), 2u);  // first message: one decode per key
+  std::atomic<int> passes{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t)
+    threads.emplace_back([&] {
+      for (int i = 0; i < 5; ++i)
+        for (const auto& o : verify(*v, m)) passes += o.result == DkimResult::Pass;
+    });
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(passes.load(), 40);
+  EXPECT_EQ(v->keys().size(), 2u);
+  EXPECT_EQ(v->keys().decodes(), 2u);  // 20 more messages on 4 threads: no decode at all
 }
 
 TEST(NativeSig, HeaderSelectionIsBottomUpWithOversigning) {
