@@ -76,7 +76,9 @@ class Connection {
 
 // Per-worker buffers, reused across the connections a worker serves.
 struct IoBuffers {
-  static constexpr size_t kInitialInput = 256 * 1024;
+  // Holds a maximal body packet (65535 bytes + 5 of framing) plus what follows it; larger
+  // packets grow it for one connection.
+  static constexpr size_t kInitialInput = 72 * 1024;
   std::unique_ptr<char[]> in;
   size_t capacity = 0;
   std::string out;

@@ -135,9 +135,11 @@ int acceptConnection(const Listener& l, std::string* peer) {
   socklen_t len = sizeof ss;
   int fd = ::accept4(l.fd.get(), reinterpret_cast<sockaddr*>(&ss), &len, SOCK_CLOEXEC);
   if (fd < 0) return fd;
+  // Unix sockets do not inherit the listener's timeouts (measured), and the server gives the
+  // listener its own (the idle-worker accept timeout): set them on every connection.
+  setTimeouts(fd, l.ioTimeout);
   if (!l.tcp) {
     *peer = "unix";
-    setTimeouts(fd, l.ioTimeout);  // not inherited by unix sockets (measured)
     return fd;
   }
   int one = 1;

@@ -64,7 +64,7 @@ std::optional<Listener> openListener(const ListenSpec& spec, unsigned umask, std
 // Removes the unix socket file if it is still the one we created.
 void removeSocketFile(const Listener& l);
 
-// accept4(SOCK_CLOEXEC); sets TCP_NODELAY on TCP connections, the timeouts on unix ones. Returns -1 with errno on failure.
+// accept4(SOCK_CLOEXEC); sets TCP_NODELAY on TCP connections and the ioTimeout on every one. Returns -1 with errno on failure.
 // `peer` gets "ADDR:PORT" or "unix".
 int acceptConnection(const Listener& l, std::string* peer);
 

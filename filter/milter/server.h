@@ -1,11 +1,13 @@
 // filter/milter/server.h — authmilter's own milter protocol server (MilterServer native), the
 // alternative to libmilter (adapter.h).
 //
-// One accept loop (run()) hands each accepted connection to a worker thread that serves it with
-// blocking I/O (serveConnection). Workers are reused: an idle worker takes the next connection; a
-// new one is created only when none is idle; idle workers beyond `warmWorkers` exit after
-// `idleWorkerTimeout`. At most `maxConnections` connections are served at once; beyond that a new
-// connection is closed at once with a log line (the MTA applies its milter_default_action).
+// Worker threads serve connections with blocking I/O (serveConnection). Idle workers all wait in
+// accept() on the listening socket (leader/follower: the kernel gives each connection to one of
+// them, with no hand-off between threads); a worker that takes a connection when no other one is
+// left in accept() starts another, so threads are created only when all are busy and are reused
+// afterwards. Idle workers beyond max(1, `warmWorkers`) exit after `idleWorkerTimeout`. At most
+// `maxConnections` connections are served at once; further ones wait in the listen queue until a
+// worker is free (a log line says so, at most every 10 s), and the MTA's own timeouts apply.
 // The core may block on DNS inside a connection, which an event loop would turn into a stall of
 // every connection; thread-per-connection with reuse avoids that and the clone() per connection.
 //
@@ -36,7 +38,7 @@ class Server {
     std::chrono::seconds ioTimeout{600};     // per read/write on a connection (as smfi_settimeout(600))
   };
   struct Stats {
-    uint64_t accepted = 0, refused = 0;     // refused: over maxConnections
+    uint64_t accepted = 0, limitWaits = 0;  // limitWaits: times every worker was busy at maxConnections
     size_t workers = 0, idle = 0, live = 0;  // threads, idle threads, connections being served
     uint64_t packets = 0, reads = 0, writes = 0;  // summed over finished connections
   };
@@ -47,7 +49,7 @@ class Server {
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
 
-  // Accepts until stop(). 0 after stop(), 1 on a fatal accept error.
+  // Starts the workers and waits until stop(). 0 after stop(), 1 on a fatal accept error.
   int run();
   // Closes the listener and makes run() return promptly. Connections being served go on.
   void stop();
@@ -57,7 +59,6 @@ class Server {
 
  private:
   Server(std::shared_ptr<PoolState> pool, std::unique_ptr<Listener> listener);
-  void dispatch(int fd, std::string peer);
 
   std::shared_ptr<PoolState> pool_;
   std::unique_ptr<Listener> listener_;
