@@ -59,7 +59,8 @@ uint32_t wantedActions() {
 
 uint32_t wantedProtocol() {
   // The core answers Continue at every stage but connect and end of message (filter/core/session.cpp),
-  // so those stages need no reply at all.
+  // so those stages need no reply at all. Connect needs one only while draining (421): negotiate()
+  // adds kNrConnect when not draining.
   return proto::kHeaderLeadingSpace | proto::kNoUnknown | proto::kNoData | proto::kNrHelo | proto::kNrMail |
          proto::kNrRcpt | proto::kNrData | proto::kNrUnknown | proto::kNrHeader | proto::kNrEoh | proto::kNrBody;
 }
@@ -137,7 +138,9 @@ Connection::Next Connection::negotiate(std::string_view data, std::string& out) 
   if (!version || !actions || !protocol) return protocolError("truncated option negotiation");
   if (*version < 2) return protocolError("milter protocol version " + std::to_string(*version) + " not supported");
   actions_ = wantedActions() & *actions;
-  protocol_ = wantedProtocol() & *protocol;
+  // Not waiting for a connect reply saves the MTA a round trip per connection; while draining the
+  // connect reply carries the 421.
+  protocol_ = (wantedProtocol() | (engine_.draining ? 0 : proto::kNrConnect)) & *protocol;
   negotiated_ = true;
   size_t start = beginPacket(out, proto::kOptNeg);
   putU32(out, std::min(*version, proto::kVersion));
@@ -185,7 +188,13 @@ Connection::Next Connection::connect(std::string_view data, std::string& out) {
     if (!port || !text) return protocolError("malformed connect packet");
     addr = parseClientAddr(*family, *text);
   }
-  reply(session().connect(*host, addr), 0, out);  // connect always takes a reply (drain: 421)
+  Verdict v = session().connect(*host, addr);
+  if ((protocol_ & proto::kNrConnect) && v.action != Action::Continue) {
+    // Draining began between negotiation and connect: answer the 421 at the next reply.
+    if (!pending_) pending_ = std::move(v);
+    return Next::Continue;
+  }
+  reply(v, proto::kNrConnect, out);
   return Next::Continue;
 }
 

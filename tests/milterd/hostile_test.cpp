@@ -108,8 +108,7 @@ TEST_F(Hostile, DisconnectMidBodyEndsTheTransaction) {
   ASSERT_GE(fd, 0);
   ASSERT_TRUE(rawSend(fd, negotiated()));
   EXPECT_EQ(rawReadPacket(fd).first, 'O');
-  ASSERT_TRUE(rawSend(fd, packet('C', connectData())));
-  EXPECT_EQ(rawReadPacket(fd).first, 'c');
+  ASSERT_TRUE(rawSend(fd, packet('C', connectData())));  // no reply: SMFIP_NR_CONN
   // HELO .. body need no reply (NR_* negotiated): send them in one go, then vanish mid-body.
   std::string rest = packet('H', str0("client.example")) + packet('M', str0("<a@pass.test>")) +
                      packet('R', str0("<rcpt@mx.test>")) + packet('L', str0("From") + str0(" a@pass.test")) +
@@ -126,8 +125,7 @@ TEST_F(Hostile, NoReplyStagesGetNoReplyAndEndOfMessageIsOneBatch) {
   ASSERT_GE(fd, 0);
   ASSERT_TRUE(rawSend(fd, negotiated()));
   EXPECT_EQ(rawReadPacket(fd).first, 'O');
-  ASSERT_TRUE(rawSend(fd, packet('C', connectData())));
-  EXPECT_EQ(rawReadPacket(fd).first, 'c');
+  ASSERT_TRUE(rawSend(fd, packet('C', connectData())));  // no reply: SMFIP_NR_CONN
   std::string msg = packet('H', str0("client.example")) + packet('D', "M" + str0("i") + str0("QX1")) +
                     packet('M', str0("<a@pass.test>")) + packet('R', str0("<rcpt@mx.test>")) +
                     packet('L', str0("From") + str0(" a@pass.test")) + packet('L', str0("Subject") + str0(" hi")) +

@@ -88,9 +88,8 @@ TEST_F(ServerFixture, NegotiatesNoReplyStagesMacroListsAndLeadingSpace) {
                                     proto::kActSetSymList);
   uint32_t want = proto::kHeaderLeadingSpace | proto::kNoUnknown | proto::kNoData | proto::kNrHelo | proto::kNrMail |
                   proto::kNrRcpt | proto::kNrData | proto::kNrUnknown | proto::kNrHeader | proto::kNrEoh |
-                  proto::kNrBody;
+                  proto::kNrBody | proto::kNrConnect;  // connect needs a reply only while draining
   EXPECT_EQ(c->filterProtocol(), want);
-  EXPECT_FALSE(c->filterProtocol() & proto::kNrConnect);  // connect keeps its reply (drain: 421)
   const std::pair<milter_client::wire::MacroStage, core::Stage> stages[] = {
       {milter_client::wire::kMacConnect, core::Stage::Connect}, {milter_client::wire::kMacHelo, core::Stage::Helo},
       {milter_client::wire::kMacMail, core::Stage::MailFrom}, {milter_client::wire::kMacRcpt, core::Stage::Rcpt},
@@ -113,9 +112,9 @@ TEST_F(ServerFixture, OneWritePerRoundTrip) {
   auto r = sendOne(message("a@pass.test", "a@pass.test"));
   ASSERT_EQ(r.action, Result::Action::Accept);
   auto st = settledStats();
-  // Replies go out for option negotiation, connect and end of message only; end of message
-  // (header insert + accept) is one write.
-  EXPECT_EQ(st.writes, 3u);
+  // Replies go out for option negotiation and end of message only (connect is SMFIP_NR_CONN);
+  // end of message (header insert + accept) is one write.
+  EXPECT_EQ(st.writes, 2u);
   // Packets: optneg, macros+connect, helo, macros+mail, macros+rcpt, 5 headers (each with the
   // eoh macro list), eoh, macros+body, macros+eom, abort, quit.
   EXPECT_GE(st.packets, 20u);
@@ -265,7 +264,23 @@ TEST_F(ServerFixture, StopOverTcpRefusesNewConnections) {
 TEST_F(ServerFixture, DrainingAnswersConnectWith421) {
   start();
   engine->draining = true;
-  auto r = sendOne(message("a@pass.test", "a@pass.test"));
+  auto c = connect();
+  ASSERT_TRUE(c);
+  EXPECT_FALSE(c->filterProtocol() & proto::kNrConnect);  // while draining, connect takes a reply
+  auto r = c->send(message("a@pass.test", "a@pass.test"));
   EXPECT_EQ(r.stage, "connect");
   EXPECT_TRUE(has(r.replyText, "421")) << r.replyText;
+}
+
+TEST_F(ServerFixture, DrainingThatBeginsAfterNegotiationAnswers421AtEndOfMessage) {
+  start();
+  auto c = connect();  // negotiated without a connect reply
+  ASSERT_TRUE(c);
+  ASSERT_TRUE(c->filterProtocol() & proto::kNrConnect);
+  engine->draining = true;
+  auto r = c->send(message("a@pass.test", "a@pass.test"));
+  EXPECT_EQ(r.stage, "eom");
+  EXPECT_EQ(r.action, Result::Action::ReplyCode);
+  EXPECT_TRUE(has(r.replyText, "421")) << r.replyText;
+  engine->draining = false;
 }
