@@ -1,6 +1,7 @@
 // filter/core/log.h — the process log: syslog (facility from config) or stderr. One key=value
 // line per message is built by the core; this class only writes lines. Thread-safe.
 #pragma once
+#include <atomic>
 #include <mutex>
 #include <string>
 #include <string_view>
@@ -21,9 +22,9 @@ class Logger {
   bool debugEnabled() const { return debug_; }
 
  private:
-  mutable std::mutex mu_;
-  bool syslog_ = false;
-  bool debug_ = false;
+  mutable std::mutex mu_;  // configure() only; write() takes no lock
+  std::atomic<bool> syslog_{false};
+  std::atomic<bool> debug_{false};
 };
 
 // Quote a value for key=value logs when it has spaces, quotes or control bytes.
