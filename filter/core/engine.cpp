@@ -128,8 +128,14 @@ bool Engine::reload(const std::string& configPath, std::vector<std::string>& err
   auto old = snapshot();
   const auto& n = *loaded.config;
   const auto& o = *old->config;
-  if (n.socket != o.socket || n.userId != o.userId || n.nameservers != o.nameservers)
-    log_.warning("reload: Socket, UserID and Nameservers changes take effect only after a restart");
+  if (n.socket != o.socket || n.userId != o.userId || n.nameservers != o.nameservers ||
+      n.milterLibmilter != o.milterLibmilter)
+    log_.warning("reload: Socket, UserID, Nameservers and MilterServer changes take effect only after a restart");
+  if (n.dkimLibopendkim != o.dkimLibopendkim || n.maxSignatures != o.maxSignatures ||
+      n.minimumKeyBits != o.minimumKeyBits || n.dkimAlgorithms != o.dkimAlgorithms ||
+      n.bodyLengthFail != o.bodyLengthFail || n.clockSkew != o.clockSkew)
+    log_.warning("reload: DKIM verification settings (DKIMVerifier, MaximumSignaturesToVerify, MinimumKeyBits, "
+                 "DKIMAlgorithms, BodyLengthPolicy, ClockSkew) take effect only after a restart");
   auto s = buildSnapshot(loaded.config, errors);
   if (!s) return false;
   std::lock_guard lk(mu_);
