@@ -21,8 +21,6 @@ class SystemRng final : public policy::Rng {
   }
 };
 
-std::string spfDomainOf(const SpfOutput& s) { return s.domain; }
-
 std::string dmarcComment(const policy::DmarcOutput& d) {
   if (!d.record) return "";
   std::string c = std::string("p=") + policy::toString(d.policy);
@@ -45,7 +43,7 @@ std::vector<authres::ResInfo> authResults(const MessageOutcome& o, const policy:
   if (o.spfMailFrom.checked) {
     authres::ResInfo r{"spf", toString(o.spfMailFrom.result), "", "", {}};
     if (o.spfMailFrom.identity == SpfIdentity::MailFrom && !o.mailFrom.empty())
-      r.props.push_back({"smtp", "mailfrom", spfDomainOf(o.spfMailFrom)});
+      r.props.push_back({"smtp", "mailfrom", o.spfMailFrom.domain});
     if (!o.helo.empty()) r.props.push_back({"smtp", "helo", o.helo});
     out.push_back(std::move(r));
   } else if (o.authUser.empty() && !o.internal) {

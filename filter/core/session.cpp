@@ -44,6 +44,16 @@ const std::string* Session::macro(std::string_view name) const {
 
 bool Session::authenticated() const { return macro("{auth_authen}") != nullptr; }
 
+const policy::FromResult& Session::fromHeader() {
+  if (!msg_->from) {
+    std::vector<std::string> froms;
+    for (auto& [n, v] : msg_->headers)
+      if (iequals(n, "From")) froms.push_back(v);
+    msg_->from = policy::parseFrom(froms);
+  }
+  return *msg_->from;
+}
+
 Verdict Session::connect(std::string_view hostname, std::optional<IpAddress> addr) {
   if (engine_.draining) return Verdict::reply(Action::TempFail, "421", "4.3.2", "Service shutting down, try again later");
   hostname_ = toLower(hostname);
@@ -117,10 +127,7 @@ void Session::startSigning() {
   if (cfg.signByEnvelopeSender) {
     address = msg_->mailFrom;
   } else {
-    std::vector<std::string> froms;
-    for (auto& [n, v] : msg_->headers)
-      if (iequals(n, "From")) froms.push_back(v);
-    auto from = policy::parseFrom(froms);
+    const auto& from = fromHeader();
     if (from.status != policy::FromResult::Status::Ok) return;
     address = from.address;
   }
@@ -179,10 +186,7 @@ Verdict Session::finish() {
   o.signing = msg_->signing;
   if (msg_->verify) o.dkim = msg_->verify->finish();
   if (msg_->sign) o.signatures = msg_->sign->finish();
-  std::vector<std::string> froms;
-  for (auto& [n, v] : msg_->headers)
-    if (iequals(n, "From")) froms.push_back(v);
-  o.from = policy::parseFrom(froms);
+  o.from = fromHeader();
   return decideAndReport(engine_, *snap_, *msg_, o, lastLog_);
 }
 

@@ -17,6 +17,7 @@
 #include "common/ip.h"
 #include "filter/core/engine.h"
 #include "filter/core/verdict.h"
+#include "policy/from_header.h"
 
 namespace am::dkim {
 class Verification;
@@ -39,6 +40,7 @@ struct Message {
   bool signing = false;    // this message will be DKIM-signed
   bool verifying = false;  // DKIM verification + DMARC evaluation run
   SpfOutput spfMailFrom, spfHelo;
+  std::optional<policy::FromResult> from;  // the From header(s), parsed once (fromHeader())
   std::unique_ptr<dkim::Verification> verify;
   std::unique_ptr<dkim::Signing> sign;
   ~Message();
@@ -68,6 +70,7 @@ class Session {
  private:
   const std::string* macro(std::string_view name) const;
   bool authenticated() const;
+  const policy::FromResult& fromHeader();  // parses msg_'s From header(s) on first use
   void startVerification();
   void startSigning();
   Verdict finish();

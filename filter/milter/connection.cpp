@@ -86,7 +86,26 @@ Connection::Next Connection::protocolError(const std::string& what) {
   return Next::Close;
 }
 
+namespace {
+// The SMFIP_NR_* bit that makes `cmd` a no-reply stage; 0 for commands that always take a reply.
+uint32_t noReplyFlag(char cmd) {
+  switch (cmd) {
+    case proto::kConnect: return proto::kNrConnect;
+    case proto::kHelo: return proto::kNrHelo;
+    case proto::kMail: return proto::kNrMail;
+    case proto::kRcpt: return proto::kNrRcpt;
+    case proto::kHeader: return proto::kNrHeader;
+    case proto::kEndOfHeaders: return proto::kNrEoh;
+    case proto::kBody: return proto::kNrBody;
+    case proto::kData: return proto::kNrData;
+    case proto::kUnknown: return proto::kNrUnknown;
+    default: return 0;
+  }
+}
+}  // namespace
+
 Connection::Next Connection::onPacket(char cmd, std::string_view data, std::string& out) {
+  const size_t mark = out.size();  // a packet half-written when something threw is dropped
   try {
     return dispatch(cmd, data, out);
   } catch (const std::exception& e) {
@@ -94,13 +113,14 @@ Connection::Next Connection::onPacket(char cmd, std::string_view data, std::stri
   } catch (...) {
     engine_.log().error("internal error");
   }
+  out.resize(mark);
   if (!negotiated_ || cmd == proto::kOptNeg || cmd == proto::kMacro) return Next::Close;
+  // Commands that never take a reply (abort, quit, a new connection on the same socket) get none.
+  if (cmd == proto::kAbort || cmd == proto::kQuit || cmd == proto::kQuitNewConn) return Next::Continue;
   // The Session stays (as in the adapter): it keeps the connection's client data, and the MTA
-  // ends the transaction (abort) after the fallback reply.
-  uint32_t nr = cmd == proto::kHelo ? proto::kNrHelo : cmd == proto::kMail ? proto::kNrMail
-              : cmd == proto::kRcpt ? proto::kNrRcpt : cmd == proto::kHeader ? proto::kNrHeader
-              : cmd == proto::kEndOfHeaders ? proto::kNrEoh : cmd == proto::kBody ? proto::kNrBody : 0;
-  reply(fallback(), nr, out);
+  // ends the transaction (abort) after the fallback reply. At a no-reply stage the fallback is
+  // answered at the next reply (reply() keeps it pending).
+  reply(fallback(), noReplyFlag(cmd), out);
   return Next::Continue;
 }
 
@@ -121,11 +141,12 @@ Connection::Next Connection::dispatch(char cmd, std::string_view data, std::stri
     case proto::kUnknown: reply(Verdict::cont(), proto::kNrUnknown, out); return Next::Continue;
     case proto::kAbort:
       if (session_) session_->abort();
-      pending_.reset();
+      pending_ = connectPending_;  // a connect-level 421 (drain) outlives the transaction
       return Next::Continue;
     case proto::kQuitNewConn:  // the MTA reuses this connection for a new SMTP session
       session_.reset();
       pending_.reset();
+      connectPending_.reset();
       return Next::Continue;
     case proto::kQuit: return Next::Close;
     default: return protocolError("unknown command " + cmdName(cmd));
@@ -190,7 +211,9 @@ Connection::Next Connection::connect(std::string_view data, std::string& out) {
   }
   Verdict v = session().connect(*host, addr);
   if ((protocol_ & proto::kNrConnect) && v.action != Action::Continue) {
-    // Draining began between negotiation and connect: answer the 421 at the next reply.
+    // Draining began between negotiation and connect: answer the 421 at the next reply, and
+    // again after an abort (every later transaction of this session gets it).
+    connectPending_ = v;
     if (!pending_) pending_ = std::move(v);
     return Next::Continue;
   }

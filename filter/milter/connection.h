@@ -71,7 +71,8 @@ class Connection {
   std::unique_ptr<core::Session> session_;
   bool negotiated_ = false;
   uint32_t actions_ = 0, protocol_ = 0;
-  std::optional<core::Verdict> pending_;  // decided at a no-reply stage
+  std::optional<core::Verdict> pending_;         // decided at a no-reply stage
+  std::optional<core::Verdict> connectPending_;  // a connect verdict under NR_CONN (drain: 421)
 };
 
 // Per-worker buffers, reused across the connections a worker serves.

@@ -48,11 +48,14 @@ struct PoolState {
   std::atomic<bool> stopRequested{false};
   std::atomic<uint64_t> accepted{0}, limitWaits{0}, packets{0}, reads{0}, writes{0};
   std::atomic<int64_t> lastLimitLog{0};  // steady_clock seconds
+  std::atomic<int64_t> lastAcceptErrorLog{0};
 };
 
 namespace {
 
-size_t minWorkers(const PoolState& p) { return std::max<size_t>(1, p.opts.warmWorkers); }
+size_t minWorkers(const PoolState& p) {
+  return std::min(std::max<size_t>(1, p.opts.maxConnections), std::max<size_t>(1, p.opts.warmWorkers));
+}
 
 int64_t nowSeconds() {
   return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now().time_since_epoch())
@@ -90,8 +93,11 @@ int acceptOne(PoolState& p, std::string& peer, bool& retry, bool& lastIdle) {
   }
   if (p.stopRequested) return -1;
   if (e == EAGAIN || e == EWOULDBLOCK) {  // idle timeout (SO_RCVTIMEO on the listener)
+    // Leave only while another worker is still in accept(): `workers` also counts the busy ones,
+    // so the count alone could let the last acceptor go while every other worker serves a long
+    // session, and new connections would wait unserved.
     size_t n = p.workers.load();
-    while (n > minWorkers(p))
+    while (!lastIdle && n > minWorkers(p))
       if (p.workers.compare_exchange_weak(n, n - 1)) return -2;  // leave; already uncounted
     retry = true;
     return -1;
@@ -99,7 +105,9 @@ int acceptOne(PoolState& p, std::string& peer, bool& retry, bool& lastIdle) {
   retry = true;
   if (e == EINTR || e == ECONNABORTED || e == EPROTO || e == EPERM) return -1;
   if (e == EMFILE || e == ENFILE || e == ENOBUFS || e == ENOMEM) {
-    p.engine.log().error(std::string("milter accept: ") + std::strerror(e) + "; retrying");
+    int64_t now = nowSeconds(), last = p.lastAcceptErrorLog.load();
+    if (now - last >= 10 && p.lastAcceptErrorLog.compare_exchange_strong(last, now))
+      p.engine.log().error(std::string("milter accept: ") + std::strerror(e) + "; retrying");
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
     return -1;
   }
@@ -116,30 +124,29 @@ void serve(PoolState& p, WorkerSlot& slot, int fd, const std::string& peer, IoBu
     std::lock_guard lk(slot.mu);
     slot.fd = fd;
   }
+  // Whatever happens below (including an exception), the connection is closed under the slot
+  // lock, so ~Server never shuts down a descriptor number that has been reused.
+  struct Release {
+    PoolState& p;
+    WorkerSlot& slot;
+    bool counted = false;
+    ~Release() {
+      std::lock_guard lk(slot.mu);
+      ::close(slot.fd);
+      slot.fd = -1;
+      if (counted) --p.live;
+    }
+  } release{p, slot};
   {
     std::lock_guard lk(p.mu);  // ~Server may have begun: it only shuts down registered slots
-    if (p.stopping) {
-      std::lock_guard sl(slot.mu);
-      slot.fd = -1;
-      ::close(fd);
-      return;
-    }
+    if (p.stopping) return;
   }
   ++p.live;
+  release.counted = true;
   ServeStats st = serveConnection(fd, p.engine, buf, peer);
   p.packets += st.packets;
   p.reads += st.reads;
   p.writes += st.writes;
-  {
-    std::lock_guard lk(slot.mu);  // close under the slot lock: ~Server never shuts down a reused number
-    slot.fd = -1;
-    ::close(fd);
-  }
-  --p.live;
-  if (buf.capacity > IoBuffers::kInitialInput) {  // a huge packet grew it: give the memory back
-    buf.in.reset();
-    buf.capacity = 0;
-  }
 }
 
 void workerMain(std::shared_ptr<PoolState> p, std::shared_ptr<WorkerSlot> slot) {
@@ -158,8 +165,20 @@ void workerMain(std::shared_ptr<PoolState> p, std::shared_ptr<WorkerSlot> slot) 
       break;
     }
     ++p->accepted;
-    if (lastIdle) keepAcceptor(p);
-    serve(*p, *slot, fd, peer, buf);
+    try {
+      if (lastIdle) keepAcceptor(p);
+    } catch (const std::exception& e) {
+      p->engine.log().error(std::string("cannot start a milter worker thread: ") + e.what());
+    }
+    try {
+      serve(*p, *slot, fd, peer, buf);  // closes fd on every path
+    } catch (const std::exception& e) {  // bad_alloc and the like: this connection ends, the daemon stays
+      p->engine.log().error(std::string("milter worker: ") + e.what() + "; connection closed");
+    }
+    if (buf.capacity > IoBuffers::kInitialInput) {  // a huge packet grew it: give the memory back
+      buf.in.reset();
+      buf.capacity = 0;
+    }
   }
   std::lock_guard lk(p->mu);
   p->slots.remove(slot);
@@ -168,17 +187,18 @@ void workerMain(std::shared_ptr<PoolState> p, std::shared_ptr<WorkerSlot> slot) 
 }
 
 void startWorker(const std::shared_ptr<PoolState>& p) {  // p->workers already counts it
-  auto slot = std::make_shared<WorkerSlot>();
-  {
-    std::lock_guard lk(p->mu);
-    p->slots.push_back(slot);
-  }
+  std::shared_ptr<WorkerSlot> slot;
   try {
+    slot = std::make_shared<WorkerSlot>();
+    {
+      std::lock_guard lk(p->mu);
+      p->slots.push_back(slot);
+    }
     std::thread(workerMain, p, slot).detach();
   } catch (const std::exception& e) {
     p->engine.log().error(std::string("cannot start a milter worker thread: ") + e.what());
     std::lock_guard lk(p->mu);
-    p->slots.remove(slot);
+    if (slot) p->slots.remove(slot);
     --p->workers;
     p->exited.notify_all();
   }

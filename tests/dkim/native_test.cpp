@@ -106,6 +106,16 @@ TEST(KeyCache, DecodesEachKeyOnceAndIgnoresFolding) {
   EXPECT_TRUE(a->pkey);  // held by the caller: eviction never frees a key in use
 }
 
+TEST(KeyCache, OversizedKeyRecordsAreNotKept) {
+  KeyCache cache(100);
+  // ~60 KB of base64: more than any key we decode (16 KiB); a hostile record must not be stored.
+  for (char c : {'A', 'B', 'C'}) {
+    auto k = cache.get(KeyType::Rsa, std::string(60000, c));
+    EXPECT_FALSE(k->pkey);
+  }
+  EXPECT_EQ(cache.size(), 0u);
+}
+
 TEST(NativeKeys, Rsa8192KeyVerifies) {
   BioPtr bio(BIO_new_file((std::string(AM_DKIM_TEST_DATA_DIR) + "/rsa8192.pem").c_str(), "r"));
   ASSERT_TRUE(bio);

@@ -215,6 +215,25 @@ TEST_F(ServerFixture, IdleWorkersBeyondTheWarmOnesExit) {
   EXPECT_EQ(sendOne(message("a@pass.test", "a@pass.test")).action, Result::Action::Accept);
 }
 
+TEST_F(ServerFixture, AnIdleTimeoutNeverLeavesNobodyInAccept) {
+  milter::Server::Options o;
+  o.warmWorkers = 0;
+  o.idleWorkerTimeout = std::chrono::seconds(1);
+  start(o);
+  auto held = connect();  // a long SMTP session keeps its worker busy
+  ASSERT_TRUE(held);
+  // Let the worker left in accept() time out (more than once).
+  std::this_thread::sleep_for(std::chrono::milliseconds(2500));
+  EXPECT_GE(server->stats().idle, 1u);
+  milter_client::Client::Options co;
+  co.timeout = std::chrono::seconds(5);
+  std::string err;
+  auto next = milter_client::Client::connect(spec, co, &err);  // must be accepted and negotiated
+  ASSERT_TRUE(next) << err;
+  EXPECT_EQ(next->send(message("a@pass.test", "a@pass.test")).action, Result::Action::Accept);
+  EXPECT_EQ(held->send(message("a@pass.test", "a@pass.test")).action, Result::Action::Accept);
+}
+
 TEST_F(ServerFixture, ConnectionLimitMakesExtraConnectionsWait) {
   milter::Server::Options o;
   o.maxConnections = 2;
@@ -282,5 +301,8 @@ TEST_F(ServerFixture, DrainingThatBeginsAfterNegotiationAnswers421AtEndOfMessage
   EXPECT_EQ(r.stage, "eom");
   EXPECT_EQ(r.action, Result::Action::ReplyCode);
   EXPECT_TRUE(has(r.replyText, "421")) << r.replyText;
+  // The MTA's abort after that transaction does not forget it: the next message gets it too.
+  auto again = c->send(message("a@pass.test", "a@pass.test"));
+  EXPECT_TRUE(has(again.replyText, "421")) << again.replyText;
   engine->draining = false;
 }

@@ -55,6 +55,9 @@ std::shared_ptr<const PublicKey> KeyCache::get(KeyType type, std::string_view p)
     if (it != map_.end()) return it->second;
   }
   auto decoded = std::make_shared<const PublicKey>(decodePublicKey(type, std::string_view(key).substr(1)));
+  // A p= longer than the base64 of the largest key we decode (16 KiB) can never be a usable key:
+  // do not keep it, so hostile key records (up to ~64 KB over TCP) cannot fill the cache's memory.
+  if (key.size() > 1 + (16384 + 2) / 3 * 4) return decoded;
   std::lock_guard lk(mu_);
   ++decodes_;
   if (map_.size() >= capacity_ && !map_.empty()) map_.erase(map_.begin());
