@@ -4,6 +4,7 @@
 #include "common/strings.h"
 #include "filter/auth/dkim/verifier.h"
 #include "filter/auth/dkim_sign/signer.h"
+#include "filter/core/options.h"
 #include "filter/dns/udp_resolver.h"
 #include "filter/psl/libpsl_suffix.h"
 #include "policy/signing_table.h"
@@ -28,16 +29,6 @@ std::unique_ptr<Resolver> makeResolver(const config::Config& cfg, std::vector<st
   auto r = dns::UdpResolver::create(o, &err);
   if (!r) errors.push_back(cfg.path + ":0: DNS resolver: " + err);
   return r;
-}
-
-dkim::VerifyOptions verifyOptions(const config::Config& cfg) {
-  dkim::VerifyOptions v;
-  v.maxSignatures = cfg.maxSignatures;
-  v.minKeyBits = cfg.minimumKeyBits;
-  v.algorithms = cfg.dkimAlgorithms;
-  v.bodyLength = cfg.bodyLengthFail ? dkim::VerifyOptions::BodyLength::Fail : dkim::VerifyOptions::BodyLength::Accept;
-  v.clockSkew = cfg.clockSkew;
-  return v;
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 #include "common/strings.h"
 #include "filter/auth/dkim_sign/signer.h"
 #include "filter/authres/authres.h"
+#include "filter/core/options.h"
 #include "filter/core/session.h"
 #include "policy/disposition.h"
 #include "policy/dmarc.h"
@@ -27,14 +28,6 @@ std::string dmarcComment(const policy::DmarcOutput& d) {
   c += std::string(" sp=") + policy::toString(d.subdomainPolicy == policy::Policy::Unspecified ? d.policy : d.subdomainPolicy);
   c += std::string(" dis=") + policy::toString(d.disposition);
   return c;
-}
-
-policy::DispositionOptions dispositionOptions(const config::Config& cfg) {
-  policy::DispositionOptions o;
-  o.rejectFailures = cfg.rejectFailures;
-  o.holdQuarantined = cfg.holdQuarantinedMessages;
-  o.tempfailOnDnsError = cfg.tempfailOnDnsError;
-  return o;
 }
 
 std::vector<authres::ResInfo> authResults(const MessageOutcome& o, const policy::DmarcOutput* dmarc) {
@@ -151,16 +144,6 @@ std::string logLineFor(const MessageOutcome& o, const policy::DmarcOutput* dmarc
 
 }  // namespace
 
-dkim::SignOptions signOptions(const config::Config& cfg) {
-  dkim::SignOptions o;
-  std::string err;
-  dkim::parseCanonicalization(cfg.canonicalization, o, &err);  // validated when the config was read
-  if (!cfg.signHeaders.empty()) o.signHeaders = cfg.signHeaders;
-  o.oversignHeaders = cfg.oversignHeaders;
-  o.expireSeconds = cfg.signatureTtl;
-  return o;
-}
-
 const char* toString(Action a) {
   switch (a) {
     case Action::Continue: return "continue";
@@ -178,9 +161,7 @@ Verdict decideAndReport(Engine& engine, const Snapshot& snap, const Message& msg
   std::optional<policy::DmarcOutput> dmarc;
   if (msg.verifying && o.from.status == policy::FromResult::Status::Ok) {
     SystemRng rng;
-    policy::DmarcOptions opts;
-    opts.mode = cfg.dmarcMode == config::DmarcMode::Rfc7489 ? policy::DmarcMode::Rfc7489 : policy::DmarcMode::Rfc9989;
-    opts.honorPct = snap.policy->honorPct;
+    policy::DmarcOptions opts = dmarcOptions(cfg, snap.policy->honorPct);
     dmarc = policy::evaluate(o.from.domain, o.spfMailFrom, o.dkim, engine.dns(), engine.psl(), opts, rng);
   }
   Verdict v;

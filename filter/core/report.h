@@ -13,10 +13,6 @@
 #include "filter/core/verdict.h"
 #include "policy/from_header.h"
 
-namespace am::dkim {
-struct SignOptions;
-}
-
 namespace am::core {
 
 struct Message;
@@ -35,7 +31,5 @@ struct MessageOutcome {
 
 Verdict decideAndReport(Engine& engine, const Snapshot& snap, const Message& msg, const MessageOutcome& o,
                         std::string& logLine);
-
-dkim::SignOptions signOptions(const config::Config& cfg);
 
 }  // namespace am::core

@@ -5,6 +5,7 @@
 #include "filter/auth/dkim/verifier.h"
 #include "filter/auth/dkim_sign/signer.h"
 #include "filter/authres/authres.h"
+#include "filter/core/options.h"
 #include "filter/core/report.h"
 #include "policy/disposition.h"
 #include "policy/from_header.h"

@@ -1,0 +1,41 @@
+// filter/core/options.cpp — see options.h.
+#include "filter/core/options.h"
+
+namespace am::core {
+
+dkim::VerifyOptions verifyOptions(const config::Config& cfg) {
+  dkim::VerifyOptions v;
+  v.maxSignatures = cfg.maxSignatures;
+  v.minKeyBits = cfg.minimumKeyBits;
+  v.algorithms = cfg.dkimAlgorithms;
+  v.bodyLength = cfg.bodyLengthFail ? dkim::VerifyOptions::BodyLength::Fail : dkim::VerifyOptions::BodyLength::Accept;
+  v.clockSkew = cfg.clockSkew;
+  return v;
+}
+
+dkim::SignOptions signOptions(const config::Config& cfg) {
+  dkim::SignOptions o;
+  std::string err;
+  dkim::parseCanonicalization(cfg.canonicalization, o, &err);  // validated when the config was read
+  if (!cfg.signHeaders.empty()) o.signHeaders = cfg.signHeaders;
+  o.oversignHeaders = cfg.oversignHeaders;
+  o.expireSeconds = cfg.signatureTtl;
+  return o;
+}
+
+policy::DmarcOptions dmarcOptions(const config::Config& cfg, bool honorPct) {
+  policy::DmarcOptions o;
+  o.mode = cfg.dmarcMode == config::DmarcMode::Rfc7489 ? policy::DmarcMode::Rfc7489 : policy::DmarcMode::Rfc9989;
+  o.honorPct = honorPct;
+  return o;
+}
+
+policy::DispositionOptions dispositionOptions(const config::Config& cfg) {
+  policy::DispositionOptions o;
+  o.rejectFailures = cfg.rejectFailures;
+  o.holdQuarantined = cfg.holdQuarantinedMessages;
+  o.tempfailOnDnsError = cfg.tempfailOnDnsError;
+  return o;
+}
+
+}  // namespace am::core
