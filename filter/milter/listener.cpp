@@ -17,16 +17,6 @@
 
 namespace am::milter {
 
-UniqueFd& UniqueFd::operator=(UniqueFd&& o) noexcept {
-  if (this != &o) reset(o.release());
-  return *this;
-}
-
-void UniqueFd::reset(int fd) {
-  if (fd_ >= 0) ::close(fd_);
-  fd_ = fd;
-}
-
 std::optional<ListenSpec> ListenSpec::parse(std::string_view spec, std::string* err) {
   ListenSpec s;
   auto colon = spec.find(':');

@@ -19,16 +19,6 @@ namespace am::milter_client {
 
 using Clock = std::chrono::steady_clock;
 
-UniqueFd& UniqueFd::operator=(UniqueFd&& o) noexcept {
-  if (this != &o) reset(o.release());
-  return *this;
-}
-
-void UniqueFd::reset(int fd) {
-  if (fd_ >= 0) ::close(fd_);
-  fd_ = fd;
-}
-
 static void setErr(std::string* err, std::string msg) {
   if (err) *err = std::move(msg);
 }

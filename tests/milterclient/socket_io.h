@@ -9,27 +9,13 @@
 #include <string>
 #include <string_view>
 
+#include "common/unique_fd.h"
+
 #include "tests/milterclient/protocol.h"
 
 namespace am::milter_client {
 
-class UniqueFd {
- public:
-  UniqueFd() = default;
-  explicit UniqueFd(int fd) : fd_(fd) {}
-  UniqueFd(UniqueFd&& o) noexcept : fd_(o.release()) {}
-  UniqueFd& operator=(UniqueFd&& o) noexcept;
-  UniqueFd(const UniqueFd&) = delete;
-  UniqueFd& operator=(const UniqueFd&) = delete;
-  ~UniqueFd() { reset(); }
-  int get() const { return fd_; }
-  bool valid() const { return fd_ >= 0; }
-  int release() { int f = fd_; fd_ = -1; return f; }
-  void reset(int fd = -1);
-
- private:
-  int fd_ = -1;
-};
+using am::UniqueFd;
 
 // A parsed libmilter socket spec: "unix:/path", "local:/path", "/path", "inet:PORT@ADDR",
 // "inet6:PORT@ADDR" (ADDR may be "[::1]" or a host name). "inet:PORT" alone means 127.0.0.1.
