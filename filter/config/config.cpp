@@ -178,18 +178,10 @@ const std::vector<Key>& keyTable() {
          return true;
        }},
       {"ClockSkew", number(&Config::clockSkew, 0, 86400)},
-      {"DKIMVerifier", [](Config& c, std::string_view v, std::string& err) {
-         std::string s = toLower(v);
-         if (s != "native" && s != "libopendkim") return err = "expected native or libopendkim", false;
-         c.dkimLibopendkim = s == "libopendkim";
-         return true;
-       }},
-      {"MilterServer", [](Config& c, std::string_view v, std::string& err) {
-         std::string s = toLower(v);
-         if (s != "native" && s != "libmilter") return err = "expected native or libmilter", false;
-         c.milterLibmilter = s == "libmilter";
-         return true;
-       }},
+      {"DKIMVerifier", choice(&Config::dkimLibopendkim, std::map<std::string, bool>{{"native", false},
+                                                                                    {"libopendkim", true}})},
+      {"MilterServer", choice(&Config::milterLibmilter, std::map<std::string, bool>{{"native", false},
+                                                                                   {"libmilter", true}})},
       {"KeyTable", text(&Config::keyTable)},
       {"SigningTable", text(&Config::signingTable)},
       {"Canonicalization", [](Config& c, std::string_view v, std::string& err) {

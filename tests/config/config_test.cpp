@@ -68,6 +68,20 @@ TEST(Config, ReportsEveryErrorWithLine) {
   EXPECT_EQ(r.errors[7].rfind("bad.conf:9: duplicate key 'Socket'", 0), 0u) << r.errors[7];
 }
 
+TEST(Config, EngineChoices) {
+  auto d = parseText("", "t.conf");
+  ASSERT_TRUE(d.config);
+  EXPECT_FALSE(d.config->milterLibmilter);  // native by default
+  EXPECT_FALSE(d.config->dkimLibopendkim);
+  auto r = parseText("MilterServer LibMilter\nDKIMVerifier libopendkim\n", "t.conf");
+  ASSERT_TRUE(r.config);
+  EXPECT_TRUE(r.config->milterLibmilter);
+  EXPECT_TRUE(r.config->dkimLibopendkim);
+  auto bad = parseText("DKIMVerifier bogus\n", "t.conf");
+  ASSERT_EQ(bad.errors.size(), 1u);
+  EXPECT_EQ(bad.errors[0].rfind("t.conf:1: DKIMVerifier", 0), 0u) << bad.errors[0];
+}
+
 TEST(Config, SocketForms) {
   std::string why;
   EXPECT_TRUE(am::config::validSocketSpec("unix:/tmp/x.sock", &why));
