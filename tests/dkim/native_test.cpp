@@ -202,6 +202,39 @@ TEST(NativeSig, HeaderSelectionIsBottomUpWithOversigning) {
             "dkim-signature:v=1; a=rsa-sha256; d=x.org; s=s; h=from:x:x:x; bh=AAAA; b=");
 }
 
+TEST(NativeSig, HeaderIndexFollowsFieldsAddedAfterAHashAndIgnoresNameCaseAndSpace) {
+  SigSpec sig = parseSignature("DKIM-Signature", " v=1; a=rsa-sha256; d=x.org; s=s; h=From:Subject:subject:to; bh=AAAA; b=QUJD");
+  ASSERT_EQ(sig.error, -1) << sig.error;
+  HeaderIndex idx;
+  idx.add("SUBJECT ", " one");
+  idx.add("From", " a@x.org");
+  std::string before = idx.hashInput(sig);  // simple canonicalization keeps names as written
+  EXPECT_EQ(before, "From: a@x.org\r\nSUBJECT : one\r\nDKIM-Signature: v=1; a=rsa-sha256; d=x.org; s=s; "
+                    "h=From:Subject:subject:to; bh=AAAA; b=");
+  idx.add("subject", " two");
+  idx.add("To", " b@y.org");
+  std::string buf = "stale";
+  idx.hashInputInto(buf, sig);
+  EXPECT_EQ(buf, "From: a@x.org\r\nsubject: two\r\nSUBJECT : one\r\nTo: b@y.org\r\nDKIM-Signature: v=1; "
+                 "a=rsa-sha256; d=x.org; s=s; h=From:Subject:subject:to; bh=AAAA; b=");
+  EXPECT_EQ(idx.hashInput(sig), buf);  // a second hash of the same signature starts from the bottom again
+}
+
+TEST(NativeSig, ManyFieldsOfOneNameAreSelectedBottomUp) {
+  std::string h = "from";
+  for (int i = 0; i < 60; ++i) h += ":received";
+  SigSpec sig = parseSignature("DKIM-Signature", " v=1; a=rsa-sha256; d=x.org; s=s; h=" + h + "; bh=AAAA; b=QUJD");
+  ASSERT_EQ(sig.error, -1) << sig.error;
+  sig.headerCanon = CanonMode::Relaxed;
+  HeaderIndex idx;
+  std::string want = "from:a@x.org\r\n";
+  for (int i = 0; i < 50; ++i) idx.add(i % 2 ? "Received" : "received", " hop " + std::to_string(i));
+  idx.add("From", " a@x.org");
+  for (int i = 49; i >= 0; --i) want += "received:hop " + std::to_string(i) + "\r\n";  // 10 more are absent
+  want += "dkim-signature:v=1; a=rsa-sha256; d=x.org; s=s; h=" + h + "; bh=AAAA; b=";
+  EXPECT_EQ(idx.hashInput(sig), want);
+}
+
 TEST(NativeSig, EmptyBKeepsEverythingElse) {
   EXPECT_EQ(withEmptyB(" a=1; b=abc\n\tdef ; bh=xyz"), " a=1; b=; bh=xyz");
   EXPECT_EQ(withEmptyB(" b = abc"), " b =");

@@ -43,6 +43,31 @@ TEST(TagList, ParsesAndRejects) {
   EXPECT_FALSE(parseDecimal("1234567890123456789"));
 }
 
+TEST(TagList, DuplicateInALongListIsTheFirstRepeatInListOrder) {
+  std::string list;
+  for (int i = 0; i < 40; ++i) list += "t" + std::to_string(i) + "=1;";
+  EXPECT_EQ(checkSignatureTags(parseTagList(list)), "");
+  EXPECT_EQ(checkSignatureTags(parseTagList(list + "t7=2; t3=2")), "duplicate tag t7=");
+  EXPECT_EQ(checkSignatureTags(parseTagList("b=1; a=1; b=2; a=2")), "duplicate tag b=");
+}
+
+TEST(TagList, ViewsParseLikeTheCopyingParser) {
+  const std::string text = " v=DKIM1; k=rsa;\r\n\tp=MIIB\n Ag ; t=y:s";
+  TagViews v = parseTagViews(text);
+  TagList t = parseTagList(text);
+  ASSERT_EQ(v.error, nullptr);
+  ASSERT_EQ(v.tags.size(), t.tags.size());
+  for (size_t i = 0; i < t.tags.size(); ++i) {
+    EXPECT_EQ(v.tags[i].first, t.tags[i].first);
+    EXPECT_EQ(v.tags[i].second, t.tags[i].second);
+  }
+  ASSERT_NE(v.get("p"), nullptr);
+  EXPECT_EQ(*v.get("p"), "MIIB\n Ag");
+  EXPECT_EQ(v.get("h"), nullptr);
+  EXPECT_STREQ(parseTagViews("v=1; 9x=2").error, "malformed tag name");
+  EXPECT_EQ(parseTagList("v=1; 9x=2").error, "malformed tag name");
+}
+
 uint64_t canonLen(BodyCanon c, std::string_view body, size_t chunk = 1) {
   BodyLengthCounter n(c);
   for (size_t i = 0; i < body.size(); i += chunk) n.feed(body.substr(i, chunk));

@@ -3,6 +3,8 @@
 
 #include <openssl/x509.h>
 
+#include <algorithm>
+
 namespace am::dkim {
 namespace {
 
@@ -44,29 +46,37 @@ PublicKey decodePublicKey(KeyType type, std::string_view p) {
 }
 
 std::shared_ptr<const PublicKey> KeyCache::get(KeyType type, std::string_view p) {
-  std::string key;
-  key.reserve(p.size() + 1);
-  key += type == KeyType::Rsa ? 'r' : 'e';
-  for (char c : p)
-    if (c != ' ' && c != '\t' && c != '\r' && c != '\n') key += c;
+  auto ws = [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; };
+  std::string stripped;
+  std::string_view key = p;
+  if (std::any_of(p.begin(), p.end(), ws)) {
+    stripped.reserve(p.size());
+    for (char c : p)
+      if (!ws(c)) stripped += c;
+    key = stripped;
+  }
+  Map& map = mapFor(type);
   {
     std::lock_guard lk(mu_);
-    auto it = map_.find(key);
-    if (it != map_.end()) return it->second;
+    auto it = map.find(key);
+    if (it != map.end()) return it->second;
   }
-  auto decoded = std::make_shared<const PublicKey>(decodePublicKey(type, std::string_view(key).substr(1)));
+  auto decoded = std::make_shared<const PublicKey>(decodePublicKey(type, key));
   // A p= longer than the base64 of the largest key we decode (16 KiB) can never be a usable key:
   // do not keep it, so hostile key records (up to ~64 KB over TCP) cannot fill the cache's memory.
-  if (key.size() > 1 + (16384 + 2) / 3 * 4) return decoded;
+  if (key.size() > (16384 + 2) / 3 * 4) return decoded;
   std::lock_guard lk(mu_);
   ++decodes_;
-  if (map_.size() >= capacity_ && !map_.empty()) map_.erase(map_.begin());
-  return map_.emplace(std::move(key), decoded).first->second;
+  if (maps_[0].size() + maps_[1].size() >= capacity_) {
+    Map& victim = !map.empty() ? map : maps_[&map == &maps_[0] ? 1 : 0];
+    if (!victim.empty()) victim.erase(victim.begin());
+  }
+  return map.emplace(std::string(key), decoded).first->second;
 }
 
 size_t KeyCache::size() const {
   std::lock_guard lk(mu_);
-  return map_.size();
+  return maps_[0].size() + maps_[1].size();
 }
 
 size_t KeyCache::decodes() const {

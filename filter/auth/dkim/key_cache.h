@@ -6,7 +6,9 @@
 // operations on one EVP_PKEY). Undecodable keys are cached too (as a key with pkey == null).
 // The cache is bounded (capacity entries, default 4096); when full, an arbitrary entry is
 // dropped. Entries are immutable; callers hold a shared_ptr, so eviction never frees a key in use.
-// Thread-safety: get() may be called from many threads (one mutex around the map).
+// Keys are the p= value without whitespace, one map per key type; a hit for a p= written without
+// whitespace (the usual case) looks up the caller's bytes directly and allocates nothing.
+// Thread-safety: get() may be called from many threads (one mutex around the maps).
 #pragma once
 #include <openssl/evp.h>
 
@@ -39,9 +41,16 @@ class KeyCache {
   size_t decodes() const;  // how many times a key was decoded (cache misses)
 
  private:
+  struct ViewHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
+  };
+  using Map = std::unordered_map<std::string, std::shared_ptr<const PublicKey>, ViewHash, std::equal_to<>>;
+  Map& mapFor(KeyType t) { return maps_[t == KeyType::Rsa ? 0 : 1]; }
+
   size_t capacity_;
   mutable std::mutex mu_;
-  std::unordered_map<std::string, std::shared_ptr<const PublicKey>> map_;
+  Map maps_[2];  // RSA, Ed25519
   size_t decodes_ = 0;
 };
 

@@ -44,18 +44,32 @@ std::string qpDecode(std::string_view s) {
   return out;
 }
 
-bool parseCanon(std::string_view c, SigSpec& s) {
-  std::string v = toLower(c);
+bool parseCanon(std::string_view v, SigSpec& s) {
   size_t slash = v.find('/');
-  std::string h = v.substr(0, slash);
-  std::string b = slash == std::string::npos ? "simple" : v.substr(slash + 1);
-  if (h == "simple") s.headerCanon = CanonMode::Simple;
-  else if (h == "relaxed") s.headerCanon = CanonMode::Relaxed;
+  std::string_view h = v.substr(0, slash);
+  std::string_view b = slash == std::string_view::npos ? std::string_view("simple") : v.substr(slash + 1);
+  if (iequals(h, "simple")) s.headerCanon = CanonMode::Simple;
+  else if (iequals(h, "relaxed")) s.headerCanon = CanonMode::Relaxed;
   else { s.error = DKIM_SIGERROR_INVALID_HC; return false; }
-  if (b == "simple") s.bodyCanon = CanonMode::Simple;
-  else if (b == "relaxed") s.bodyCanon = CanonMode::Relaxed;
+  if (iequals(b, "simple")) s.bodyCanon = CanonMode::Simple;
+  else if (iequals(b, "relaxed")) s.bodyCanon = CanonMode::Relaxed;
   else { s.error = DKIM_SIGERROR_INVALID_BC; return false; }
   return true;
+}
+
+// Calls f(element) for each element of a colon-separated list, trimmed, empty ones skipped;
+// stops early when f returns true. Returns whether it did.
+template <class F>
+bool anyListed(std::string_view list, F&& f) {
+  size_t start = 0;
+  while (start <= list.size()) {
+    size_t colon = list.find(':', start);
+    if (colon == std::string_view::npos) colon = list.size();
+    std::string_view e = trim(list.substr(start, colon - start));
+    if (!e.empty() && f(e)) return true;
+    start = colon + 1;
+  }
+  return false;
 }
 
 bool parseAlgorithm(SigSpec& s) {
@@ -82,11 +96,28 @@ bool withinDomain(std::string_view sub, std::string_view dom) {
 
 // q= is a colon-separated list of methods; the signature is usable when dns/txt is one of them.
 bool dnsQueryListed(std::string_view q) {
-  for (auto& m : split(q, ":", true)) {
-    std::string v = toLower(trim(m));
-    if (v == "dns/txt" || v == "dns") return true;
+  return anyListed(q, [](std::string_view m) { return iequals(m, "dns/txt") || iequals(m, "dns"); });
+}
+
+// The h= names, lowercase, in order.
+void parseSignedHeaders(std::string_view h, std::vector<std::string>& out) {
+  out.reserve(static_cast<size_t>(std::count(h.begin(), h.end(), ':')) + 1);
+  anyListed(h, [&](std::string_view n) {
+    out.emplace_back(n);
+    for (char& c : out.back()) c = (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+    return false;
+  });
+}
+
+// The first 8 non-whitespace characters of b= (for the Authentication-Results header.b).
+std::string bPrefixOf(std::string_view b) {
+  std::string out;
+  for (char c : b) {
+    if (c == ' ' || c == '\t' || c == '\r' || c == '\n') continue;
+    out += c;
+    if (out.size() == 8) break;
   }
-  return false;
+  return out;
 }
 
 // The header-stage checks, in the order that yields one error per signature.
@@ -110,10 +141,7 @@ void checkHeaderStage(SigSpec& s) {
   if (required(s, "d", DKIM_SIGERROR_MISSING_D, DKIM_SIGERROR_EMPTY_D) == nullptr) return;
   const std::string* h = required(s, "h", DKIM_SIGERROR_MISSING_H, DKIM_SIGERROR_EMPTY_H);
   if (h == nullptr) return;
-  for (auto& name : split(*h, ":", true)) {
-    std::string n = toLower(trim(name));
-    if (!n.empty()) s.signedHeaders.push_back(std::move(n));
-  }
+  parseSignedHeaders(*h, s.signedHeaders);
   if (std::find(s.signedHeaders.begin(), s.signedHeaders.end(), "from") == s.signedHeaders.end()) {
     s.error = DKIM_SIGERROR_INVALID_H;
     return;
@@ -171,9 +199,14 @@ SigSpec parseSignature(std::string_view name, std::string_view value) {
   if (const std::string* d = s.tags.get("d")) s.domain = toLower(*d);
   if (const std::string* sel = s.tags.get("s")) s.selector = *sel;
   if (const std::string* a = s.tags.get("a")) s.algorithm = toLower(*a);
-  if (const std::string* b = s.tags.get("b")) s.bPrefix = stripWhitespace(*b).substr(0, 8);
-  const std::string* i = s.tags.get("i");
-  s.identity = i != nullptr ? qpDecode(*i) : "@" + s.domain;
+  if (const std::string* b = s.tags.get("b")) s.bPrefix = bPrefixOf(*b);
+  if (const std::string* i = s.tags.get("i")) {
+    s.identity = qpDecode(*i);
+  } else {
+    s.identity.reserve(s.domain.size() + 1);
+    s.identity += '@';
+    s.identity += s.domain;
+  }
   s.identityDomain = s.domain;
   if (s.tagProblem.empty()) checkHeaderStage(s);
   return s;
@@ -205,9 +238,7 @@ void appendCanonHeader(std::string& out, CanonMode c, std::string_view name, std
   out += "\r\n";
 }
 
-std::string withEmptyB(std::string_view value) {
-  std::string out;
-  out.reserve(value.size());
+void appendWithEmptyB(std::string& out, std::string_view value) {
   size_t start = 0;
   while (start <= value.size()) {
     size_t semi = value.find(';', start);
@@ -220,29 +251,80 @@ std::string withEmptyB(std::string_view value) {
     out += ';';
     start = semi + 1;
   }
+}
+
+std::string withEmptyB(std::string_view value) {
+  std::string out;
+  out.reserve(value.size());
+  appendWithEmptyB(out, value);
   return out;
 }
 
+namespace {
+constexpr size_t kTypicalFields = 32;       // header fields of an ordinary message
+constexpr size_t kTypicalHeaderBytes = 8192;
+}  // namespace
+
+HeaderIndex::HeaderIndex() = default;
+
 void HeaderIndex::add(std::string_view name, std::string_view value) {
-  byName_[toLower(trim(name))].push_back(fields_.size());
-  fields_.emplace_back(std::string(name), std::string(value));
+  if (fields_.empty()) {
+    fields_.reserve(kTypicalFields);
+    text_.reserve(kTypicalHeaderBytes);
+  }
+  std::string_view key = trim(name);
+  Field f{};
+  f.name = text_.size();
+  f.nameLen = name.size();
+  text_.append(name);
+  f.lower = text_.size();
+  f.lowerLen = key.size();
+  for (char c : key) text_ += (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+  f.value = text_.size();
+  f.valueLen = value.size();
+  text_.append(value);
+  fields_.push_back(f);
+  indexed_ = false;
+}
+
+void HeaderIndex::buildIndex() const {
+  const size_t n = fields_.size();
+  byName_.resize(2 * n);
+  for (size_t i = 0; i < n; ++i) byName_[i] = i;
+  std::sort(byName_.begin(), byName_.begin() + static_cast<std::ptrdiff_t>(n), [this](size_t a, size_t b) {
+    int c = lowerName(a).compare(lowerName(b));
+    return c != 0 ? c < 0 : a < b;
+  });
+  indexed_ = true;
 }
 
 std::string HeaderIndex::hashInput(const SigSpec& sig) const {
   std::string out;
-  std::unordered_map<std::string_view, size_t> used;  // per name: instances consumed from the bottom
-  for (const auto& n : sig.signedHeaders) {
-    auto it = byName_.find(n);
-    if (it == byName_.end()) continue;
-    size_t& k = used[n];
-    if (k >= it->second.size()) continue;  // oversigned: absent instance is the empty string
-    const auto& f = fields_[it->second[it->second.size() - 1 - k]];
-    ++k;
-    appendCanonHeader(out, sig.headerCanon, f.first, f.second);
-  }
-  appendCanonHeader(out, sig.headerCanon, sig.name, withEmptyB(sig.value));
-  out.resize(out.size() - 2);  // the signature field is hashed without its CRLF
+  hashInputInto(out, sig);
   return out;
+}
+
+void HeaderIndex::hashInputInto(std::string& out, const SigSpec& sig) const {
+  if (!indexed_) buildIndex();
+  const size_t n = fields_.size();
+  const auto order = byName_.begin(), orderEnd = byName_.begin() + static_cast<std::ptrdiff_t>(n);
+  std::fill(orderEnd, byName_.end(), 0);  // per name (at its first slot): instances consumed from the bottom
+  out.clear();
+  out.reserve(text_.size() + sig.value.size() + 64);  // canonical forms are no longer than the fields (+CRs)
+  for (const auto& name : sig.signedHeaders) {
+    auto first = std::lower_bound(order, orderEnd, name, [this](size_t f, const std::string& v) { return lowerName(f) < v; });
+    auto last = std::upper_bound(first, orderEnd, name, [this](const std::string& v, size_t f) { return v < lowerName(f); });
+    size_t& k = *(orderEnd + (first - order));
+    if (first == last || k >= static_cast<size_t>(last - first)) continue;  // absent or oversigned
+    const Field& f = fields_[*(last - 1 - static_cast<std::ptrdiff_t>(k))];
+    ++k;
+    appendCanonHeader(out, sig.headerCanon, at(f.name, f.nameLen), at(f.value, f.valueLen));
+  }
+  scratch_.clear();
+  scratch_.reserve(sig.value.size());
+  appendWithEmptyB(scratch_, sig.value);
+  appendCanonHeader(out, sig.headerCanon, sig.name, scratch_);
+  out.resize(out.size() - 2);  // the signature field is hashed without its CRLF
 }
 
 }  // namespace am::dkim

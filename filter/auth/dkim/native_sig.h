@@ -8,7 +8,6 @@
 #include <optional>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -44,21 +43,40 @@ std::optional<std::string> base64Decode(std::string_view in);
 // Canonical header field (RFC 6376 §3.4.1/§3.4.2), with trailing CRLF.
 void appendCanonHeader(std::string& out, CanonMode c, std::string_view name, std::string_view value);
 
-// The header fields of one message, indexed by lowercase name for h= selection.
+// The header fields of one message, for h= selection. All field bytes live in one buffer
+// (names, lowercase names, values back to back), so a message costs a few allocations however
+// many fields it has; the by-name index (field numbers sorted by lowercase name) is built on
+// the first hashInput() after an add(). Not thread-safe (hashInput() updates that index and a
+// scratch buffer): one message, one thread at a time.
 class HeaderIndex {
  public:
+  HeaderIndex();
   void add(std::string_view name, std::string_view value);
   // The bytes the signature's header hash covers: selected fields bottom-up per name (absent
   // ones contribute nothing), then the signature field itself with b= emptied, no final CRLF.
   std::string hashInput(const SigSpec& sig) const;
+  // The same bytes written into `out` (cleared first), so a caller can reuse one buffer.
+  void hashInputInto(std::string& out, const SigSpec& sig) const;
   size_t size() const { return fields_.size(); }
 
  private:
-  std::vector<std::pair<std::string, std::string>> fields_;
-  std::unordered_map<std::string, std::vector<size_t>> byName_;
+  struct Field {
+    size_t name, nameLen, lower, lowerLen, value, valueLen;  // offsets into text_
+  };
+  std::string_view at(size_t off, size_t len) const { return {text_.data() + off, len}; }
+  std::string_view lowerName(size_t field) const { return at(fields_[field].lower, fields_[field].lowerLen); }
+  void buildIndex() const;
+
+  std::string text_;
+  std::vector<Field> fields_;
+  mutable std::vector<size_t> byName_;  // field numbers by (lowercase name, position); 2x size: 2nd half = use counts
+  mutable bool indexed_ = true;
+  mutable std::string scratch_;         // the signature value with b= emptied
 };
 
 // The signature field's value with the b= tag's value removed (RFC 6376 §3.7).
 std::string withEmptyB(std::string_view value);
+// The same, appended to `out`.
+void appendWithEmptyB(std::string& out, std::string_view value);
 
 }  // namespace am::dkim

@@ -13,73 +13,81 @@ namespace {
 
 bool isSignatureHeader(std::string_view name) { return iequals(trim(name), "DKIM-Signature"); }
 
-std::vector<std::string> colonList(std::string_view s) {
-  std::vector<std::string> out;
-  for (auto& e : split(s, ":", true)) {
-    std::string v = toLower(trim(e));
-    if (!v.empty()) out.push_back(std::move(v));
+// Whether the colon-separated list holds `x` (case-insensitively; elements trimmed).
+bool listed(std::string_view list, std::string_view x) {
+  size_t start = 0;
+  while (start <= list.size()) {
+    size_t colon = list.find(':', start);
+    if (colon == std::string_view::npos) colon = list.size();
+    if (iequals(trim(list.substr(start, colon - start)), x)) return true;
+    start = colon + 1;
   }
-  return out;
+  return false;
 }
 
 bool contains(const std::vector<std::string>& v, std::string_view x) {
   return std::find(v.begin(), v.end(), x) != v.end();
 }
 
+bool allWhitespace(std::string_view s) {
+  return std::all_of(s.begin(), s.end(), [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; });
+}
+
 // RFC 6376 §3.6.1 key record checks, in libopendkim's order so both engines name the same
-// problem. Returns a DKIM_SIGERROR_* code (UNKNOWN when usable) and sets p / testing / strict.
-int checkKeyRecord(const TagList& key, const SigSpec& sig, std::string& p, bool& testing, bool& strict) {
-  if (!key.error.empty()) return DKIM_SIGERROR_DNSSYNTAX;
-  if (const std::string* v = key.get("v"); v != nullptr && *v != "DKIM1") return DKIM_SIGERROR_KEYVERSION;
-  if (const std::string* h = key.get("h")) {
-    auto hashes = colonList(*h);
-    if (!contains(hashes, "sha1") && !contains(hashes, "sha256")) return DKIM_SIGERROR_KEYUNKNOWNHASH;
-    if (!contains(hashes, sig.hash == HashAlg::Sha1 ? "sha1" : "sha256")) return DKIM_SIGERROR_KEYHASHMISMATCH;
+// problem. Returns a DKIM_SIGERROR_* code (UNKNOWN when usable) and sets p (as written, a view
+// into the record) / testing / strict.
+int checkKeyRecord(const TagViews& key, const SigSpec& sig, std::string_view& p, bool& testing, bool& strict) {
+  if (key.error != nullptr) return DKIM_SIGERROR_DNSSYNTAX;
+  if (const std::string_view* v = key.get("v"); v != nullptr && *v != "DKIM1") return DKIM_SIGERROR_KEYVERSION;
+  if (const std::string_view* h = key.get("h")) {
+    if (!listed(*h, "sha1") && !listed(*h, "sha256")) return DKIM_SIGERROR_KEYUNKNOWNHASH;
+    if (!listed(*h, sig.hash == HashAlg::Sha1 ? "sha1" : "sha256")) return DKIM_SIGERROR_KEYHASHMISMATCH;
   }
-  if (const std::string* s = key.get("s")) {
-    auto services = colonList(*s);
-    if (!contains(services, "email") && !contains(services, "*")) return DKIM_SIGERROR_NOTEMAILKEY;
+  if (const std::string_view* s = key.get("s")) {
+    if (!listed(*s, "email") && !listed(*s, "*")) return DKIM_SIGERROR_NOTEMAILKEY;
   }
-  const std::string* k = key.get("k");
-  std::string type = k != nullptr ? toLower(*k) : "rsa";
-  if (type != "rsa" && type != "ed25519") return DKIM_SIGERROR_KEYTYPEUNKNOWN;
-  if ((type == "rsa") != (sig.keyType == KeyType::Rsa)) return DKIM_SIGERROR_KEYTYPEUNKNOWN;
-  const std::string* pv = key.get("p");
+  const std::string_view* k = key.get("k");
+  std::string_view type = k != nullptr ? *k : std::string_view("rsa");
+  const bool rsa = iequals(type, "rsa");
+  if (!rsa && !iequals(type, "ed25519")) return DKIM_SIGERROR_KEYTYPEUNKNOWN;
+  if (rsa != (sig.keyType == KeyType::Rsa)) return DKIM_SIGERROR_KEYTYPEUNKNOWN;
+  const std::string_view* pv = key.get("p");
   if (pv == nullptr) return DKIM_SIGERROR_DNSSYNTAX;
-  p = stripWhitespace(*pv);
-  if (p.empty()) return DKIM_SIGERROR_KEYREVOKED;
-  if (const std::string* t = key.get("t")) {
-    auto flags = colonList(*t);
-    testing = contains(flags, "y");
-    strict = contains(flags, "s");
+  p = *pv;
+  if (allWhitespace(p)) return DKIM_SIGERROR_KEYREVOKED;
+  if (const std::string_view* t = key.get("t")) {
+    testing = listed(*t, "y");
+    strict = listed(*t, "s");
   }
   return DKIM_SIGERROR_UNKNOWN;
 }
 
-std::string digest(const EVP_MD* md, std::string_view data) {
-  unsigned char out[EVP_MAX_MD_SIZE];
+struct Digest {
+  unsigned char bytes[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
-  if (EVP_Digest(data.data(), data.size(), out, &len, md, nullptr) != 1) return "";
-  return std::string(reinterpret_cast<char*>(out), len);
+};
+
+bool digest(const EVP_MD* md, std::string_view data, Digest& out) {
+  return EVP_Digest(data.data(), data.size(), out.bytes, &out.len, md, nullptr) == 1;
 }
 
-bool verifyRsa(EVP_PKEY* key, const EVP_MD* md, const std::string& hash, const std::string& sig) {
+bool verifyRsa(EVP_PKEY* key, const EVP_MD* md, const Digest& hash, const std::string& sig) {
   EvpPkeyCtxPtr ctx(EVP_PKEY_CTX_new_from_pkey(nullptr, key, nullptr));
   if (!ctx || EVP_PKEY_verify_init(ctx.get()) != 1 ||
       EVP_PKEY_CTX_set_rsa_padding(ctx.get(), RSA_PKCS1_PADDING) != 1 ||
       EVP_PKEY_CTX_set_signature_md(ctx.get(), md) != 1)
     return false;
   return EVP_PKEY_verify(ctx.get(), reinterpret_cast<const unsigned char*>(sig.data()), sig.size(),
-                         reinterpret_cast<const unsigned char*>(hash.data()), hash.size()) == 1;
+                         hash.bytes, hash.len) == 1;
 }
 
 // RFC 8463 §3: PureEdDSA over the SHA-256 hash of the header data.
-bool verifyEd25519(EVP_PKEY* key, const std::string& hash, const std::string& sig) {
+bool verifyEd25519(EVP_PKEY* key, const Digest& hash, const std::string& sig) {
   EvpMdCtxPtr ctx(EVP_MD_CTX_new());
   if (!ctx || EVP_DigestVerifyInit_ex(ctx.get(), nullptr, nullptr, nullptr, nullptr, key, nullptr) != 1)
     return false;
   return EVP_DigestVerify(ctx.get(), reinterpret_cast<const unsigned char*>(sig.data()), sig.size(),
-                          reinterpret_cast<const unsigned char*>(hash.data()), hash.size()) == 1;
+                          hash.bytes, hash.len) == 1;
 }
 
 }  // namespace
@@ -149,7 +157,10 @@ void NativeVerification::checkSignature(Sig& s) {
 
 void NativeVerification::fetchKey(Sig& s) {
   SigFacts& f = s.facts;
-  s.lookup.name = toLower(s.spec.selector + "._domainkey." + s.spec.domain);
+  std::string& name = s.lookup.name;
+  name.reserve(s.spec.selector.size() + 12 + s.spec.domain.size());
+  name.append(s.spec.selector).append("._domainkey.").append(s.spec.domain);
+  for (char& c : name) c = (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
   s.haveLookup = true;
   f.lookup = nullptr;  // set in result(): Sig may move until then
   TxtAnswer a;
@@ -163,9 +174,9 @@ void NativeVerification::fetchKey(Sig& s) {
   if (a.status == DnsStatus::TempFail) { f.libError = DKIM_SIGERROR_KEYFAIL; return; }
   if (a.status != DnsStatus::Ok || a.records.empty()) { f.libError = DKIM_SIGERROR_NOKEY; return; }
   if (a.records.size() > 1) { f.libError = DKIM_SIGERROR_MULTIREPLY; return; }
-  std::string p;
+  std::string_view p;
   bool testing = false, strict = false;
-  int err = checkKeyRecord(parseTagList(a.records[0]), s.spec, p, testing, strict);
+  int err = checkKeyRecord(parseTagViews(a.records[0]), s.spec, p, testing, strict);
   if (err != DKIM_SIGERROR_UNKNOWN) { f.libError = err; return; }
   s.key = v_.keys().get(s.spec.keyType, p);
   if (!s.key->pkey) { f.libError = DKIM_SIGERROR_KEYDECODE; return; }
@@ -176,8 +187,9 @@ void NativeVerification::fetchKey(Sig& s) {
 
 void NativeVerification::verifyHeader(Sig& s) {
   const EVP_MD* md = v_.md(s.spec.hash);
-  std::string hash = digest(md, headers_.hashInput(s.spec));
-  bool ok = !hash.empty() &&
+  headers_.hashInputInto(hashBuf_, s.spec);
+  Digest hash;
+  bool ok = digest(md, hashBuf_, hash) &&
             (s.spec.keyType == KeyType::Rsa ? verifyRsa(s.key->pkey.get(), md, hash, s.spec.signature)
                                             : verifyEd25519(s.key->pkey.get(), hash, s.spec.signature));
   if (ok) s.facts.flags |= DKIM_SIGFLAG_PASSED;

@@ -78,6 +78,7 @@ class NativeVerification final : public Verification {
 
   NativeVerifier& v_;
   HeaderIndex headers_;
+  std::string hashBuf_;  // header-hash input, reused across signatures
   std::vector<Sig> sigs_;
   std::vector<std::unique_ptr<BodyHasher>> hashers_;
   bool eohDone_ = false;

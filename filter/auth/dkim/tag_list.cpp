@@ -1,8 +1,8 @@
 // filter/auth/dkim/tag_list.cpp — RFC 6376 §3.2 tag-list parsing (see tag_list.h).
 #include "filter/auth/dkim/tag_list.h"
 
+#include <algorithm>
 #include <cstdint>
-#include <set>
 
 namespace am::dkim {
 namespace {
@@ -17,12 +17,13 @@ std::string_view trimWsp(std::string_view s) {
   return s;
 }
 
-// Checks one tag-spec and appends it; returns an error text or "".
-std::string addSpec(std::string_view spec, TagList& out) {
+// Checks one tag-spec; on success sets name/value (trimmed views) and returns null, else an
+// error text.
+const char* checkSpec(std::string_view spec, std::string_view& name, std::string_view& value) {
   size_t eq = spec.find('=');
   if (eq == std::string_view::npos) return "tag without '='";
-  std::string_view name = trimWsp(spec.substr(0, eq));
-  std::string_view value = trimWsp(spec.substr(eq + 1));
+  name = trimWsp(spec.substr(0, eq));
+  value = trimWsp(spec.substr(eq + 1));
   if (name.empty() || !isAlpha(name.front())) return "malformed tag name";
   for (char c : name)
     if (!isAlpha(c) && !isDigit(c) && c != '_') return "malformed tag name";
@@ -30,9 +31,29 @@ std::string addSpec(std::string_view spec, TagList& out) {
     auto u = static_cast<unsigned char>(c);
     if (!isWsp(c) && (u < 0x21 || u > 0x7e)) return "invalid character in tag value";
   }
-  out.tags.emplace_back(std::string(name), std::string(value));
-  return "";
+  return nullptr;
 }
+
+// Walks the tag-specs of `text`, calling add(name, value) for each valid one; stops at the first
+// bad spec and returns its error text (null when all are valid).
+template <class Add>
+const char* walkTags(std::string_view text, Add&& add) {
+  size_t start = 0;
+  while (start <= text.size()) {
+    size_t semi = text.find(';', start);
+    if (semi == std::string_view::npos) semi = text.size();
+    std::string_view spec = text.substr(start, semi - start);
+    if (!trimWsp(spec).empty()) {
+      std::string_view name, value;
+      if (const char* err = checkSpec(spec, name, value)) return err;
+      add(name, value);
+    }
+    start = semi + 1;
+  }
+  return nullptr;
+}
+
+constexpr size_t kTypicalTags = 12;  // a DKIM-Signature has ~10 tags, a key record ~3
 
 }  // namespace
 
@@ -42,22 +63,24 @@ const std::string* TagList::get(std::string_view name) const {
   return nullptr;
 }
 
+const std::string_view* TagViews::get(std::string_view name) const {
+  for (const auto& [k, v] : tags)
+    if (k == name) return &v;
+  return nullptr;
+}
+
 TagList parseTagList(std::string_view text) {
   TagList out;
-  size_t start = 0;
-  while (start <= text.size()) {
-    size_t semi = text.find(';', start);
-    if (semi == std::string_view::npos) semi = text.size();
-    std::string_view spec = text.substr(start, semi - start);
-    if (!trimWsp(spec).empty()) {
-      std::string err = addSpec(spec, out);
-      if (!err.empty()) {
-        out.error = err;
-        return out;
-      }
-    }
-    start = semi + 1;
-  }
+  out.tags.reserve(kTypicalTags);
+  const char* err = walkTags(text, [&](std::string_view n, std::string_view v) { out.tags.emplace_back(n, v); });
+  if (err != nullptr) out.error = err;
+  return out;
+}
+
+TagViews parseTagViews(std::string_view text) {
+  TagViews out;
+  out.tags.reserve(kTypicalTags);
+  out.error = walkTags(text, [&](std::string_view n, std::string_view v) { out.tags.emplace_back(n, v); });
   return out;
 }
 
@@ -88,11 +111,28 @@ bool validDomainish(std::string_view s) {
   return label > 0 || s.back() == '.';
 }
 
+// The first tag name (in list order) that occurs again later, or null. Quadratic for the usual
+// short lists (no allocation); long (hostile) lists are checked through a sorted index.
+static const std::string* firstDuplicate(const TagList& tags) {
+  const auto& t = tags.tags;
+  if (t.size() <= 32) {
+    for (size_t i = 1; i < t.size(); ++i)
+      for (size_t j = 0; j < i; ++j)
+        if (t[i].first == t[j].first) return &t[i].first;
+    return nullptr;
+  }
+  std::vector<size_t> order(t.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return t[a].first != t[b].first ? t[a].first < t[b].first : a < b; });
+  size_t best = t.size();  // the second occurrence that comes first in list order
+  for (size_t k = 1; k < order.size(); ++k)
+    if (t[order[k]].first == t[order[k - 1]].first) best = std::min(best, order[k]);
+  return best < t.size() ? &t[best].first : nullptr;
+}
+
 std::string checkSignatureTags(const TagList& tags) {
   if (!tags.error.empty()) return "signature syntax error: " + tags.error;
-  std::set<std::string> seen;
-  for (const auto& [k, v] : tags.tags)
-    if (!seen.insert(k).second) return "duplicate tag " + k + "=";
+  if (const std::string* dup = firstDuplicate(tags)) return "duplicate tag " + *dup + "=";
   for (const char* t : {"t", "x"}) {
     const std::string* v = tags.get(t);
     if (v != nullptr && !parseDecimal(*v)) return std::string("invalid ") + t + "= tag";

@@ -20,6 +20,15 @@ struct TagList {
 // Parses a tag-list (e.g. a DKIM-Signature value; CRLF/LF folding allowed).
 TagList parseTagList(std::string_view text);
 
+// The same parse without copies: names and values are views into the parsed text, which must
+// outlive the TagViews. Used on the per-message path (key records) to avoid allocations.
+struct TagViews {
+  std::vector<std::pair<std::string_view, std::string_view>> tags;  // in order; values trimmed
+  const char* error = nullptr;                                      // null when the list is valid
+  const std::string_view* get(std::string_view name) const;         // first occurrence
+};
+TagViews parseTagViews(std::string_view text);
+
 // RFC 6376 semantic checks for a DKIM-Signature tag list beyond the grammar: duplicate tags,
 // t=/x= syntax. Returns an empty string when valid, else a short reason.
 std::string checkSignatureTags(const TagList& tags);
