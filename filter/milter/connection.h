@@ -1,15 +1,15 @@
 // filter/milter/connection.h — one milter connection as seen by authmilter's own server: the
 // protocol state machine (negotiation, macros, one core::Session per SMTP connection, replies) and
-// the blocking I/O loop that feeds it (serveConnection).
+// the non-blocking I/O step that feeds it (serveReady).
 //
 // Connection turns each complete packet into a call on core::Session and appends the replies to an
-// output buffer; it does no I/O itself, so tests can drive it packet by packet. serveConnection
-// reads as much as is available into a large buffer, handles every complete packet in it, and
-// writes the collected replies once, just before it would block on the next read: one write per
-// round trip, and end of message (header edits, quarantine, final reply) in one write.
+// output buffer; it does no I/O itself, so tests can drive it packet by packet. serveReady reads
+// what the socket has into a large buffer, handles every complete packet in it, and writes the
+// collected replies once, when the socket has nothing more to read: one write per round trip, and
+// end of message (header edits, quarantine, final reply) in one write.
 //
 // Ownership: a Connection owns its Session (freed on QUIT, QUIT_NC, disconnect or destruction).
-// Thread-safety: a Connection is used by one thread at a time; IoBuffers belong to one worker.
+// Thread-safety: a Connection and its buffers are used by one thread at a time.
 #pragma once
 #include <chrono>
 #include <cstdint>
@@ -75,23 +75,28 @@ class Connection {
   std::optional<core::Verdict> connectPending_;  // a connect verdict under NR_CONN (drain: 421)
 };
 
-// Per-worker buffers, reused across the connections a worker serves.
-struct IoBuffers {
-  // Holds a maximal body packet (65535 bytes + 5 of framing) plus what follows it; larger
-  // packets grow it for one connection.
-  static constexpr size_t kInitialInput = 72 * 1024;
-  std::unique_ptr<char[]> in;
-  size_t capacity = 0;
-  std::string out;
+// Bytes read from a connection and not yet handled. Holds a maximal body packet (65535 bytes + 5
+// of framing) plus what follows it; a larger packet grows it while it is being read.
+struct InputBuffer {
+  static constexpr size_t kInitial = 72 * 1024;
+  std::unique_ptr<char[]> data;
+  size_t capacity = 0, start = 0, end = 0;
+  bool empty() const { return start == end; }
 };
 
 struct ServeStats {
   uint64_t packets = 0, reads = 0, writes = 0;
 };
 
-// Serves one accepted, blocking socket until EOF, QUIT, a protocol error, an I/O error or the
-// socket's receive timeout. Does not close `fd`. The session ends (freeing any transaction) on
-// every path.
-ServeStats serveConnection(int fd, core::Engine& engine, IoBuffers& buf, const std::string& peer);
+// What a connection waits for after serveReady.
+enum class IoWait { Read, Write, Close };
+
+// Serves what a non-blocking socket has ready: first writes `out` (replies left from a write that
+// would have blocked), then reads into `in` (at most `maxReads` times, stopping once the socket is
+// empty), handles every complete packet and writes the collected replies in one send(). Read:
+// nothing more to do until the socket is readable; Write: `out` still holds replies (wait until
+// writable); Close: EOF, QUIT, a protocol or I/O error (logged). Does not close `fd`.
+IoWait serveReady(int fd, Connection& conn, InputBuffer& in, std::string& out, ServeStats& st, core::Logger& log,
+                  int maxReads = 8);
 
 }  // namespace am::milter

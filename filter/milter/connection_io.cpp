@@ -1,10 +1,12 @@
-// filter/milter/connection_io.cpp — serveConnection (see connection.h): the blocking read/parse/
-// write loop of one milter connection. Reads as much as the socket has into a large buffer,
-// handles every complete packet, then writes all collected replies in one send() just before the
-// next read. Timeouts come from SO_RCVTIMEO/SO_SNDTIMEO on the socket (set by the listener).
+// filter/milter/connection_io.cpp — serveReady (see connection.h): one non-blocking step of a milter
+// connection. Reads what the socket has into a large buffer, handles every complete packet, then
+// writes all collected replies in one send() once the socket is empty. A send() that would block
+// leaves the rest in `out` for the next step (the server then waits until the socket is writable);
+// no reads happen meanwhile, so a peer that does not read cannot make us buffer without bound.
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -14,36 +16,48 @@
 namespace am::milter {
 namespace {
 
-bool sendAll(int fd, const std::string& data, ServeStats& st) {
+enum class Sent { All, Partial, Failed };
+
+// Writes as much of `out` as the socket takes; erases what was written.
+Sent flush(int fd, std::string& out, ServeStats& st) {
   size_t done = 0;
-  while (done < data.size()) {
-    ssize_t n = ::send(fd, data.data() + done, data.size() - done, MSG_NOSIGNAL);
+  while (done < out.size()) {
+    ssize_t n = ::send(fd, out.data() + done, out.size() - done, MSG_NOSIGNAL | MSG_DONTWAIT);
     if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return false;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
+    if (n <= 0) return Sent::Failed;
     ++st.writes;
     done += static_cast<size_t>(n);
   }
-  return true;
+  out.erase(0, done);
+  return out.empty() ? Sent::All : Sent::Partial;
 }
 
-// Makes room for at least `need` bytes of one packet at the front of the buffer.
-void ensureCapacity(IoBuffers& buf, size_t used, size_t need) {
-  size_t want = std::max(need, IoBuffers::kInitialInput);
-  if (buf.in && buf.capacity >= want) return;
-  std::unique_ptr<char[]> bigger(new char[want]);
-  if (used) std::memcpy(bigger.get(), buf.in.get(), used);
-  buf.in = std::move(bigger);
-  buf.capacity = want;
+// Makes room for at least `need` bytes of one packet at the front of the buffer, moving the
+// incomplete packet [start, end) to the front.
+void makeRoom(InputBuffer& in, size_t need) {
+  size_t used = in.end - in.start;
+  size_t want = std::max(need, InputBuffer::kInitial);
+  if (in.data && in.capacity >= want) {
+    if (in.start > 0 && used > 0) std::memmove(in.data.get(), in.data.get() + in.start, used);
+  } else {
+    std::unique_ptr<char[]> bigger(new char[want]);
+    if (used) std::memcpy(bigger.get(), in.data.get() + in.start, used);
+    in.data = std::move(bigger);
+    in.capacity = want;
+  }
+  in.start = 0;
+  in.end = used;
 }
 
 enum class ParseEnd { NeedMore, Close };
 
-// Handles every complete packet in [start, end); advances start. `need` gets the size of the
-// incomplete packet at the front (0 when unknown).
-ParseEnd handlePackets(Connection& c, IoBuffers& buf, size_t& start, size_t end, size_t& need, ServeStats& st,
+// Handles every complete packet in the buffer. `need` gets the size of the incomplete packet at
+// the front (0 when unknown).
+ParseEnd handlePackets(Connection& c, InputBuffer& in, std::string& out, size_t& need, ServeStats& st,
                        core::Logger& log) {
   for (;;) {
-    Frame f = nextFrame(std::string_view(buf.in.get() + start, end - start));
+    Frame f = nextFrame(std::string_view(in.data.get() + in.start, in.end - in.start));
     if (f.status == Frame::Status::Malformed) {
       log.warning("milter peer " + c.peer() + ": packet length " + std::to_string(f.length) +
                   " out of range; closing the connection");
@@ -54,48 +68,55 @@ ParseEnd handlePackets(Connection& c, IoBuffers& buf, size_t& start, size_t end,
       return ParseEnd::NeedMore;
     }
     ++st.packets;
-    start += f.size;
-    if (c.onPacket(f.cmd, f.data, buf.out) == Connection::Next::Close) return ParseEnd::Close;
+    in.start += f.size;
+    if (c.onPacket(f.cmd, f.data, out) == Connection::Next::Close) return ParseEnd::Close;
   }
 }
 
 }  // namespace
 
-ServeStats serveConnection(int fd, core::Engine& engine, IoBuffers& buf, const std::string& peer) {
-  ServeStats st;
-  Connection conn(engine, peer);
-  buf.out.clear();
-  ensureCapacity(buf, 0, 0);
-  size_t start = 0, end = 0;
-  for (;;) {
-    size_t need = 0;
-    bool close = handlePackets(conn, buf, start, end, need, st, engine.log()) == ParseEnd::Close;
-    if (!buf.out.empty()) {
-      if (!sendAll(fd, buf.out, st)) {
-        if (!close) engine.log().warning("milter peer " + peer + ": write failed: " + std::strerror(errno));
-        break;
-      }
-      buf.out.clear();
+IoWait serveReady(int fd, Connection& conn, InputBuffer& in, std::string& out, ServeStats& st, core::Logger& log,
+                  int maxReads) {
+  if (!out.empty()) {  // replies left from the last step
+    Sent s = flush(fd, out, st);
+    if (s == Sent::Failed) {
+      log.warning("milter peer " + conn.peer() + ": write failed: " + std::strerror(errno));
+      return IoWait::Close;
     }
-    if (close) break;
-    // Move the incomplete packet to the front, then read as much as fits.
-    size_t rest = end - start;
-    if (start > 0 && rest > 0) std::memmove(buf.in.get(), buf.in.get() + start, rest);
-    start = 0;
-    end = rest;
-    ensureCapacity(buf, end, need);
-    ssize_t n = ::recv(fd, buf.in.get() + end, buf.capacity - end, 0);
+    if (s == Sent::Partial) return IoWait::Write;
+  }
+  // Every complete packet was handled by the last step: the buffer holds at most the start of one.
+  size_t need = in.empty() ? 0 : nextFrame(std::string_view(in.data.get() + in.start, in.end - in.start)).size;
+  for (int round = 0; round < maxReads; ++round) {
+    if (in.empty()) in.start = in.end = 0;
+    if (!in.data || in.end == in.capacity || need > in.capacity - in.start) makeRoom(in, need);
+    size_t room = in.capacity - in.end;
+    ssize_t n = ::recv(fd, in.data.get() + in.end, room, MSG_DONTWAIT);
     if (n < 0 && errno == EINTR) continue;
-    if (n == 0) break;  // the MTA closed: the Session (and any transaction) ends with `conn`
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
+    if (n == 0) return IoWait::Close;  // the MTA closed: the Session (and any transaction) ends with `conn`
     if (n < 0) {
-      const char* why = errno == EAGAIN || errno == EWOULDBLOCK ? "read timeout" : std::strerror(errno);
-      engine.log().warning("milter peer " + peer + ": " + why + "; closing the connection");
-      break;
+      log.warning("milter peer " + conn.peer() + ": " + std::strerror(errno) + "; closing the connection");
+      return IoWait::Close;
     }
     ++st.reads;
-    end += static_cast<size_t>(n);
+    in.end += static_cast<size_t>(n);
+    need = 0;
+    if (handlePackets(conn, in, out, need, st, log) == ParseEnd::Close) {
+      flush(fd, out, st);  // best effort: QUIT and protocol errors end the connection anyway
+      return IoWait::Close;
+    }
+    if (static_cast<size_t>(n) < room) break;  // a short read: the socket had no more
   }
-  return st;
+  if (!out.empty()) {
+    Sent s = flush(fd, out, st);
+    if (s == Sent::Failed) {
+      log.warning("milter peer " + conn.peer() + ": write failed: " + std::strerror(errno));
+      return IoWait::Close;
+    }
+    if (s == Sent::Partial) return IoWait::Write;
+  }
+  return IoWait::Read;
 }
 
 }  // namespace am::milter

@@ -2,6 +2,7 @@
 #include "filter/milter/listener.h"
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -41,13 +42,6 @@ std::optional<ListenSpec> ListenSpec::parse(std::string_view spec, std::string* 
 }
 
 namespace {
-
-bool setTimeouts(int fd, std::chrono::seconds t) {
-  timeval tv{};
-  tv.tv_sec = static_cast<time_t>(t.count());
-  return setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv) == 0 &&
-         setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv) == 0;
-}
 
 std::string sysErr(const std::string& what) { return what + ": " + std::strerror(errno); }
 
@@ -100,12 +94,15 @@ std::optional<Listener> openInet(const ListenSpec& spec, std::string* err) {
 
 }  // namespace
 
-std::optional<Listener> openListener(const ListenSpec& spec, unsigned umask, std::chrono::seconds ioTimeout,
-                                     std::string* err) {
+std::optional<Listener> openListener(const ListenSpec& spec, unsigned umask, std::string* err) {
   auto l = spec.kind == ListenSpec::Kind::Unix ? openUnix(spec, umask, err) : openInet(spec, err);
   if (!l) return std::nullopt;
-  l->ioTimeout = ioTimeout;
-  if (!setTimeouts(l->fd.get(), ioTimeout)) return *err = sysErr("setsockopt"), std::nullopt;
+  int flags = ::fcntl(l->fd.get(), F_GETFL);
+  if (flags < 0 || ::fcntl(l->fd.get(), F_SETFL, flags | O_NONBLOCK) != 0) {
+    *err = sysErr("fcntl");
+    removeSocketFile(*l);
+    return std::nullopt;
+  }
   if (::listen(l->fd.get(), SOMAXCONN) != 0) {
     *err = sysErr("listen");
     removeSocketFile(*l);
@@ -123,11 +120,8 @@ void removeSocketFile(const Listener& l) {
 int acceptConnection(const Listener& l, std::string* peer) {
   sockaddr_storage ss{};
   socklen_t len = sizeof ss;
-  int fd = ::accept4(l.fd.get(), reinterpret_cast<sockaddr*>(&ss), &len, SOCK_CLOEXEC);
+  int fd = ::accept4(l.fd.get(), reinterpret_cast<sockaddr*>(&ss), &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
   if (fd < 0) return fd;
-  // Unix sockets do not inherit the listener's timeouts (measured), and the server gives the
-  // listener its own (the idle-worker accept timeout): set them on every connection.
-  setTimeouts(fd, l.ioTimeout);
   if (!l.tcp) {
     *peer = "unix";
     return fd;

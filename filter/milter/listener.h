@@ -1,13 +1,13 @@
 // filter/milter/listener.h — the milter listening socket: socket specs in libmilter form
 // (unix:/path, local:/path, inet:PORT@ADDR, inet6:PORT@ADDR; ADDR may be a name or [v6]),
 // opening (stale unix socket removed, mode from the configured umask, SO_REUSEADDR on TCP,
-// close-on-exec) and accepting (accept4 with SOCK_CLOEXEC, TCP_NODELAY on TCP connections).
+// close-on-exec, non-blocking) and accepting (accept4 with SOCK_NONBLOCK | SOCK_CLOEXEC, TCP_NODELAY
+// on TCP connections). The server waits for readiness in epoll (server.cpp), never in accept().
 // Ownership: UniqueFd owns one descriptor. Functions are thread-safe except openListener, which
 // changes the process umask around bind() (call it at start-up).
 #pragma once
 #include <sys/types.h>
 
-#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -34,19 +34,16 @@ struct Listener {
   std::string path;   // Unix: the socket file
   dev_t dev = 0;      // Unix: identity of the file we created (removed only if it is still ours)
   ino_t ino = 0;
-  std::chrono::seconds ioTimeout{0};
 };
 
-// Opens and listens; accepted sockets get SO_RCVTIMEO/SO_SNDTIMEO = ioTimeout (TCP sockets inherit
-// them from the listener on Linux, unix sockets do not and get them set by acceptConnection).
-// Returns nullopt with *err on failure.
-std::optional<Listener> openListener(const ListenSpec& spec, unsigned umask, std::chrono::seconds ioTimeout,
-                                     std::string* err);
+// Opens and listens (non-blocking). Returns nullopt with *err on failure.
+std::optional<Listener> openListener(const ListenSpec& spec, unsigned umask, std::string* err);
 
 // Removes the unix socket file if it is still the one we created.
 void removeSocketFile(const Listener& l);
 
-// accept4(SOCK_CLOEXEC); sets TCP_NODELAY on TCP connections and the ioTimeout on every one. Returns -1 with errno on failure.
+// accept4(SOCK_NONBLOCK | SOCK_CLOEXEC); sets TCP_NODELAY on TCP connections. Returns -1 with errno
+// on failure (EAGAIN: nothing to accept).
 // `peer` gets "ADDR:PORT" or "unix".
 int acceptConnection(const Listener& l, std::string* peer);
 

@@ -1,17 +1,25 @@
-// filter/milter/server.cpp — see server.h. Leader/follower pool: every idle worker blocks in
-// accept() on the shared listening socket, and the kernel hands each new connection to exactly one
-// of them, so a connection costs no user-space hand-off (no mutex, no condition variable, no extra
-// wake-up). A worker that takes a connection while no other worker is left in accept() starts one
-// more (below maxConnections), so there is always someone accepting while there is room.
+// filter/milter/server.cpp — see server.h. One epoll instance, shared by every worker: the
+// listening socket and each connection are registered EPOLLONESHOT, so the kernel hands each
+// readiness event to exactly one worker, which owns that connection until it re-arms it (after
+// serveReady) or closes it. epoll_wait takes one event at a time: a worker that finds more ready
+// work takes it without sleeping, and a ready connection never waits behind another's DNS lookup.
 //
-// The counters are atomics; the pool mutex guards only the worker registry (start, exit, and the
-// destructor's shutdown of live connections), never the per-connection path. Each worker's
-// current descriptor sits in its own slot behind a mutex only that worker and ~Server take, so
-// ~Server never shuts down a descriptor number the worker has already closed and reused.
+// Threads: `base` workers (the number of cores, at least max(1, warmWorkers)) are started as soon
+// as every worker is busy; more only when the monitor sees every worker busy and one of them busy
+// for `blockedAfter` (the core blocks on DNS cache misses), so CPU-bound load runs on about one
+// thread per core and ready events queue in epoll instead of waking threads.
+//
+// Memory: a connection holds an input buffer only while a packet is incomplete; each worker keeps
+// one spare 72 KiB buffer that it lends to the connection it serves.
+//
+// Locking: the pool mutex guards the connection registry (insert, remove + close, the monitor's
+// timeout sweep and ~Server's shutdown), so nobody shuts down a descriptor number that has been
+// closed and reused. The per-event path takes no lock; counters are atomics.
 #include "filter/milter/server.h"
 
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
-#include <sys/time.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -27,9 +35,21 @@
 
 namespace am::milter {
 
+struct Conn {
+  Conn(core::Engine& e, int fd, std::string peer) : fd(fd), proto(e, std::move(peer)) {}
+  int fd;  // closed by closeConn (or ~Server), under the pool mutex
+  Connection proto;
+  InputBuffer in;
+  std::string out;
+  ServeStats st;
+  bool registered = false;  // in epoll (ADD done)
+  std::atomic<bool> busy{true}, timedOut{false};
+  std::atomic<int64_t> lastIo{0};  // steady ms of the end of the last step
+  std::list<std::unique_ptr<Conn>>::iterator self;
+};
+
 struct WorkerSlot {
-  std::mutex mu;
-  int fd = -1;  // the connection being served, -1 when none
+  std::atomic<int64_t> busySince{0};  // steady ns; 0 while waiting for an event
 };
 
 struct PoolState {
@@ -37,148 +57,222 @@ struct PoolState {
   core::Engine& engine;
   const Server::Options opts;
   const Listener& listener;  // owned by the Server, which outlives every worker (~Server waits)
+  UniqueFd ep, wake;         // epoll instance; eventfd made readable by ~Server
+  char listenTag = 0, wakeTag = 0;  // epoll_event.data.ptr of the two non-connection entries
+  size_t base = 1;                  // workers started without evidence of blocking
 
-  std::mutex mu;  // registry and the two condition variables below
-  std::condition_variable exited, stopped;
+  std::mutex mu;  // registry, slots, the condition variables
+  std::condition_variable exited, stopped, tick;
   std::list<std::shared_ptr<WorkerSlot>> slots;
-  bool stopping = false;  // ~Server: no new connection may be served
-  int fatal = 0;          // errno of a fatal accept error (run() returns 1)
+  std::list<std::unique_ptr<Conn>> conns;
+  std::thread monitor;
+  std::atomic<bool> stopping{false};  // ~Server: workers leave, no connection is registered any more
+  int fatal = 0;                      // errno of a fatal accept/epoll error (run() returns 1)
 
   std::atomic<size_t> workers{0}, idle{0}, live{0};
-  std::atomic<bool> stopRequested{false};
-  std::atomic<uint64_t> accepted{0}, limitWaits{0}, packets{0}, reads{0}, writes{0};
-  std::atomic<int64_t> lastLimitLog{0};  // steady_clock seconds
-  std::atomic<int64_t> lastAcceptErrorLog{0};
+  std::atomic<bool> stopRequested{false}, parked{false};
+  std::atomic<uint64_t> accepted{0}, limitWaits{0}, packets{0}, reads{0}, writes{0}, timeouts{0};
+  std::atomic<int64_t> lastLimitLog{0}, lastAcceptErrorLog{0};
 };
 
 namespace {
 
-size_t minWorkers(const PoolState& p) {
-  return std::min(std::max<size_t>(1, p.opts.maxConnections), std::max<size_t>(1, p.opts.warmWorkers));
+size_t minWorkers(const PoolState& p) { return std::max<size_t>(1, std::min(p.opts.warmWorkers, p.opts.maxWorkers)); }
+
+int64_t nowNs() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+int64_t nowMs() { return nowNs() / 1'000'000; }
+int64_t nowSeconds() { return nowNs() / 1'000'000'000; }
+
+// Logs at most every 10 s per `last` clock.
+bool throttled(std::atomic<int64_t>& last) {
+  int64_t now = nowSeconds(), prev = last.load();
+  return now - prev < 10 || !last.compare_exchange_strong(prev, now);
 }
 
-int64_t nowSeconds() {
-  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now().time_since_epoch())
-      .count();
+void fatalError(PoolState& p, int e, const char* what) {
+  p.engine.log().error(std::string("milter ") + what + " failed: " + std::strerror(e));
+  std::lock_guard lk(p.mu);
+  p.fatal = e;
+  p.stopped.notify_all();
 }
 
 void startWorker(const std::shared_ptr<PoolState>& p);
 
-// Called by the worker whose accept() left no other worker in accept() (it took `idle` to 0):
-// start one if there is room.
-void keepAcceptor(const std::shared_ptr<PoolState>& p) {
+// Counts and starts one more worker if fewer than `limit` run.
+void addWorker(const std::shared_ptr<PoolState>& p, size_t limit) {
   size_t n = p->workers.load();
-  while (n < p->opts.maxConnections) {
+  while (n < limit)
     if (p->workers.compare_exchange_weak(n, n + 1)) return startWorker(p);
-  }
-  ++p->limitWaits;
-  int64_t now = nowSeconds(), last = p->lastLimitLog.load();
-  if (now - last >= 10 && p->lastLimitLog.compare_exchange_strong(last, now))
-    p->engine.log().error("milter connection limit reached: all " + std::to_string(p->opts.maxConnections) +
-                          " workers busy; new connections wait in the listen queue");
 }
 
-// One accept() attempt. Returns the connection; -1 to retry (`retry`) or stop; -2 when an idle
-// worker beyond the minimum should exit (already uncounted). `lastIdle`: this accept took `idle` to 0.
-int acceptOne(PoolState& p, std::string& peer, bool& retry, bool& lastIdle) {
-  retry = false;
-  ++p.idle;
-  int fd = acceptConnection(p.listener, &peer);
-  int e = errno;
-  lastIdle = --p.idle == 0;
-  if (fd >= 0) {
-    if (!p.stopRequested) return fd;
-    ::close(fd);
-    return -1;
-  }
-  if (p.stopRequested) return -1;
-  if (e == EAGAIN || e == EWOULDBLOCK) {  // idle timeout (SO_RCVTIMEO on the listener)
-    // Leave only while another worker is still in accept(): `workers` also counts the busy ones,
-    // so the count alone could let the last acceptor go while every other worker serves a long
-    // session, and new connections would wait unserved.
-    size_t n = p.workers.load();
-    while (!lastIdle && n > minWorkers(p))
-      if (p.workers.compare_exchange_weak(n, n - 1)) return -2;  // leave; already uncounted
-    retry = true;
-    return -1;
-  }
-  retry = true;
-  if (e == EINTR || e == ECONNABORTED || e == EPROTO || e == EPERM) return -1;
-  if (e == EMFILE || e == ENFILE || e == ENOBUFS || e == ENOMEM) {
-    int64_t now = nowSeconds(), last = p.lastAcceptErrorLog.load();
-    if (now - last >= 10 && p.lastAcceptErrorLog.compare_exchange_strong(last, now))
-      p.engine.log().error(std::string("milter accept: ") + std::strerror(e) + "; retrying");
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    return -1;
-  }
-  p.engine.log().error(std::string("milter accept failed: ") + std::strerror(e));
-  std::lock_guard lk(p.mu);
-  p.fatal = e;
-  p.stopped.notify_all();
-  retry = false;
-  return -1;
+bool armListener(PoolState& p) {
+  epoll_event ev{};
+  ev.events = EPOLLIN | EPOLLONESHOT;
+  ev.data.ptr = &p.listenTag;
+  return ::epoll_ctl(p.ep.get(), EPOLL_CTL_MOD, p.listener.fd.get(), &ev) == 0;
 }
 
-void serve(PoolState& p, WorkerSlot& slot, int fd, const std::string& peer, IoBuffers& buf) {
+// At maxConnections the listener stays disarmed (new connections wait in the listen queue) until
+// a connection closes. The re-check after setting `parked` closes the race with closeConn.
+void parkListener(PoolState& p) {
+  p.parked = true;
+  ++p.limitWaits;
+  if (!throttled(p.lastLimitLog))
+    p.engine.log().error("milter connection limit reached: " + std::to_string(p.opts.maxConnections) +
+                         " connections open; new connections wait in the listen queue");
+  if (p.live.load() < p.opts.maxConnections && p.parked.exchange(false)) armListener(p);
+}
+
+void closeConn(PoolState& p, Conn& c) {
+  p.packets += c.st.packets;
+  p.reads += c.st.reads;
+  p.writes += c.st.writes;
+  std::unique_ptr<Conn> owned;
   {
-    std::lock_guard lk(slot.mu);
-    slot.fd = fd;
+    std::lock_guard lk(p.mu);
+    owned = std::move(*c.self);
+    p.conns.erase(c.self);
+    ::close(c.fd);  // also leaves the epoll set
   }
-  // Whatever happens below (including an exception), the connection is closed under the slot
-  // lock, so ~Server never shuts down a descriptor number that has been reused.
-  struct Release {
-    PoolState& p;
-    WorkerSlot& slot;
-    bool counted = false;
-    ~Release() {
-      std::lock_guard lk(slot.mu);
-      ::close(slot.fd);
-      slot.fd = -1;
-      if (counted) --p.live;
+  owned.reset();  // the Session (and any transaction) ends here, outside the lock
+  --p.live;
+  if (p.parked.exchange(false)) armListener(p);
+}
+
+struct Worker {
+  InputBuffer spare;  // lent to the connection being served
+};
+
+// Serves one ready connection and re-arms it; the connection may belong to another worker as soon
+// as it is re-armed.
+void serveConn(PoolState& p, Conn& c, Worker& w) {
+  c.busy = true;
+  IoWait wait = IoWait::Close;
+  if (c.timedOut) {
+    p.engine.log().warning("milter peer " + c.proto.peer() + ": no data for " +
+                           std::to_string(p.opts.ioTimeout.count()) + " s; closing the connection");
+    ++p.timeouts;
+  } else {
+    if (!c.in.data) std::swap(c.in, w.spare);
+    try {
+      wait = serveReady(c.fd, c.proto, c.in, c.out, c.st, p.engine.log());
+    } catch (const std::exception& e) {  // bad_alloc and the like: this connection ends, the daemon stays
+      p.engine.log().error(std::string("milter connection ") + c.proto.peer() + ": " + e.what() +
+                           "; connection closed");
     }
-  } release{p, slot};
-  {
-    std::lock_guard lk(p.mu);  // ~Server may have begun: it only shuts down registered slots
-    if (p.stopping) return;
+    if (c.in.empty()) {  // nothing pending: hand the buffer back, or free one a huge packet grew
+      c.in.start = c.in.end = 0;
+      if (!w.spare.data && c.in.capacity == InputBuffer::kInitial) std::swap(c.in, w.spare);
+      else if (c.in.capacity > InputBuffer::kInitial) c.in = InputBuffer{};
+    }
   }
-  ++p.live;
-  release.counted = true;
-  ServeStats st = serveConnection(fd, p.engine, buf, peer);
-  p.packets += st.packets;
-  p.reads += st.reads;
-  p.writes += st.writes;
+  if (wait == IoWait::Close) return closeConn(p, c);
+  c.lastIo = nowMs();
+  c.busy = false;
+  epoll_event ev{};
+  ev.events = (wait == IoWait::Write ? EPOLLOUT : EPOLLIN) | EPOLLONESHOT;
+  ev.data.ptr = &c;
+  int op = c.registered ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
+  c.registered = true;
+  if (::epoll_ctl(p.ep.get(), op, c.fd, &ev) != 0) {  // no event can come: still ours
+    p.engine.log().error(std::string("milter epoll_ctl: ") + std::strerror(errno) + "; connection closed");
+    c.busy = true;
+    closeConn(p, c);
+  }
+}
+
+// The listener is ready: accept one connection, re-arm the listener (or park it at the limit) so
+// other workers can accept the next, then serve the new connection at once (the MTA's option
+// negotiation is often already there).
+void acceptOne(PoolState& p, Worker& w) {
+  std::string peer;
+  int fd = acceptConnection(p.listener, &peer);
+  if (fd < 0) {
+    int e = errno;
+    if (p.stopRequested) return;  // stop() shut the listener down: it stays disarmed
+    if (e == EAGAIN || e == EWOULDBLOCK || e == EINTR || e == ECONNABORTED || e == EPROTO || e == EPERM) {
+      armListener(p);
+      return;
+    }
+    if (e == EMFILE || e == ENFILE || e == ENOBUFS || e == ENOMEM) {
+      if (!throttled(p.lastAcceptErrorLog))
+        p.engine.log().error(std::string("milter accept: ") + std::strerror(e) + "; retrying");
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      armListener(p);
+      return;
+    }
+    return fatalError(p, e, "accept");
+  }
+  if (p.stopRequested) {
+    ::close(fd);
+    return;
+  }
+  Conn* c = nullptr;
+  {
+    std::lock_guard lk(p.mu);
+    if (p.stopping) {
+      ::close(fd);
+      return;
+    }
+    p.conns.push_back(std::make_unique<Conn>(p.engine, fd, std::move(peer)));
+    c = p.conns.back().get();
+    c->self = std::prev(p.conns.end());
+  }
+  ++p.accepted;
+  if (++p.live >= p.opts.maxConnections) parkListener(p);
+  else armListener(p);
+  serveConn(p, *c, w);
 }
 
 void workerMain(std::shared_ptr<PoolState> p, std::shared_ptr<WorkerSlot> slot) {
-  IoBuffers buf;
+  Worker w;
   bool counted = true;  // still in p->workers
+  int timeoutMs = static_cast<int>(std::max<int64_t>(1, p->opts.idleWorkerTimeout.count()) * 1000);
   for (;;) {
-    std::string peer;
-    bool retry = false, lastIdle = false;
-    int fd = acceptOne(*p, peer, retry, lastIdle);
-    if (fd == -2) {
-      counted = false;
+    epoll_event ev{};
+    ++p->idle;
+    int n = ::epoll_wait(p->ep.get(), &ev, 1, timeoutMs);
+    int e = errno;
+    bool lastIdle = --p->idle == 0;
+    if (n < 0) {
+      if (e == EINTR) continue;
+      fatalError(*p, e, "epoll_wait");
       break;
     }
-    if (fd < 0) {
-      if (retry && !p->stopRequested) continue;
-      break;
+    if (n == 0) {  // idle timeout: leave if another worker still waits and we are beyond the minimum
+      size_t k = p->workers.load();
+      while (!lastIdle && k > minWorkers(*p)) {
+        if (p->workers.compare_exchange_weak(k, k - 1)) {
+          counted = false;
+          break;
+        }
+      }
+      if (!counted) break;
+      w.spare = InputBuffer{};  // an idle worker holds no buffer
+      continue;
     }
-    ++p->accepted;
+    if (ev.data.ptr == &p->wakeTag) {
+      if (p->stopping) break;
+      continue;
+    }
+    if (lastIdle) {  // nobody left waiting: up to `base` workers run without evidence of blocking
+      try {
+        addWorker(p, p->base);
+      } catch (const std::exception& ex) {
+        p->engine.log().error(std::string("cannot start a milter worker thread: ") + ex.what());
+      }
+    }
+    slot->busySince = nowNs();
     try {
-      if (lastIdle) keepAcceptor(p);
-    } catch (const std::exception& e) {
-      p->engine.log().error(std::string("cannot start a milter worker thread: ") + e.what());
+      if (ev.data.ptr == &p->listenTag) acceptOne(*p, w);
+      else serveConn(*p, *static_cast<Conn*>(ev.data.ptr), w);
+    } catch (const std::exception& ex) {  // the daemon stays; serveConn has already closed what it could
+      p->engine.log().error(std::string("milter worker: ") + ex.what());
     }
-    try {
-      serve(*p, *slot, fd, peer, buf);  // closes fd on every path
-    } catch (const std::exception& e) {  // bad_alloc and the like: this connection ends, the daemon stays
-      p->engine.log().error(std::string("milter worker: ") + e.what() + "; connection closed");
-    }
-    if (buf.capacity > IoBuffers::kInitialInput) {  // a huge packet grew it: give the memory back
-      buf.in.reset();
-      buf.capacity = 0;
-    }
+    slot->busySince = 0;
   }
   std::lock_guard lk(p->mu);
   p->slots.remove(slot);
@@ -204,6 +298,44 @@ void startWorker(const std::shared_ptr<PoolState>& p) {  // p->workers already c
   }
 }
 
+// Every `blockedAfter`: one more worker when none waits and one has been busy that long. Every
+// second: connections silent for ioTimeout are shut down (their worker then logs and closes them).
+void monitorMain(std::shared_ptr<PoolState> p) {
+  const auto period = std::max(p->opts.blockedAfter, std::chrono::milliseconds(1));
+  const int64_t blockedNs = std::chrono::nanoseconds(period).count();
+  int64_t lastSweep = nowSeconds();
+  std::unique_lock lk(p->mu);
+  while (!p->stopping) {
+    p->tick.wait_for(lk, period);
+    if (p->stopping) break;
+    bool blocked = false;
+    if (p->idle.load() == 0) {
+      int64_t now = nowNs();
+      for (auto& s : p->slots) {
+        int64_t since = s->busySince.load();
+        blocked = blocked || (since != 0 && now - since >= blockedNs);
+      }
+    }
+    if (blocked) {
+      lk.unlock();
+      try {
+        addWorker(p, p->opts.maxWorkers);
+      } catch (const std::exception& e) {
+        p->engine.log().error(std::string("cannot start a milter worker thread: ") + e.what());
+      }
+      lk.lock();
+    }
+    if (nowSeconds() == lastSweep) continue;
+    lastSweep = nowSeconds();
+    const int64_t now = nowMs(), limit = std::chrono::milliseconds(p->opts.ioTimeout).count();
+    for (auto& c : p->conns) {
+      if (c->busy || c->timedOut || now - c->lastIo.load() < limit) continue;
+      c->timedOut = true;
+      ::shutdown(c->fd, SHUT_RDWR);  // makes it ready: its worker logs and closes it
+    }
+  }
+}
+
 }  // namespace
 
 Server::Server(std::shared_ptr<PoolState> pool, std::unique_ptr<Listener> listener)
@@ -212,27 +344,47 @@ Server::Server(std::shared_ptr<PoolState> pool, std::unique_ptr<Listener> listen
 std::unique_ptr<Server> Server::create(core::Engine& engine, const Options& opts, std::string* err) {
   auto spec = ListenSpec::parse(opts.socketSpec, err);
   if (!spec) return nullptr;
-  auto l = openListener(*spec, opts.umask, opts.ioTimeout, err);
+  auto l = openListener(*spec, opts.umask, err);
   if (!l) return nullptr;
-  // accept() in an idle worker times out after idleWorkerTimeout (accepted sockets get ioTimeout
-  // set explicitly by acceptConnection).
-  timeval tv{};
-  tv.tv_sec = static_cast<time_t>(std::max<int64_t>(1, opts.idleWorkerTimeout.count()));
-  ::setsockopt(l->fd.get(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
   auto listener = std::make_unique<Listener>(std::move(*l));
   auto pool = std::make_shared<PoolState>(engine, opts, *listener);
+  pool->ep = UniqueFd(::epoll_create1(EPOLL_CLOEXEC));
+  pool->wake = UniqueFd(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
+  epoll_event lev{}, wev{};
+  lev.events = EPOLLIN | EPOLLONESHOT;
+  lev.data.ptr = &pool->listenTag;
+  wev.events = EPOLLIN;  // level-triggered and never read: once written, every worker sees it
+  wev.data.ptr = &pool->wakeTag;
+  if (!pool->ep.valid() || !pool->wake.valid() ||
+      ::epoll_ctl(pool->ep.get(), EPOLL_CTL_ADD, listener->fd.get(), &lev) != 0 ||
+      ::epoll_ctl(pool->ep.get(), EPOLL_CTL_ADD, pool->wake.get(), &wev) != 0) {
+    *err = std::string("epoll: ") + std::strerror(errno);
+    removeSocketFile(*listener);
+    return nullptr;
+  }
+  size_t cores = std::max(1u, std::thread::hardware_concurrency());
+  pool->base = std::min(std::max(minWorkers(*pool), cores), std::max<size_t>(1, opts.maxWorkers));
   return std::unique_ptr<Server>(new Server(std::move(pool), std::move(listener)));
 }
 
 Server::~Server() {
   stop();
-  std::unique_lock lk(pool_->mu);
-  pool_->stopping = true;
-  for (auto& s : pool_->slots) {
-    std::lock_guard sl(s->mu);
-    if (s->fd >= 0) ::shutdown(s->fd, SHUT_RDWR);  // wakes the worker blocked in recv()
+  auto& p = *pool_;
+  {
+    std::lock_guard lk(p.mu);
+    p.stopping = true;
+    for (auto& c : p.conns) ::shutdown(c->fd, SHUT_RDWR);  // wakes a worker blocked on nothing but this
+    p.tick.notify_all();
   }
-  pool_->exited.wait(lk, [&] { return pool_->workers.load() == 0 && pool_->slots.empty(); });
+  uint64_t one = 1;
+  if (::write(p.wake.get(), &one, sizeof one) < 0) { /* an eventfd write cannot fail here */ }
+  if (p.monitor.joinable()) p.monitor.join();
+  std::unique_lock lk(p.mu);
+  p.exited.wait(lk, [&] { return p.workers.load() == 0 && p.slots.empty(); });
+  for (auto& c : p.conns) ::close(c->fd);  // left in epoll by workers that have gone
+  auto rest = std::move(p.conns);
+  lk.unlock();
+  rest.clear();
 }
 
 int Server::run() {
@@ -241,6 +393,10 @@ int Server::run() {
     ++p.workers;
     startWorker(pool_);
   }
+  {
+    std::lock_guard lk(p.mu);
+    if (!p.monitor.joinable() && !p.stopping) p.monitor = std::thread(monitorMain, pool_);
+  }
   std::unique_lock lk(p.mu);
   p.stopped.wait(lk, [&] { return p.stopRequested.load() || p.fatal != 0; });
   return p.fatal != 0 && !p.stopRequested ? 1 : 0;
@@ -248,7 +404,7 @@ int Server::run() {
 
 void Server::stop() {
   if (pool_->stopRequested.exchange(true)) return;
-  ::shutdown(listener_->fd.get(), SHUT_RDWR);  // wakes every accept() at once; new connections are refused
+  ::shutdown(listener_->fd.get(), SHUT_RDWR);  // new connections are refused; the listener stays disarmed
   removeSocketFile(*listener_);
   std::lock_guard lk(pool_->mu);
   pool_->stopped.notify_all();
@@ -267,6 +423,7 @@ Server::Stats Server::stats() const {
   s.packets = p.packets.load();
   s.reads = p.reads.load();
   s.writes = p.writes.load();
+  s.timeouts = p.timeouts.load();
   return s;
 }
 

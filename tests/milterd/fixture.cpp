@@ -13,6 +13,40 @@
 
 namespace am::milterd_test {
 
+void DnsGate::open() {
+  std::lock_guard lk(mu_);
+  open_ = true;
+  cv_.notify_all();
+}
+
+void DnsGate::waitIfSlow(std::string_view name) {
+  if (name.size() < 9 || name.substr(name.size() - 9) != "slow.test") return;
+  ++waiting_;
+  std::unique_lock lk(mu_);
+  cv_.wait_for(lk, std::chrono::seconds(20), [&] { return open_; });
+  --waiting_;
+}
+
+namespace {
+// The in-memory resolver behind a DnsGate.
+class GatedResolver final : public Resolver {
+ public:
+  GatedResolver(std::unique_ptr<InMemoryResolver> mem, std::shared_ptr<DnsGate> gate)
+      : mem_(std::move(mem)), gate_(std::move(gate)) {}
+  TxtAnswer txt(std::string_view name) override {
+    gate_->waitIfSlow(name);
+    return mem_->txt(name);
+  }
+  AddrAnswer addrs(std::string_view name, Family family) override { return mem_->addrs(name, family); }
+  MxAnswer mx(std::string_view name) override { return mem_->mx(name); }
+  PtrAnswer ptr(const IpAddress& addr) override { return mem_->ptr(addr); }
+
+ private:
+  std::unique_ptr<InMemoryResolver> mem_;
+  std::shared_ptr<DnsGate> gate_;
+};
+}  // namespace
+
 void ServerFixture::SetUp() {
   char tmpl[] = "/tmp/am-milterd-XXXXXX";
   ASSERT_NE(mkdtemp(tmpl), nullptr);
@@ -20,6 +54,7 @@ void ServerFixture::SetUp() {
 }
 
 void ServerFixture::TearDown() {
+  gate->open();  // a test that failed with lookups still waiting
   if (server) stopServer();
   server.reset();  // shuts down live connections, waits for workers
   engine.reset();
@@ -39,8 +74,9 @@ void ServerFixture::start(milter::Server::Options opts, const std::string& extra
   dns->addTxt("shop.test", "v=spf1 -all");
   dns->addTxt("six.test", "v=spf1 ip6:2001:db8::/32 -all");
   dns->addTxt("_dmarc.shop.test", "v=DMARC1; p=quarantine");
+  dns->addTxt("slow.test", "v=spf1 ip4:192.0.2.0/24 -all");
   std::vector<std::string> errors;
-  engine = core::Engine::create(cfg.config, log, std::move(mem), clock, errors);
+  engine = core::Engine::create(cfg.config, log, std::make_unique<GatedResolver>(std::move(mem), gate), clock, errors);
   ASSERT_TRUE(engine) << (errors.empty() ? "" : errors[0]);
   opts.socketSpec = !tcp ? "unix:" + dir + "/milter.sock" : v6 ? "inet6:0@[::1]" : "inet:0@127.0.0.1";
   std::string err;

@@ -5,9 +5,12 @@
 #pragma once
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <future>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
 
@@ -18,6 +21,21 @@
 #include "tests/milterclient/milter_client.h"
 
 namespace am::milterd_test {
+
+// TXT lookups of names ending in "slow.test" wait until open() (bounded, 20 s): a DNS lookup that
+// stalls a worker.
+class DnsGate {
+ public:
+  void open();
+  void waitIfSlow(std::string_view name);
+  int waiting() const { return waiting_.load(); }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool open_ = false;
+  std::atomic<int> waiting_{0};
+};
 
 class ServerFixture : public ::testing::Test {
  protected:
@@ -44,6 +62,7 @@ class ServerFixture : public ::testing::Test {
   FixedClock clock{1700000000};
   core::Logger log;
   InMemoryResolver* dns = nullptr;
+  std::shared_ptr<DnsGate> gate = std::make_shared<DnsGate>();
   std::unique_ptr<core::Engine> engine;
   std::unique_ptr<milter::Server> server;
   std::future<int> running;

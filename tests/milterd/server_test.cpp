@@ -1,7 +1,8 @@
 // tests/milterd/server_test.cpp — authmilter's own milter server driven in-process by the
 // project's MTA-side client (tests/milterclient): messages end to end over a unix socket and TCP,
 // reject, quarantine, negotiation (no-reply stages, macro lists, MTAs that offer less), one write
-// per round trip, worker reuse and idle exit, the connection limit, stop().
+// per round trip, worker reuse and idle exit, workers blocked in DNS, the I/O timeout, a peer that
+// stops reading, the connection limit, stop().
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -253,6 +254,66 @@ TEST_F(ServerFixture, ConnectionLimitMakesExtraConnectionsWait) {
   ASSERT_TRUE(c) << err;
   EXPECT_EQ(c->send(message("a@pass.test", "a@pass.test")).action, Result::Action::Accept);
   EXPECT_EQ(b->send(message("a@pass.test", "a@pass.test")).action, Result::Action::Accept);
+}
+
+TEST_F(ServerFixture, WorkersBlockedInDnsDoNotHoldUpOtherConnections) {
+  milter::Server::Options o;
+  o.blockedAfter = std::chrono::milliseconds(20);
+  start(o);
+  // More stalled lookups than the workers started without evidence of blocking (one per core).
+  const int kBlocked = static_cast<int>(std::max(1u, std::thread::hardware_concurrency())) + 2;
+  std::vector<std::future<Result>> slow;
+  for (int i = 0; i < kBlocked; ++i)
+    slow.push_back(std::async(std::launch::async, [&] { return sendOne(message("a@slow.test", "a@slow.test")); }));
+  // Each waits in its own worker: the monitor started them.
+  ASSERT_TRUE(eventually([&] { return gate->waiting() == kBlocked; })) << gate->waiting();
+  auto r = sendOne(message("a@pass.test", "a@pass.test"));
+  EXPECT_EQ(r.action, Result::Action::Accept) << r.replyText;
+  gate->open();
+  for (auto& f : slow) EXPECT_EQ(f.get().action, Result::Action::Accept);
+  EXPECT_GE(server->stats().workers, static_cast<size_t>(kBlocked) + 1);
+  EXPECT_EQ(engine->transactionsInFlight.load(), 0);
+}
+
+TEST_F(ServerFixture, ASilentConnectionIsClosedAfterTheIoTimeout) {
+  milter::Server::Options o;
+  o.ioTimeout = std::chrono::seconds(1);
+  start(o);
+  int fd = rawConnect(spec);
+  ASSERT_GE(fd, 0);
+  ASSERT_TRUE(rawSend(fd, optneg(6, proto::kAllActions, proto::kPostfixV6Protocol)));
+  EXPECT_EQ(rawReadPacket(fd).first, proto::kOptNeg);
+  bool eof = false;
+  EXPECT_EQ(rawReadAll(fd, 1024, &eof), "");  // nothing more is sent; the server hangs up (bounded 10 s)
+  EXPECT_TRUE(eof);
+  ::close(fd);
+  EXPECT_TRUE(eventually([&] { return server->stats().timeouts == 1 && server->stats().live == 0; }));
+  EXPECT_EQ(sendOne(message("a@pass.test", "a@pass.test")).action, Result::Action::Accept);
+}
+
+TEST_F(ServerFixture, APeerThatStopsReadingGetsEveryReplyOnceItReadsAgain) {
+  start();
+  int fd = rawConnect(spec);
+  ASSERT_GE(fd, 0);
+  ASSERT_TRUE(rawSend(fd, optneg(6, proto::kAllActions, 0)));  // no no-reply stages: DATA takes a reply
+  EXPECT_EQ(rawReadPacket(fd).first, proto::kOptNeg);
+  // 1 MB of replies, more than the socket buffers hold: the server waits until the socket is
+  // writable and reads nothing more meanwhile (so the sender blocks too until we read).
+  constexpr size_t kPackets = 200000;
+  std::string burst;
+  for (size_t i = 0; i < kPackets; ++i) burst += packet(proto::kData);
+  auto sender = std::async(std::launch::async, [&] { return rawSend(fd, burst); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  bool eof = false;
+  std::string got = rawReadAll(fd, kPackets * 5, &eof);
+  EXPECT_TRUE(sender.get());
+  ASSERT_EQ(got.size(), kPackets * 5);
+  const std::string cont("\0\0\0\1c", 5);  // SMFIR_CONTINUE
+  size_t bad = 0;
+  for (size_t i = 0; i < got.size(); i += 5) bad += got.compare(i, 5, cont) != 0;
+  EXPECT_EQ(bad, 0u);
+  ::close(fd);
+  EXPECT_EQ(sendOne(message("a@pass.test", "a@pass.test")).action, Result::Action::Accept);
 }
 
 TEST_F(ServerFixture, StopReturnsPromptlyAndRemovesTheSocket) {
