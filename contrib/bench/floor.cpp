@@ -5,19 +5,10 @@
 #include <openssl/sha.h>
 #include <time.h>
 
-#include <map>
-
 #include "filter/auth/dkim_sign/canon.h"
-#include "filter/auth/dkim_sign/keystore.h"
 
 namespace am::bench {
 namespace {
-
-struct Prepared {
-  std::string body, headers;  // canonicalized
-  std::vector<std::pair<EVP_PKEY*, std::string>> sigs;  // key, signature over headers
-  std::vector<bool> ed;
-};
 
 double threadCpu() {
   timespec ts{};
@@ -32,17 +23,21 @@ std::string sha256(std::string_view d) {
 }
 
 // RSA: sign/verify the headers with SHA-256 inside; Ed25519: over SHA-256(headers) (RFC 8463).
-bool signOrVerify(EVP_PKEY* k, bool ed, const std::string& hdrs, std::string& sig, bool verify) {
+bool verify(EVP_PKEY* k, bool ed, const std::string& hdrs, const std::string& sig) {
+  am::dkim::EvpMdCtxPtr ctx(EVP_MD_CTX_new());
+  std::string data = ed ? sha256(hdrs) : std::string();
+  const std::string& in = ed ? data : hdrs;
+  return EVP_DigestVerifyInit(ctx.get(), nullptr, ed ? nullptr : EVP_sha256(), nullptr, k) == 1 &&
+         EVP_DigestVerify(ctx.get(), reinterpret_cast<const unsigned char*>(sig.data()), sig.size(),
+                          reinterpret_cast<const unsigned char*>(in.data()), in.size()) == 1;
+}
+
+bool sign(EVP_PKEY* k, bool ed, const std::string& hdrs, std::string& sig) {
   am::dkim::EvpMdCtxPtr ctx(EVP_MD_CTX_new());
   std::string data = ed ? sha256(hdrs) : hdrs;
-  const EVP_MD* md = ed ? nullptr : EVP_sha256();
   auto* p = reinterpret_cast<const unsigned char*>(data.data());
-  if (verify)
-    return EVP_DigestVerifyInit(ctx.get(), nullptr, md, nullptr, k) == 1 &&
-           EVP_DigestVerify(ctx.get(), reinterpret_cast<const unsigned char*>(sig.data()), sig.size(), p,
-                            data.size()) == 1;
   size_t len = 0;
-  if (EVP_DigestSignInit(ctx.get(), nullptr, md, nullptr, k) != 1 ||
+  if (EVP_DigestSignInit(ctx.get(), nullptr, ed ? nullptr : EVP_sha256(), nullptr, k) != 1 ||
       EVP_DigestSign(ctx.get(), nullptr, &len, p, data.size()) != 1)
     return false;
   sig.resize(len);
@@ -54,41 +49,46 @@ bool signOrVerify(EVP_PKEY* k, bool ed, const std::string& hdrs, std::string& si
 
 }  // namespace
 
-FloorResult measureCryptoFloor(const Corpus& corpus) {
-  FloorResult fr;
-  std::map<std::string, am::dkim::LoadedKey> keys;
-  std::vector<Prepared> prep;
+FloorInput prepareFloor(const Corpus& corpus) {
+  FloorInput in;
+  in.corpusMessages = corpus.messages.size();
   for (auto& bm : corpus.messages) {
     if (bm.sigs.empty()) continue;
-    Prepared p;
+    FloorInput::Message p;
     am::dkim::BodyCanonicalizer bc(am::dkim::Canon::Relaxed, [&](std::string_view s) { p.body.append(s); });
     bc.feed(bm.msg.body);
     bc.finish();
     for (auto& [n, v] : bm.msg.headers) p.headers += am::dkim::canonHeader(am::dkim::Canon::Relaxed, n, " " + v);
     for (auto& s : bm.sigs) {
-      auto it = keys.find(s.keyPath);
-      if (it == keys.end()) {
-        auto k = am::dkim::loadKeyFile(s.keyPath, std::nullopt, &fr.error);
-        if (!k) return fr;
-        it = keys.emplace(s.keyPath, std::move(*k)).first;
+      auto it = in.keys.find(s.keyPath);
+      if (it == in.keys.end()) {
+        auto k = am::dkim::loadKeyFile(s.keyPath, std::nullopt, &in.error);
+        if (!k) return in;
+        it = in.keys.emplace(s.keyPath, std::move(*k)).first;
       }
       std::string sig;
-      if (!signOrVerify(it->second.pkey.get(), s.ed25519, p.headers, sig, false)) {
-        fr.error = "floor: signing failed";
-        return fr;
+      if (!sign(it->second.pkey.get(), s.ed25519, p.headers, sig)) {
+        in.error = "floor: signing failed";
+        return in;
       }
       p.sigs.emplace_back(it->second.pkey.get(), sig);
       p.ed.push_back(s.ed25519);
     }
-    prep.push_back(std::move(p));
+    in.messages.push_back(std::move(p));
   }
+  return in;
+}
+
+FloorResult measureFloor(const FloorInput& in) {
+  FloorResult fr;
+  fr.error = in.error;
   double t0 = threadCpu();
-  for (auto& p : prep) {
+  for (auto& p : in.messages) {
     volatile char sink = sha256(p.body)[0];
     (void)sink;
     fr.hashedBytes += p.body.size();
     for (size_t i = 0; i < p.sigs.size(); ++i) {
-      if (!signOrVerify(p.sigs[i].first, p.ed[i], p.headers, p.sigs[i].second, true)) fr.error = "floor: verify failed";
+      if (!verify(p.sigs[i].first, p.ed[i], p.headers, p.sigs[i].second)) fr.error = "floor: verify failed";
       (p.ed[i] ? fr.edVerifies : fr.rsaVerifies)++;
     }
   }

@@ -87,10 +87,19 @@ struct Bench {
   Options opt;
   Corpus corpus;
   std::vector<LevelFigures> rows;
+  FloorInput floorIn;
+  std::vector<double> floorSamples;  // s / 1000 msgs, every measurement
   size_t mismatches = 0;
   RunResult oursLast, chainLast;
 
-  // Runs all levels against daemons; `check` says whether label mismatches are fatal.
+  double floorNow() {
+    double f = floorPer1000(measureFloor(floorIn), floorIn);
+    floorSamples.push_back(f);
+    return f;
+  }
+
+  // Runs all levels against daemons; `check` says whether label mismatches are fatal (ours) and
+  // whether to measure the crypto floor right before and after each level.
   void runLevels(const std::string& name, const Target& t, const std::vector<pid_t>& pids, bool check) {
     Corpus warm = subset(corpus, 0, 16384);
     if (warm.messages.size() > 100) warm.messages.resize(100);
@@ -98,6 +107,7 @@ struct Bench {
     for (int c : opt.levels) {
       double user0 = 0, sys0 = 0, user1 = 0, sys1 = 0;
       long peak = 0;
+      double floorBefore = check ? floorNow() : 0;
       for (pid_t p : pids) {
         resetPeakRss(p);
         auto [u, s] = userSystemSeconds(p);
@@ -111,9 +121,12 @@ struct Bench {
       double cpu0 = user0 + sys0, cpu1 = user1 + sys1;
       rows.push_back(figuresOf(name, c, r, cpu1 - cpu0, peak));
       auto& f = rows.back();
-      std::printf("%-16s c=%-3d %7.0f msgs/s  p50 %7.2f ms  p99 %8.2f ms  CPU %.3f s/1000 (user %.0f%%)  RSS %.1f MB\n",
+      if (check) f.floorPer1000 = (floorBefore + floorNow()) / 2;
+      std::printf("%-16s c=%-3d %7.0f msgs/s  p50 %7.2f ms  p99 %8.2f ms  CPU %.3f s/1000 (user %.0f%%)  RSS %.1f MB",
                   name.c_str(), c, f.msgsPerSec, f.p50, f.p99, f.cpuPer1000,
                   cpu1 > cpu0 ? 100.0 * (user1 - user0) / (cpu1 - cpu0) : 0.0, double(f.peakRssKb) / 1024.0);
+      if (check) std::printf("  floor %.3f (%.2fx)", f.floorPer1000, f.cpuPer1000 / f.floorPer1000);
+      std::printf("\n");
       std::fflush(stdout);
       if (check) mismatches += checkLabels(name, c, corpus, r);
       (check ? oursLast : chainLast) = std::move(r);
@@ -163,7 +176,9 @@ int run(Options opt) {
   if (!corpus) return std::fprintf(stderr, "corpus: %s\n", err.c_str()), 2;
   b.corpus = std::move(*corpus);
   printCorpusSummary(b.corpus);
-  FloorResult floor = measureCryptoFloor(b.corpus);
+  b.floorIn = prepareFloor(b.corpus);
+  FloorResult floor = measureFloor(b.floorIn);
+  b.floorSamples.push_back(floorPer1000(floor, b.floorIn));
   auto dns = Dns53::start(dir, b.corpus.zones, &err);
   if (!dns) return std::fprintf(stderr, "dns: %s\n", err.c_str()), 2;
   bool chainRan = false;
@@ -203,7 +218,7 @@ int run(Options opt) {
     if (opt.baseline) printRatios(b.rows, "authmilter-libs", "chain");
   }
   if (opt.baseline) printRatios(b.rows, "authmilter-unix", "authmilter-libs");
-  printFloor(floor, b.corpus, b.rows);
+  printFloor(floor, b.floorIn, b.floorSamples, b.rows);
   if (chainRan) b.mismatches += printChainDisagreements(b.corpus, b.chainLast, b.oursLast);
   if (b.mismatches) {
     std::printf("\nFAILED: %zu authmilter verdicts differ from the corpus labels, or a milter errored or died\n",

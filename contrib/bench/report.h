@@ -17,6 +17,7 @@ struct LevelFigures {
   int concurrency = 0;
   size_t messages = 0;
   double msgsPerSec = 0, p50 = 0, p99 = 0, cpuPer1000 = 0;
+  double floorPer1000 = 0;  // authmilter rows: the crypto floor measured right before and after this run (mean)
   long peakRssKb = 0;
 };
 
@@ -26,7 +27,9 @@ LevelFigures figuresOf(const std::string& target, int concurrency, const RunResu
 void printCorpusSummary(const Corpus& c);
 void printTable(const std::vector<LevelFigures>& rows);
 void printRatios(const std::vector<LevelFigures>& rows, const std::string& ours, const std::string& theirs);
-void printFloor(const FloorResult& f, const Corpus& c, const std::vector<LevelFigures>& rows);
+// `f`: the first floor measurement (its counts); `samples`: every floor measurement in s / 1000 msgs.
+void printFloor(const FloorResult& f, const FloorInput& in, const std::vector<double>& samples,
+                const std::vector<LevelFigures>& rows);
 
 // Checks every verdict against its label; prints the first mismatches. Returns the mismatch count.
 size_t checkLabels(const std::string& target, int concurrency, const Corpus& c, const RunResult& r);
