@@ -6,10 +6,43 @@
 
 #include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <ctime>
 
 namespace am::core {
+namespace {
 
+constexpr size_t kStampMax = 32;
+
+// Writes "YYYY-MM-DDTHH:MM:SSZ" (UTC) to out; returns its length. The text is formatted once
+// per second per thread.
+size_t stamp(char* out) {
+  thread_local std::time_t last = -1;
+  thread_local char text[kStampMax];
+  thread_local size_t len = 0;
+  std::time_t t = std::time(nullptr);
+  if (t != last) {
+    std::tm tm{};
+    gmtime_r(&t, &tm);
+    len = std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    last = t;
+  }
+  std::memcpy(out, text, len);
+  return len;
+}
+
+// Writes all of data, resuming after partial writes and EINTR; gives up silently on errors
+// (nowhere left to log to).
+void writeAll(int fd, const char* data, size_t size) {
+  for (size_t done = 0; done < size;) {
+    ssize_t n = ::write(fd, data + done, size - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return;
+    done += static_cast<size_t>(n);
+  }
+}
+
+}  // namespace
 
 void Logger::configure(bool useSyslog, const std::string& facility, bool debug) {
   std::lock_guard lk(mu_);
@@ -31,46 +64,58 @@ void Logger::write(LogLevel level, std::string_view line) const {
   // No lock of ours around the I/O: every worker logs once per message, and a mutex held across
   // a syscall makes the other workers queue (measured: futex waits at concurrency 64). glibc's
   // syslog() serialises internally; on stderr the line goes out in one write(), which the kernel
-  // keeps whole (pipes: up to PIPE_BUF; files opened with O_APPEND).
+  // keeps whole (pipes: up to PIPE_BUF; files opened with O_APPEND). It is assembled on the
+  // stack when it fits (1 KiB), with the timestamp text reused within a second.
   if (syslog_.load(std::memory_order_relaxed)) {
     syslog(prios[i], "%.*s", static_cast<int>(line.size()), line.data());
     return;
   }
-  std::time_t t = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char ts[32];
-  std::strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  std::string out;
-  out.reserve(line.size() + 64);
-  out.append(ts).append(" authmilter[").append(names[i]).append("]: ").append(line).push_back('\n');
-  for (size_t done = 0; done < out.size();) {
-    ssize_t n = ::write(STDERR_FILENO, out.data() + done, out.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return;  // nowhere to log to
-    done += static_cast<size_t>(n);
+  char stackBuf[1024];  // the usual line fits: no allocation
+  std::string heapBuf;
+  const size_t need = kStampMax + 24 + line.size();  // stamp, " authmilter[warning]: ", line, LF
+  char* out = stackBuf;
+  if (need > sizeof stackBuf) {
+    heapBuf.resize(need);
+    out = heapBuf.data();
   }
+  size_t n = stamp(out);
+  for (std::string_view piece : {std::string_view(" authmilter["), std::string_view(names[i]), std::string_view("]: "), line}) {
+    std::memcpy(out + n, piece.data(), piece.size());
+    n += piece.size();
+  }
+  out[n++] = '\n';
+  writeAll(STDERR_FILENO, out, n);
 }
 
-std::string logValue(std::string_view v) {
+void appendLogValue(std::string& out, std::string_view v) {
+  constexpr size_t kMax = 512;  // escaped bytes kept; longer values end in "..."
+  static const char hex[] = "0123456789abcdef";
   bool quote = v.empty();
-  std::string out;
+  for (unsigned char c : v)
+    if (c == ' ' || c == '"' || c == '=' || c < 0x20 || c == 0x7f) { quote = true; break; }
+  if (quote) out += '"';
+  const size_t start = out.size();
   for (unsigned char c : v) {
-    if (c == ' ' || c == '"' || c == '=') quote = true;
+    if (out.size() - start > kMax) break;  // already too long: the rest is cut anyway
     if (c < 0x20 || c == 0x7f) {
-      char b[5];
-      std::snprintf(b, sizeof b, "\\x%02x", c);
-      out += b;
-      quote = true;
-    } else if (c == '"' || c == '\\') {
-      out += '\\';
-      out += static_cast<char>(c);
+      const char esc[4] = {'\\', 'x', hex[c >> 4], hex[c & 15]};
+      out.append(esc, 4);
     } else {
+      if (c == '"' || c == '\\') out += '\\';
       out += static_cast<char>(c);
     }
   }
-  if (out.size() > 512) out = out.substr(0, 512) + "...";
-  return quote ? "\"" + out + "\"" : out;
+  if (out.size() - start > kMax) {
+    out.resize(start + kMax);
+    out += "...";
+  }
+  if (quote) out += '"';
+}
+
+std::string logValue(std::string_view v) {
+  std::string out;
+  appendLogValue(out, v);
+  return out;
 }
 
 }  // namespace am::core

@@ -29,5 +29,7 @@ class Logger {
 
 // Quote a value for key=value logs when it has spaces, quotes or control bytes.
 std::string logValue(std::string_view v);
+// The same, appended to `out` (no temporaries).
+void appendLogValue(std::string& out, std::string_view v);
 
 }  // namespace am::core

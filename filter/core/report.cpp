@@ -119,26 +119,54 @@ void spfOnlyAction(const config::Config& cfg, const MessageOutcome& o, const pol
   }
 }
 
+// One buffer, values appended in place (appendLogValue); only the client[name] and dkim values,
+// which are quoted as a whole, are put together first.
 std::string logLineFor(const MessageOutcome& o, const policy::DmarcOutput* dmarc, const Verdict& v,
                        const std::string& reason) {
-  std::string l = "qid=" + logValue(o.queueId.empty() ? "-" : o.queueId);
-  std::string name = o.clientName.empty() || o.clientName[0] == '[' ? "unknown" : o.clientName;
-  l += " client=" + logValue((o.client ? o.client->str() : "-") + "[" + name + "]");
-  l += " helo=" + logValue(o.helo) + " mailfrom=" + logValue(o.mailFrom);
-  if (!o.authUser.empty()) l += " auth=" + logValue(o.authUser);
-  for (auto& [k, val] : o.tls) l += " " + std::string(k == "{tls_version}" ? "tls" : "cipher") + "=" + logValue(val);
-  l += " from=" + logValue(o.from.domain.empty() ? "-" : o.from.domain);
-  if (o.spfMailFrom.checked) l += std::string(" spf=") + toString(o.spfMailFrom.result) + " spf.d=" + logValue(o.spfMailFrom.domain);
-  if (o.spfHelo.checked) l += std::string(" spf.helo=") + toString(o.spfHelo.result);
-  std::string dk;
-  for (auto& d : o.dkim) dk += (dk.empty() ? "" : ",") + std::string(toString(d.result)) + ":d=" + d.domain;
-  l += " dkim=" + logValue(dk.empty() ? "none" : dk);
-  if (o.signing) l += " signed=" + std::to_string(o.signatures.size());
-  if (dmarc) {
-    l += std::string(" dmarc=") + policy::toString(dmarc->result) + " policy=" + policy::toString(dmarc->appliedPolicy);
+  std::string l;
+  l.reserve(320);
+  l += "qid=";
+  appendLogValue(l, o.queueId.empty() ? std::string_view("-") : std::string_view(o.queueId));
+  std::string part = o.client ? o.client->str() : std::string("-");
+  part += '[';
+  part += o.clientName.empty() || o.clientName[0] == '[' ? std::string_view("unknown") : std::string_view(o.clientName);
+  part += ']';
+  l += " client=";
+  appendLogValue(l, part);
+  l += " helo=";
+  appendLogValue(l, o.helo);
+  l += " mailfrom=";
+  appendLogValue(l, o.mailFrom);
+  if (!o.authUser.empty()) {
+    l += " auth=";
+    appendLogValue(l, o.authUser);
   }
-  l += std::string(" action=") + (v.quarantine ? "quarantine" : toString(v.action));
-  if (!reason.empty()) l += " reason=" + logValue(reason);
+  for (auto& [k, val] : o.tls) {
+    l += k == "{tls_version}" ? " tls=" : " cipher=";
+    appendLogValue(l, val);
+  }
+  l += " from=";
+  appendLogValue(l, o.from.domain.empty() ? std::string_view("-") : std::string_view(o.from.domain));
+  if (o.spfMailFrom.checked) {
+    l.append(" spf=").append(toString(o.spfMailFrom.result)).append(" spf.d=");
+    appendLogValue(l, o.spfMailFrom.domain);
+  }
+  if (o.spfHelo.checked) l.append(" spf.helo=").append(toString(o.spfHelo.result));
+  part.clear();
+  for (auto& d : o.dkim) {
+    if (!part.empty()) part += ',';
+    part.append(toString(d.result)).append(":d=").append(d.domain);
+  }
+  l += " dkim=";
+  appendLogValue(l, part.empty() ? std::string_view("none") : std::string_view(part));
+  if (o.signing) l.append(" signed=").append(std::to_string(o.signatures.size()));
+  if (dmarc)
+    l.append(" dmarc=").append(policy::toString(dmarc->result)).append(" policy=").append(policy::toString(dmarc->appliedPolicy));
+  l.append(" action=").append(v.quarantine ? "quarantine" : toString(v.action));
+  if (!reason.empty()) {
+    l += " reason=";
+    appendLogValue(l, reason);
+  }
   return l;
 }
 

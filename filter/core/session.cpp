@@ -74,6 +74,7 @@ Verdict Session::helo(std::string_view name) {
 Verdict Session::mailFrom(std::string_view addr) {
   endTransaction();
   msg_ = std::make_unique<Message>();
+  msg_->headers.reserve(32);  // a typical header section, without regrowth
   ++engine_.transactionsInFlight;
   std::string_view a = trim(addr);
   if (a.size() >= 2 && a.front() == '<' && a.back() == '>') a = a.substr(1, a.size() - 2);
@@ -180,13 +181,14 @@ Verdict Session::finish() {
   if (auto* u = macro("{auth_authen}")) o.authUser = *u;
   for (const char* m : {"{tls_version}", "{cipher}"})
     if (auto* t = macro(m)) o.tls.emplace_back(m, *t);
-  o.queueId = msg_->queueId;
-  o.mailFrom = msg_->mailFrom;
-  o.spfMailFrom = msg_->spfMailFrom;
-  o.spfHelo = msg_->spfHelo;
   o.signing = msg_->signing;
   if (msg_->verify) o.dkim = msg_->verify->finish();
   if (msg_->sign) o.signatures = msg_->sign->finish();
+  // The transaction ends after this report: its values move instead of being copied.
+  o.queueId = std::move(msg_->queueId);
+  o.mailFrom = std::move(msg_->mailFrom);
+  o.spfMailFrom = std::move(msg_->spfMailFrom);
+  o.spfHelo = std::move(msg_->spfHelo);
   o.from = fromHeader();
   return decideAndReport(engine_, *snap_, *msg_, o, lastLog_);
 }

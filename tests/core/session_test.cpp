@@ -221,3 +221,67 @@ TEST_F(Fixture, BodyWithNulBytesAndNoFinalCrlf) {
   auto v = run("192.0.2.5", "h.example", "a@example.org", basicHeaders("a@example.org"), body);
   EXPECT_EQ(v.action, Action::Accept);
 }
+
+// The per-message log line, byte for byte (its format is what operators grep for): quoting of
+// values with spaces, '=' and control bytes, the auth and spf parts, and a reason.
+TEST_F(Fixture, LogLineIsExact) {
+  start();
+  dns->addTxt("_dmarc.bank.example", "v=DMARC1; p=reject");
+  dns->addTxt("evil.example", "v=spf1 -all");
+  std::string line;
+  run("198.51.100.7", "evil.example", "x@evil.example", basicHeaders("ceo@bank.example"), "pay\r\n", "", &line);
+  EXPECT_EQ(line,
+            "qid=QID1 client=198.51.100.7[client.test] helo=evil.example mailfrom=x@evil.example from=bank.example "
+            "spf=fail spf.d=evil.example spf.helo=fail dkim=none dmarc=fail policy=reject action=reject "
+            "reason=\"dmarc=fail p=reject dis=reject: no aligned SPF or DKIM pass\"");
+  run("198.51.100.8", "helo with space", "a=b\x01@ok.example", basicHeaders("me@ok.example"), "hi\r\n", "user \"x\"",
+      &line);
+  EXPECT_EQ(line,
+            "qid=QID1 client=198.51.100.8[client.test] helo=\"helo with space\" mailfrom=\"a=b\\x01@ok.example\" "
+            "auth=\"user \\\"x\\\"\" from=ok.example dkim=none dmarc=none policy=unspecified action=accept "
+            "reason=\"authenticated client, DMARC not enforced\"");
+}
+
+TEST(LogValue, QuotesEscapesAndTruncates) {
+  EXPECT_EQ(logValue("plain"), "plain");
+  EXPECT_EQ(logValue(""), "\"\"");
+  EXPECT_EQ(logValue("a b"), "\"a b\"");
+  EXPECT_EQ(logValue("k=v"), "\"k=v\"");
+  EXPECT_EQ(logValue("say \"hi\"\\"), "\"say \\\"hi\\\"\\\\\"");
+  EXPECT_EQ(logValue(std::string("nl\n\x7f", 4)), "\"nl\\x0a\\x7f\"");
+  EXPECT_EQ(logValue(std::string(600, 'x')), std::string(512, 'x') + "...");
+  EXPECT_EQ(logValue(std::string(600, ' ')), "\"" + std::string(512, ' ') + "...\"");
+  std::string out = "k=";
+  appendLogValue(out, "v w");
+  EXPECT_EQ(out, "k=\"v w\"");
+}
+
+// Logger on stderr: one line "<UTC time> authmilter[<level>]: <line>\n" per write (checked
+// through a pipe put in place of fd 2 for the duration of the test).
+TEST(LoggerStderr, WritesTimestampLevelAndLineInOnePiece) {
+  int fds[2];
+  ASSERT_EQ(pipe(fds), 0);
+  int saved = dup(STDERR_FILENO);
+  ASSERT_GE(saved, 0);
+  ASSERT_GE(dup2(fds[1], STDERR_FILENO), 0);
+  Logger log;
+  log.warning("qid=Q1 action=accept");
+  log.debug("not shown: debug is off");
+  log.error("");
+  dup2(saved, STDERR_FILENO);
+  close(saved);
+  close(fds[1]);
+  std::string got;
+  char buf[512];
+  for (ssize_t n; (n = read(fds[0], buf, sizeof buf)) > 0;) got.append(buf, static_cast<size_t>(n));
+  close(fds[0]);
+  size_t nl = got.find('\n');
+  ASSERT_NE(nl, std::string::npos) << got;
+  std::string first = got.substr(0, nl), second = got.substr(nl + 1);
+  ASSERT_EQ(first.size(), 20 + 42u) << first;
+  EXPECT_EQ(first[4], '-');
+  EXPECT_EQ(first[10], 'T');
+  EXPECT_EQ(first[19], 'Z');
+  EXPECT_EQ(first.substr(20), " authmilter[warning]: qid=Q1 action=accept");
+  EXPECT_EQ(second.substr(std::min<size_t>(20, second.size())), " authmilter[error]: \n");
+}
