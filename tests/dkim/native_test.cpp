@@ -76,6 +76,54 @@ TEST(BodyHash, AgreesWithSignerCanonicalizerForRandomBodiesAndChunks) {
   EXPECT_EQ(compared, 800);
 }
 
+// Long bodies in big chunks: spans hashed straight from the chunk (>= 512 bytes), the 16 KiB
+// buffer filling up, squeezed lines longer than the 2 KiB stack buffer, and a line or CRLF split
+// across chunks anywhere.
+std::string longBody(std::mt19937& rng) {
+  static const char* kPieces[] = {"word ", "words", "  ", "\t", " \t ", "\r\n", "\n", "\r", "\r\n\r\n\r\n", "x \r\n"};
+  std::string b;
+  const int n = std::uniform_int_distribution<int>(0, 12000)(rng);
+  const bool plain = rng() % 2 == 0;  // mostly ordinary text lines, or every kind of piece
+  for (int i = 0; i < n; ++i) {
+    int k = std::uniform_int_distribution<int>(0, 9)(rng);
+    if (plain && k > 1) k = (k % 4 == 0) ? 5 : 0;
+    if (i % 997 == 0) b += std::string(3000, 'y') + "  " + std::string(2500, 'z');  // a very long line
+    b += kPieces[k];
+  }
+  return b;
+}
+
+TEST(BodyHash, AgreesWithSignerCanonicalizerForLongBodiesAndBigChunks) {
+  std::mt19937 rng(11);
+  EVP_MD* md = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+  ASSERT_NE(md, nullptr);
+  int compared = 0;
+  for (int round = 0; round < 40; ++round) {
+    std::string body = longBody(rng);
+    for (Canon c : {Canon::Simple, Canon::Relaxed}) {
+      std::string canon;
+      BodyCanonicalizer ref(c, [&](std::string_view s) { canon.append(s); });
+      ref.feed(body);
+      ref.finish();
+      std::optional<uint64_t> limit;
+      if (round % 4 == 0) limit = std::uniform_int_distribution<uint64_t>(0, canon.size() + 2)(rng);
+      BodyHasher h(c == Canon::Simple ? CanonMode::Simple : CanonMode::Relaxed, md, limit);
+      for (size_t off = 0; off < body.size();) {
+        size_t n = std::uniform_int_distribution<size_t>(1, round % 2 ? 70000 : 3000)(rng);
+        h.feed(std::string_view(body).substr(off, n));
+        off += n;
+      }
+      std::string got = h.finish();
+      std::string want = sha256(limit ? std::string_view(canon).substr(0, std::min<size_t>(*limit, canon.size())) : canon);
+      ASSERT_EQ(got, want) << "round " << round << " canon " << canonName(c) << " size " << body.size();
+      EXPECT_EQ(h.total(), canon.size()) << "round " << round;
+      ++compared;
+    }
+  }
+  EVP_MD_free(md);
+  EXPECT_EQ(compared, 80);
+}
+
 TEST(BodyHash, Rfc6376Section345Example) {
   EVP_MD* md = EVP_MD_fetch(nullptr, "SHA256", nullptr);
   const std::string body = " C \r\nD \t E\r\n\r\n\r\n";
@@ -146,6 +194,58 @@ TEST(NativeKeys, Rsa8192KeyVerifies) {
   ASSERT_EQ(r.size(), 1u);
   EXPECT_EQ(r[0].result, DkimResult::Pass) << describe(r);
   EXPECT_EQ(r[0].keyBits, 8192u);
+}
+
+// finish() twice gives the same outputs: a passing signature, one over another body, one
+// without a key, and one with an l= added (header hash broken, l= shorter than the body).
+TEST(NativeVerification, FinishIsIdempotent) {
+  LoadedKey ed;
+  ed.pkey.reset(EVP_PKEY_Q_keygen(nullptr, nullptr, "ED25519"));
+  ed.domain = "example.com";
+  ed.selector = "e";
+  ed.alg = Alg::Ed25519;
+  FixedClock clock(1767225600);
+  Message m;
+  m.headers = {{"From", " a@example.com"}, {"Subject", " twice"}};
+  m.body = "body\r\nmore\r\n";
+  auto sign = [&](const std::string& body) {
+    Signing s({{&ed, "example.com"}}, SignOptions{}, clock);
+    for (auto& [n, v] : m.headers) s.header(n, v);
+    s.endOfHeaders();
+    s.body(body);
+    return s.finish().at(0);
+  };
+  std::vector<std::string> sigs = {sign(m.body), sign("other\r\n"), "", "l=6; "};
+  sigs[2] = sigs[0];
+  sigs[2].replace(sigs[2].find("s=e;"), 4, "s=nokey;");
+  sigs[3] += sigs[0];
+  for (auto it = sigs.rbegin(); it != sigs.rend(); ++it) m.headers.insert(m.headers.begin(), {"DKIM-Signature", " " + *it});
+  InMemoryResolver dns;
+  dns.addTxt("e._domainkey.example.com", publicKeyTxt(ed.pkey.get()).value_or(""));
+  VerifyOptions o;
+  o.bodyLength = VerifyOptions::BodyLength::Fail;
+  auto v = createVerifier(false, dns, o, clock, nullptr);
+  auto job = v->startVerify("twice");
+  for (const auto& [n, val] : m.headers) job->header(n, val);
+  job->endOfHeaders();
+  job->body(m.body);
+  auto first = job->finish();
+  auto second = job->finish();
+  ASSERT_EQ(first.size(), 4u);
+  ASSERT_EQ(second.size(), first.size());
+  EXPECT_EQ(first[0].result, DkimResult::Pass) << describe(first);
+  EXPECT_EQ(first[1].result, DkimResult::Fail) << describe(first);
+  EXPECT_EQ(first[2].result, DkimResult::PermError) << describe(first);
+  EXPECT_NE(first[3].result, DkimResult::Pass) << describe(first);
+  for (size_t i = 0; i < first.size(); ++i) {
+    EXPECT_EQ(second[i].result, first[i].result) << i;
+    EXPECT_EQ(second[i].reason, first[i].reason) << i;
+    EXPECT_EQ(second[i].domain, first[i].domain) << i;
+    EXPECT_EQ(second[i].selector, first[i].selector) << i;
+    EXPECT_EQ(second[i].identity, first[i].identity) << i;
+    EXPECT_EQ(second[i].bPrefix, first[i].bPrefix) << i;
+    EXPECT_EQ(second[i].keyBits, first[i].keyBits) << i;
+  }
 }
 
 TEST(NativeKeys, EachKeyIsDecodedOnceAcrossMessagesAndThreads) {

@@ -7,6 +7,7 @@ namespace am::dkim {
 namespace {
 inline bool isWsp(char c) { return c == ' ' || c == '\t'; }
 bool plainSpacing(const char* p, size_t n);
+constexpr size_t kDirectSpan = 512;  // spans at least this long are hashed without a copy
 }  // namespace
 
 BodyHasher::BodyHasher(CanonMode canon, const EVP_MD* md, std::optional<uint64_t> limit)
@@ -37,14 +38,17 @@ void BodyHasher::feed(std::string_view chunk) {
         --len;
       }
       line(p, len);
+      flushSpan();
       return;
     }
     size_t len = static_cast<size_t>(lf - p);
-    line(p, len > 0 && p[len - 1] == '\r' ? len - 1 : len);
-    lineEnd();
+    const bool crlf = len > 0 && p[len - 1] == '\r';
+    line(p, crlf ? len - 1 : len);
+    lineEnd(crlf ? lf - 1 : nullptr);
     n -= len + 1;
     p = lf + 1;
   }
+  flushSpan();
 }
 
 void BodyHasher::line(const char* p, size_t n) {
@@ -69,8 +73,8 @@ bool plainSpacing(const char* p, size_t n) {
 }  // namespace
 
 // Fast path: a typical text line goes to the digest in one piece (see plainSpacing()).
-// Otherwise copies runs in which every WSP is a single SP followed by a non-WSP byte (already
-// canonical); other WSP runs become one SP, emitted only when content follows on the line.
+// Otherwise the line is squeezed byte by byte into a stack buffer: a WSP run becomes one SP,
+// emitted only when content follows on the line (pendingWsp_ carries it across pieces).
 void BodyHasher::relaxedContent(const char* p, size_t n) {
   if (plainSpacing(p, n)) {
     size_t start = 0, end = n;
@@ -87,52 +91,98 @@ void BodyHasher::relaxedContent(const char* p, size_t n) {
     if (trailing) pendingWsp_ = true;
     return;
   }
+  // State in locals: the byte stores into tmp could alias the members otherwise.
   size_t i = 0;
-  while (i < n) {
-    if (isWsp(p[i])) {
-      pendingWsp_ = true;
+  bool wsp = pendingWsp_;
+  if (!lineHasContent_) {
+    while (i < n && isWsp(p[i])) {
+      wsp = true;
       ++i;
-      continue;
     }
-    size_t j = i + 1;
-    while (j < n) {
-      char c = p[j];
-      if (!isWsp(c)) { ++j; continue; }
-      if (c == ' ' && j + 1 < n && !isWsp(p[j + 1])) { j += 2; continue; }
-      break;
-    }
-    startContent();
-    emit(p + i, j - i);
-    i = j;
+    pendingWsp_ = wsp;
+    if (i == n) return;
+    startContent();  // delayed empty lines and a leading SP go first
+    wsp = false;
   }
+  char tmp[2048];
+  size_t k = 0;
+  // Branch-free per byte (word lengths make WSP/non-WSP unpredictable): a non-WSP byte after
+  // a WSP run writes SP + byte, another non-WSP byte writes itself, a WSP byte writes nothing.
+  for (; i < n; ++i) {
+    const char c = p[i];
+    const bool w = isWsp(c);
+    tmp[k] = ' ';
+    k += static_cast<size_t>(wsp && !w);
+    tmp[k] = c;
+    k += static_cast<size_t>(!w);
+    wsp = w;
+    if (k >= sizeof tmp - 2) {
+      emitCopy(tmp, k);
+      k = 0;
+    }
+  }
+  pendingWsp_ = wsp;
+  if (k > 0) emitCopy(tmp, k);
 }
 
 void BodyHasher::startContent() {
-  for (; pendingEmpty_ > 0; --pendingEmpty_) emit("\r\n", 2);
-  if (pendingWsp_) emit(" ", 1);
+  for (; pendingEmpty_ > 0; --pendingEmpty_) emitCopy("\r\n", 2);
+  if (pendingWsp_) emitCopy(" ", 1);
   pendingWsp_ = false;
   lineHasContent_ = true;
 }
 
-void BodyHasher::lineEnd() {
-  if (lineHasContent_) emit("\r\n", 2);
-  else ++pendingEmpty_;
+void BodyHasher::lineEnd(const char* crlf) {
+  if (!lineHasContent_) ++pendingEmpty_;
+  else if (crlf != nullptr) emit(crlf, 2);
+  else emitCopy("\r\n", 2);
   lineHasContent_ = false;
   pendingWsp_ = false;
 }
 
-void BodyHasher::emit(const char* p, size_t n) {
+bool BodyHasher::admit(size_t& n) {
   total_ += n;
   anyOutput_ = true;
   if (limit_) {
-    if (hashed_ >= *limit_) return;
+    if (hashed_ >= *limit_) return false;
     if (n > *limit_ - hashed_) n = static_cast<size_t>(*limit_ - hashed_);
   }
   hashed_ += n;
-  if (used_ + n > sizeof buf_) flush();
-  if (n >= sizeof buf_) {
-    if (ctx_) EVP_DigestUpdate(ctx_.get(), p, n);
+  return n > 0;
+}
+
+void BodyHasher::emit(const char* p, size_t n) {
+  if (!admit(n)) return;
+  if (spanLen_ > 0 && p == span_ + spanLen_) {
+    spanLen_ += n;
     return;
+  }
+  flushSpan();
+  span_ = p;
+  spanLen_ = n;
+}
+
+void BodyHasher::emitCopy(const char* p, size_t n) {
+  if (!admit(n)) return;
+  flushSpan();
+  if (used_ + n > sizeof buf_) flush();
+  std::memcpy(buf_ + used_, p, n);
+  used_ += n;
+}
+
+// Hands the pending input span to the digest: directly when long (after the buffer, to keep
+// the order), else through the buffer.
+void BodyHasher::flushSpan() {
+  if (spanLen_ == 0) return;
+  const char* p = span_;
+  size_t n = spanLen_;
+  spanLen_ = 0;
+  if (n >= kDirectSpan || n > sizeof buf_ - used_) {
+    flush();
+    if (n >= kDirectSpan) {
+      if (ctx_) EVP_DigestUpdate(ctx_.get(), p, n);
+      return;
+    }
   }
   std::memcpy(buf_ + used_, p, n);
   used_ += n;
@@ -147,8 +197,9 @@ std::string BodyHasher::finish() {
   if (pendingCr_) line("\r", 1);
   pendingCr_ = false;
   if (lineHasContent_) lineEnd();                                      // last line gets a CRLF
-  if (canon_ == CanonMode::Simple && !anyOutput_) emit("\r\n", 2);    // empty body is CRLF
+  if (canon_ == CanonMode::Simple && !anyOutput_) emitCopy("\r\n", 2);  // empty body is CRLF
   pendingEmpty_ = 0;                                                    // trailing empty lines go
+  flushSpan();
   flush();
   if (!ctx_) return "";
   unsigned char out[EVP_MAX_MD_SIZE];

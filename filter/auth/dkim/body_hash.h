@@ -3,9 +3,12 @@
 //
 // One BodyHasher per distinct (canonicalization, hash, l=) among a message's signatures. Input
 // is the body as the MTA delivers it in any chunks: CRLF and bare LF both end a line, a lone CR
-// is data. Runs of ordinary bytes are found with memchr and copied to a 16 KiB buffer that is
-// hashed when full, so the per-byte work is one scan and one copy. Memory is O(1) in the body
-// size (runs of empty lines are a counter). total() is the full canonical length (for l=).
+// is data. Lines are found with memchr. Output that is a contiguous run of the input (ordinary
+// lines and their CRLFs, which is most of a body in either canonicalization) is collected as one
+// span and hashed straight from the chunk when long; short spans and synthesized bytes (a CRLF
+// for a bare LF, a SP for a WSP run, delayed empty lines) go through a 16 KiB buffer. Memory is
+// O(1) in the body size (runs of empty lines are a counter). total() is the full canonical
+// length (for l=).
 // Ownership: owns its EVP_MD_CTX; borrows the EVP_MD (process-wide, fetched once).
 // Thread-safety: one hasher per message, used by one thread at a time.
 #pragma once
@@ -36,10 +39,13 @@ class BodyHasher {
 
  private:
   void line(const char* p, size_t n);       // content of one line (no CR/LF), possibly partial
-  void lineEnd();
+  void lineEnd(const char* crlf = nullptr); // crlf: the line's CRLF in the input, when it has one
   void relaxedContent(const char* p, size_t n);
   void startContent();
-  void emit(const char* p, size_t n);
+  void emit(const char* p, size_t n);       // p: bytes of the current chunk (may join the span)
+  void emitCopy(const char* p, size_t n);   // p: anything else (copied now)
+  bool admit(size_t& n);                    // counts n output bytes; trims n to the l= limit
+  void flushSpan();
   void flush();
 
   CanonMode canon_;
@@ -48,6 +54,8 @@ class BodyHasher {
   EvpMdCtxPtr ctx_;
   char buf_[16384];
   size_t used_ = 0;
+  const char* span_ = nullptr;  // pending run of input bytes (valid until feed() returns)
+  size_t spanLen_ = 0;
   uint64_t total_ = 0;          // canonical bytes produced
   uint64_t hashed_ = 0;         // canonical bytes given to the digest (≤ limit)
   uint64_t pendingEmpty_ = 0;   // empty lines not yet emitted
