@@ -119,6 +119,7 @@ void NativeVerification::header(std::string_view name, std::string_view value) {
   if (eohDone_ || finished_) return;
   headers_.add(name, value);
   if (isSignatureHeader(name) && sigs_.size() < v_.options().maxSignatures) {
+    if (sigs_.empty()) sigs_.reserve(std::min<size_t>(v_.options().maxSignatures, 4));
     Sig s;
     s.spec = parseSignature(name, value);
     sigs_.push_back(std::move(s));
@@ -211,24 +212,27 @@ void NativeVerification::body(std::string_view chunk) {
   for (auto& h : hashers_) h->feed(chunk);
 }
 
+// The digests are taken once; the outputs are built afresh on every call (result() is a pure
+// function of the facts it sets), so the first call returns them without a copy.
 std::vector<DkimOutput> NativeVerification::finish() {
-  if (finished_) return results_;
-  if (!eohDone_) endOfHeaders();
-  finished_ = true;
-  std::vector<std::string> digests;
-  digests.reserve(hashers_.size());
-  for (auto& h : hashers_) digests.push_back(h->finish());
-  for (Sig& s : sigs_) results_.push_back(result(s, digests));
-  hashers_.clear();
-  return results_;
+  if (!finished_) {
+    if (!eohDone_) endOfHeaders();
+    finished_ = true;
+    digests_.reserve(hashers_.size());
+    for (auto& h : hashers_) digests_.push_back(h->finish());
+  }
+  std::vector<DkimOutput> out;
+  out.reserve(sigs_.size());
+  for (Sig& s : sigs_) out.push_back(result(s));
+  return out;
 }
 
-DkimOutput NativeVerification::result(Sig& s, const std::vector<std::string>& digests) {
+DkimOutput NativeVerification::result(Sig& s) {
   SigFacts& f = s.facts;
   f.lookup = s.haveLookup ? &s.lookup : nullptr;
   if (s.hasher >= 0) {
     const BodyHasher& h = *hashers_[static_cast<size_t>(s.hasher)];
-    const std::string& d = digests[static_cast<size_t>(s.hasher)];
+    const std::string& d = digests_[static_cast<size_t>(s.hasher)];
     f.bodyHash = !d.empty() && d == s.spec.bodyHash ? DKIM_SIGBH_MATCH : DKIM_SIGBH_MISMATCH;
     if (s.spec.length && h.total() < *s.spec.length) f.libError = DKIM_SIGERROR_TOOLARGE_L;
     f.unsignedBodyRejected = s.spec.length && v_.options().bodyLength == VerifyOptions::BodyLength::Fail &&

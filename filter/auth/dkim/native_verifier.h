@@ -74,16 +74,16 @@ class NativeVerification final : public Verification {
   void fetchKey(Sig& s);
   void verifyHeader(Sig& s);
   int hasherFor(const SigSpec& spec);
-  DkimOutput result(Sig& s, const std::vector<std::string>& digests);
+  DkimOutput result(Sig& s);
 
   NativeVerifier& v_;
   HeaderIndex headers_;
   std::string hashBuf_;  // header-hash input, reused across signatures
   std::vector<Sig> sigs_;
   std::vector<std::unique_ptr<BodyHasher>> hashers_;
+  std::vector<std::string> digests_;  // per hasher, set by the first finish()
   bool eohDone_ = false;
   bool finished_ = false;
-  std::vector<DkimOutput> results_;
 };
 
 }  // namespace am::dkim
