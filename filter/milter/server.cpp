@@ -108,11 +108,13 @@ void addWorker(const std::shared_ptr<PoolState>& p, size_t limit) {
     if (p->workers.compare_exchange_weak(n, n + 1)) return startWorker(p);
 }
 
-bool armListener(PoolState& p) {
+// Without the listener armed nobody accepts: a failure is fatal (run() returns 1).
+void armListener(PoolState& p) {
   epoll_event ev{};
   ev.events = EPOLLIN | EPOLLONESHOT;
   ev.data.ptr = &p.listenTag;
-  return ::epoll_ctl(p.ep.get(), EPOLL_CTL_MOD, p.listener.fd.get(), &ev) == 0;
+  if (::epoll_ctl(p.ep.get(), EPOLL_CTL_MOD, p.listener.fd.get(), &ev) != 0)
+    fatalError(p, errno, "epoll_ctl (listener)");
 }
 
 // At maxConnections the listener stays disarmed (new connections wait in the listen queue) until
@@ -184,6 +186,27 @@ void serveConn(PoolState& p, Conn& c, Worker& w) {
   }
 }
 
+// Adds an accepted descriptor to the registry. nullptr (descriptor closed) while ~Server runs or
+// when there is no memory for it (logged).
+Conn* registerConn(PoolState& p, int fd, std::string peer) {
+  try {
+    auto owned = std::make_unique<Conn>(p.engine, fd, std::move(peer));
+    std::lock_guard lk(p.mu);
+    if (p.stopping) {
+      ::close(fd);
+      return nullptr;
+    }
+    p.conns.push_back(std::move(owned));
+    Conn* c = p.conns.back().get();
+    c->self = std::prev(p.conns.end());
+    return c;
+  } catch (const std::exception& e) {
+    p.engine.log().error(std::string("milter accept: ") + e.what() + "; connection closed");
+    ::close(fd);
+    return nullptr;
+  }
+}
+
 // The listener is ready: accept one connection, re-arm the listener (or park it at the limit) so
 // other workers can accept the next, then serve the new connection at once (the MTA's option
 // negotiation is often already there).
@@ -210,21 +233,13 @@ void acceptOne(PoolState& p, Worker& w) {
     ::close(fd);
     return;
   }
-  Conn* c = nullptr;
-  {
-    std::lock_guard lk(p.mu);
-    if (p.stopping) {
-      ::close(fd);
-      return;
-    }
-    p.conns.push_back(std::make_unique<Conn>(p.engine, fd, std::move(peer)));
-    c = p.conns.back().get();
-    c->self = std::prev(p.conns.end());
-  }
-  ++p.accepted;
-  if (++p.live >= p.opts.maxConnections) parkListener(p);
+  Conn* c = registerConn(p, fd, std::move(peer));
+  if (!c && p.stopping) return;
+  if (c) ++p.accepted;
+  // The listener is re-armed (or parked) on every path: a lost re-arm would stop all accepting.
+  if (c && ++p.live >= p.opts.maxConnections) parkListener(p);
   else armListener(p);
-  serveConn(p, *c, w);
+  if (c) serveConn(p, *c, w);
 }
 
 void workerMain(std::shared_ptr<PoolState> p, std::shared_ptr<WorkerSlot> slot) {
