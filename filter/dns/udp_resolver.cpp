@@ -9,6 +9,7 @@
 #include <random>
 #include <sstream>
 
+#include "common/blocking.h"
 #include "common/strings.h"
 
 namespace am::dns {
@@ -193,6 +194,7 @@ Answer UdpResolver::lookup(std::string_view name, uint16_t qtype, Convert conver
     return a;
   }
   ++cacheMisses_;
+  aboutToBlock();  // a query on the network: let the milter server start a worker (common/blocking.h)
   Outcome o = resolve(n.view(), qtype, kMaxChase);
   a.status = o.status;
   for (const auto& rr : o.records) convert(rr, a);

@@ -6,8 +6,9 @@
 //
 // Threads: `base` workers (the number of cores, at least max(1, warmWorkers)) are started as soon
 // as every worker is busy; more only when the monitor sees every worker busy and one of them busy
-// for `blockedAfter` (the core blocks on DNS cache misses), so CPU-bound load runs on about one
-// thread per core and ready events queue in epoll instead of waking threads.
+// for `blockedAfter`, or when a worker is about to send a DNS query (the core blocks on DNS cache
+// misses; common/blocking.h) and no other worker waits. So CPU-bound load runs on about one thread
+// per core and ready events queue in epoll instead of waking threads.
 //
 // Memory: a connection holds an input buffer only while a packet is incomplete; each worker keeps
 // one spare 72 KiB buffer that it lends to the connection it serves.
@@ -30,6 +31,7 @@
 #include <mutex>
 #include <thread>
 
+#include "common/blocking.h"
 #include "filter/milter/connection.h"
 #include "filter/milter/listener.h"
 
@@ -242,8 +244,23 @@ void acceptOne(PoolState& p, Worker& w) {
   if (c) serveConn(p, *c, w);
 }
 
+// Installed on each worker (common/blocking.h): called when the core is about to send a DNS query.
+// With no other worker waiting, start one now rather than after the monitor's `blockedAfter`.
+void onAboutToBlock(void* arg) noexcept {
+  auto& p = *static_cast<std::shared_ptr<PoolState>*>(arg);
+  if (p->idle.load() != 0) return;
+  try {
+    addWorker(p, p->opts.maxWorkers);
+  } catch (...) {  // startWorker logs its own failures; nothing may escape into the resolver
+  }
+}
+
 void workerMain(std::shared_ptr<PoolState> p, std::shared_ptr<WorkerSlot> slot) {
   Worker w;
+  setBlockingHook(&onAboutToBlock, &p);
+  struct Unhook {
+    ~Unhook() { setBlockingHook(nullptr, nullptr); }
+  } unhook;
   bool counted = true;  // still in p->workers
   int timeoutMs = static_cast<int>(std::max<int64_t>(1, p->opts.idleWorkerTimeout.count()) * 1000);
   for (;;) {

@@ -1,6 +1,7 @@
 // tests/dns/resolver_test.cpp — UdpResolver against a scripted loopback server: reply
 // matching (spoofed IDs), TCP fallback, EDNS fallback, RCODE mapping across servers, retries,
-// timeouts, caching with an injected clock, CNAME chasing; plus server/resolv.conf parsing.
+// timeouts, caching with an injected clock, CNAME chasing, the about-to-block hint; plus
+// server/resolv.conf parsing.
 #include <gtest/gtest.h>
 
 #include <netinet/in.h>
@@ -11,6 +12,7 @@
 #include <cstdio>
 #include <fstream>
 
+#include "common/blocking.h"
 #include "filter/dns/udp_resolver.h"
 #include "tests/dns/fake_server.h"
 
@@ -234,6 +236,25 @@ TEST(UdpResolver, ClosedPortIsTempFail) {
   FixedClock clock(0);
   auto r = make(fastOptions({Server{IpAddress::v4(127, 0, 0, 1), ntohs(a.sin_port)}}, &clock));
   EXPECT_EQ(r->txt("example.org").status, DnsStatus::TempFail);
+}
+
+// The milter server learns of a query on the network through common/blocking.h (it then starts a
+// worker); a cache hit or a name refused before any query must not announce a block.
+TEST(UdpResolver, AnnouncesABlockOnlyForQueriesOnTheNetwork) {
+  FakeDnsServer srv([](const Q& q) { return answerA(q); });
+  ASSERT_TRUE(srv.ok());
+  FixedClock clock(5000);
+  auto r = make(fastOptions({srv.server()}, &clock));
+  int announced = 0;
+  setBlockingHook([](void* n) noexcept { ++*static_cast<int*>(n); }, &announced);
+  EXPECT_EQ(r->addrs("host.example.org", Family::V4).status, DnsStatus::Ok);
+  EXPECT_EQ(announced, 1);
+  EXPECT_EQ(r->addrs("host.example.org", Family::V4).status, DnsStatus::Ok);  // cached
+  EXPECT_EQ(r->txt("a..b").status, DnsStatus::PermFail);                      // no query
+  EXPECT_EQ(announced, 1);
+  setBlockingHook(nullptr, nullptr);
+  EXPECT_EQ(r->addrs("other.example.org", Family::V4).status, DnsStatus::Ok);
+  EXPECT_EQ(announced, 1);  // removed
 }
 
 TEST(UdpResolver, NegativeAnswerIsCachedForSoaMinimum) {

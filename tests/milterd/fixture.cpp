@@ -8,6 +8,7 @@
 
 #include <cstring>
 
+#include "common/blocking.h"
 #include "filter/config/config.h"
 #include "tests/milterclient/protocol.h"
 
@@ -21,6 +22,7 @@ void DnsGate::open() {
 
 void DnsGate::waitIfSlow(std::string_view name) {
   if (name.size() < 9 || name.substr(name.size() - 9) != "slow.test") return;
+  if (hint) aboutToBlock();
   ++waiting_;
   std::unique_lock lk(mu_);
   cv_.wait_for(lk, std::chrono::seconds(20), [&] { return open_; });

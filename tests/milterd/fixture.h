@@ -23,9 +23,11 @@
 namespace am::milterd_test {
 
 // TXT lookups of names ending in "slow.test" wait until open() (bounded, 20 s): a DNS lookup that
-// stalls a worker.
+// stalls a worker. With `hint` they first call am::aboutToBlock(), as the real resolver does before
+// a query on the network.
 class DnsGate {
  public:
+  std::atomic<bool> hint{true};
   void open();
   void waitIfSlow(std::string_view name);
   int waiting() const { return waiting_.load(); }

@@ -256,23 +256,38 @@ TEST_F(ServerFixture, ConnectionLimitMakesExtraConnectionsWait) {
   EXPECT_EQ(b->send(message("a@pass.test", "a@pass.test")).action, Result::Action::Accept);
 }
 
-TEST_F(ServerFixture, WorkersBlockedInDnsDoNotHoldUpOtherConnections) {
+class Stall : public ServerFixture {
+ protected:
+  // Stalls more workers in DNS than run without evidence of blocking (one per core) and checks
+  // that each stalled lookup got a worker of its own and that another message is served meanwhile.
+  void expectStalledLookupsDoNotHoldUpOthers() {
+    const int kBlocked = static_cast<int>(std::max(1u, std::thread::hardware_concurrency())) + 2;
+    std::vector<std::future<Result>> slow;
+    for (int i = 0; i < kBlocked; ++i)
+      slow.push_back(std::async(std::launch::async, [&] { return sendOne(message("a@slow.test", "a@slow.test")); }));
+    ASSERT_TRUE(eventually([&] { return gate->waiting() == kBlocked; })) << gate->waiting();
+    auto r = sendOne(message("a@pass.test", "a@pass.test"));
+    EXPECT_EQ(r.action, Result::Action::Accept) << r.replyText;
+    gate->open();
+    for (auto& f : slow) EXPECT_EQ(f.get().action, Result::Action::Accept);
+    EXPECT_GE(server->stats().workers, static_cast<size_t>(kBlocked) + 1);
+    EXPECT_EQ(engine->transactionsInFlight.load(), 0);
+  }
+};
+
+TEST_F(Stall, AWorkerAboutToQueryDnsStartsAnotherAtOnce) {
+  milter::Server::Options o;
+  o.blockedAfter = std::chrono::seconds(60);  // the monitor would be too late: the hint does it
+  start(o);
+  expectStalledLookupsDoNotHoldUpOthers();
+}
+
+TEST_F(Stall, WorkersStalledWithoutAHintGetAReplacementFromTheMonitor) {
   milter::Server::Options o;
   o.blockedAfter = std::chrono::milliseconds(20);
+  gate->hint = false;  // a stall the resolver did not announce: the monitor finds it
   start(o);
-  // More stalled lookups than the workers started without evidence of blocking (one per core).
-  const int kBlocked = static_cast<int>(std::max(1u, std::thread::hardware_concurrency())) + 2;
-  std::vector<std::future<Result>> slow;
-  for (int i = 0; i < kBlocked; ++i)
-    slow.push_back(std::async(std::launch::async, [&] { return sendOne(message("a@slow.test", "a@slow.test")); }));
-  // Each waits in its own worker: the monitor started them.
-  ASSERT_TRUE(eventually([&] { return gate->waiting() == kBlocked; })) << gate->waiting();
-  auto r = sendOne(message("a@pass.test", "a@pass.test"));
-  EXPECT_EQ(r.action, Result::Action::Accept) << r.replyText;
-  gate->open();
-  for (auto& f : slow) EXPECT_EQ(f.get().action, Result::Action::Accept);
-  EXPECT_GE(server->stats().workers, static_cast<size_t>(kBlocked) + 1);
-  EXPECT_EQ(engine->transactionsInFlight.load(), 0);
+  expectStalledLookupsDoNotHoldUpOthers();
 }
 
 TEST_F(ServerFixture, ASilentConnectionIsClosedAfterTheIoTimeout) {
