@@ -13,7 +13,11 @@ thread_local Installed installed;
 void setBlockingHook(BlockingHook hook, void* arg) { installed = {hook, arg}; }
 
 void aboutToBlock() {
-  if (installed.hook) installed.hook(installed.arg);
+  if (installed.hook) installed.hook(installed.arg, true);
+}
+
+void doneBlocking() {
+  if (installed.hook) installed.hook(installed.arg, false);
 }
 
 }  // namespace am

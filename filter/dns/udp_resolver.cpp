@@ -194,8 +194,11 @@ Answer UdpResolver::lookup(std::string_view name, uint16_t qtype, Convert conver
     return a;
   }
   ++cacheMisses_;
-  aboutToBlock();  // a query on the network: let the milter server start a worker (common/blocking.h)
-  Outcome o = resolve(n.view(), qtype, kMaxChase);
+  Outcome o;
+  {
+    BlockingScope blocking;  // a query on the network: the milter server may start a worker (common/blocking.h)
+    o = resolve(n.view(), qtype, kMaxChase);
+  }
   a.status = o.status;
   for (const auto& rr : o.records) convert(rr, a);
   bool cacheable = o.status == DnsStatus::Ok || o.status == DnsStatus::NoData ||

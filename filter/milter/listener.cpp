@@ -83,6 +83,10 @@ std::optional<Listener> openInet(const ListenSpec& spec, std::string* err) {
   int one = 1;
   ::setsockopt(l.fd.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
   if (res->ai_family == AF_INET6) ::setsockopt(l.fd.get(), IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
+  // Linux copies TCP_NODELAY from the listener to every accepted socket (tested in codec_test):
+  // no end-of-message Nagle stall, and no setsockopt per connection.
+  if (::setsockopt(l.fd.get(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one) != 0)
+    return *err = sysErr("setsockopt TCP_NODELAY"), std::nullopt;
   if (::bind(l.fd.get(), res->ai_addr, res->ai_addrlen) != 0) return *err = sysErr("bind"), std::nullopt;
   sockaddr_storage ss{};
   socklen_t len = sizeof ss;
@@ -126,8 +130,6 @@ int acceptConnection(const Listener& l, std::string* peer) {
     *peer = "unix";
     return fd;
   }
-  int one = 1;
-  ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);  // best effort
   char host[INET6_ADDRSTRLEN] = "?";
   uint16_t port = 0;
   if (ss.ss_family == AF_INET) {

@@ -245,16 +245,25 @@ TEST(UdpResolver, AnnouncesABlockOnlyForQueriesOnTheNetwork) {
   ASSERT_TRUE(srv.ok());
   FixedClock clock(5000);
   auto r = make(fastOptions({srv.server()}, &clock));
-  int announced = 0;
-  setBlockingHook([](void* n) noexcept { ++*static_cast<int*>(n); }, &announced);
+  struct Counts {
+    int entered = 0, left = 0;
+  } announced;
+  setBlockingHook(
+      [](void* n, bool entering) noexcept {
+        auto& c = *static_cast<Counts*>(n);
+        ++(entering ? c.entered : c.left);
+      },
+      &announced);
   EXPECT_EQ(r->addrs("host.example.org", Family::V4).status, DnsStatus::Ok);
-  EXPECT_EQ(announced, 1);
+  EXPECT_EQ(announced.entered, 1);
+  EXPECT_EQ(announced.left, 1);  // the scope ends when the answer is in
   EXPECT_EQ(r->addrs("host.example.org", Family::V4).status, DnsStatus::Ok);  // cached
   EXPECT_EQ(r->txt("a..b").status, DnsStatus::PermFail);                      // no query
-  EXPECT_EQ(announced, 1);
+  EXPECT_EQ(announced.entered, 1);
   setBlockingHook(nullptr, nullptr);
   EXPECT_EQ(r->addrs("other.example.org", Family::V4).status, DnsStatus::Ok);
-  EXPECT_EQ(announced, 1);  // removed
+  EXPECT_EQ(announced.entered, 1);  // removed
+  EXPECT_EQ(announced.left, 1);
 }
 
 TEST(UdpResolver, NegativeAnswerIsCachedForSoaMinimum) {

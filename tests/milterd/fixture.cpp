@@ -22,11 +22,15 @@ void DnsGate::open() {
 
 void DnsGate::waitIfSlow(std::string_view name) {
   if (name.size() < 9 || name.substr(name.size() - 9) != "slow.test") return;
-  if (hint) aboutToBlock();
+  bool announce = hint;
+  if (announce) aboutToBlock();
   ++waiting_;
-  std::unique_lock lk(mu_);
-  cv_.wait_for(lk, std::chrono::seconds(20), [&] { return open_; });
+  {
+    std::unique_lock lk(mu_);
+    cv_.wait_for(lk, std::chrono::seconds(20), [&] { return open_; });
+  }
   --waiting_;
+  if (announce) doneBlocking();
 }
 
 namespace {

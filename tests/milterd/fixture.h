@@ -23,8 +23,8 @@
 namespace am::milterd_test {
 
 // TXT lookups of names ending in "slow.test" wait until open() (bounded, 20 s): a DNS lookup that
-// stalls a worker. With `hint` they first call am::aboutToBlock(), as the real resolver does before
-// a query on the network.
+// stalls a worker. With `hint` they bracket the wait with am::aboutToBlock() / am::doneBlocking(),
+// as the real resolver does around a query on the network.
 class DnsGate {
  public:
   std::atomic<bool> hint{true};
