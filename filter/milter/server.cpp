@@ -316,7 +316,9 @@ void workerMain(std::shared_ptr<PoolState> p, std::shared_ptr<WorkerSlot> slot) 
     }
     epoll_event ev{};
     ++p->idle;
-    int n = ::epoll_wait(p->ep.get(), &ev, 1, timeoutMs);
+    // At or below the minimum no worker may leave, so it waits without a timer (one hrtimer
+    // armed and cancelled per wait less; a worker that enters later with more running uses it).
+    int n = ::epoll_wait(p->ep.get(), &ev, 1, p->workers.load() > minWorkers(*p) ? timeoutMs : -1);
     int e = errno;
     bool lastIdle = --p->idle == 0;
     if (n < 0) {
