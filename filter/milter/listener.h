@@ -1,8 +1,8 @@
 // filter/milter/listener.h — the milter listening socket: socket specs in libmilter form
 // (unix:/path, local:/path, inet:PORT@ADDR, inet6:PORT@ADDR; ADDR may be a name or [v6]),
-// opening (stale unix socket removed, mode from the configured umask, SO_REUSEADDR on TCP,
-// close-on-exec, non-blocking) and accepting (accept4 with SOCK_NONBLOCK | SOCK_CLOEXEC, TCP_NODELAY
-// on TCP connections). The server waits for readiness in epoll (server.cpp), never in accept().
+// opening (stale unix socket removed, mode from the configured umask, SO_REUSEADDR and TCP_NODELAY
+// on TCP, close-on-exec, non-blocking) and accepting (accept4 with SOCK_NONBLOCK | SOCK_CLOEXEC;
+// accepted TCP connections inherit TCP_NODELAY from the listener). The server waits for readiness in epoll (server.cpp), never in accept().
 // Ownership: UniqueFd owns one descriptor. Functions are thread-safe except openListener, which
 // changes the process umask around bind() (call it at start-up).
 #pragma once
@@ -42,7 +42,7 @@ std::optional<Listener> openListener(const ListenSpec& spec, unsigned umask, std
 // Removes the unix socket file if it is still the one we created.
 void removeSocketFile(const Listener& l);
 
-// accept4(SOCK_NONBLOCK | SOCK_CLOEXEC); sets TCP_NODELAY on TCP connections. Returns -1 with errno
+// accept4(SOCK_NONBLOCK | SOCK_CLOEXEC); TCP connections have TCP_NODELAY from the listener. Returns -1 with errno
 // on failure (EAGAIN: nothing to accept).
 // `peer` gets "ADDR:PORT" or "unix".
 int acceptConnection(const Listener& l, std::string* peer);
