@@ -13,9 +13,9 @@
 // Memory: a connection holds an input buffer only while a packet is incomplete; each worker keeps
 // one spare 72 KiB buffer that it lends to the connection it serves.
 //
-// Locking: the pool mutex guards the connection registry (insert, remove + close, the monitor's
-// timeout sweep and ~Server's shutdown), so nobody shuts down a descriptor number that has been
-// closed and reused. The per-event path takes no lock; counters are atomics.
+// Locking: the pool mutex guards the connection registry (insert, remove, the monitor's timeout
+// sweep and ~Server's shutdown); a descriptor is closed only after its connection has left the
+// registry, so nobody shuts down a descriptor number that has been closed and reused. The per-event path takes no lock; counters are atomics.
 #include "filter/milter/server.h"
 
 #include <sys/epoll.h>
@@ -39,7 +39,7 @@ namespace am::milter {
 
 struct Conn {
   Conn(core::Engine& e, int fd, std::string peer) : fd(fd), proto(e, std::move(peer)) {}
-  int fd;  // closed by closeConn (or ~Server), under the pool mutex
+  int fd;  // closed by closeConn once out of the registry (or by ~Server)
   Connection proto;
   InputBuffer in;
   std::string out;
@@ -111,7 +111,7 @@ bool throttled(std::atomic<int64_t>& last) {
 }
 
 void fatalError(PoolState& p, int e, const char* what) {
-  p.engine.log().error(std::string("milter ") + what + " failed: " + std::strerror(e));
+  logNoThrow([&] { p.engine.log().error(std::string("milter ") + what + " failed: " + std::strerror(e)); });
   std::lock_guard lk(p.mu);
   p.fatal = e;
   p.stopped.notify_all();
@@ -231,8 +231,8 @@ Conn* registerConn(PoolState& p, int fd, std::string peer) {
     c->self = std::prev(p.conns.end());
     return c;
   } catch (const std::exception& e) {
-    p.engine.log().error(std::string("milter accept: ") + e.what() + "; connection closed");
     ::close(fd);
+    logNoThrow([&] { p.engine.log().error(std::string("milter accept: ") + e.what() + "; connection closed"); });
     return nullptr;
   }
 }
@@ -252,7 +252,7 @@ void acceptOne(PoolState& p, Worker& w) {
     }
     if (e == EMFILE || e == ENFILE || e == ENOBUFS || e == ENOMEM) {
       if (!throttled(p.lastAcceptErrorLog))
-        p.engine.log().error(std::string("milter accept: ") + std::strerror(e) + "; retrying");
+        logNoThrow([&] { p.engine.log().error(std::string("milter accept: ") + std::strerror(e) + "; retrying"); });
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
       armListener(p);
       return;
@@ -287,16 +287,20 @@ void onBlocking(void* arg, bool entering) noexcept {
   }
 }
 
-// Workers beyond `base` were started because others blocked. Once `base` workers already wait for
-// events, one that comes back from a step is surplus and leaves (it was counted in `workers`; the
-// caller must not count it down again). Surplus workers must not linger as waiters: the kernel
-// wakes epoll waiters in turn, so a waiter that is not needed never idles long enough to time
-// out, and every extra waiter makes wake-ups that find the event already taken by a worker
-// coming back from a step (measured at concurrency 1 after a burst had grown the pool to 6:
-// 6.0 context switches per message with 6 waiters, 3.9 with 2; CPU per message -6%).
-bool leaveIfSurplus(PoolState& p) {
+// Workers beyond `base` were started because others blocked. A worker about to wait, which has
+// just counted itself in `idle` and so sees `waiting` waiters including itself, is surplus when
+// `base` others already wait and more than `base` workers exist: it leaves (counted out of
+// `workers` here; the caller must not count it down again, and takes itself out of `idle`).
+// Deciding on the value of its own increment means two workers coming back at once cannot both
+// stay on the strength of the same count. Surplus workers must not linger as waiters: measured
+// at concurrency 1 after a burst had grown the pool to 6, all 6 stayed in use (events arrive
+// while the worker that served the last step is still finishing it, and wake another waiter),
+// none idled long enough to time out, and wake-ups found the event already taken: 6.0 context
+// switches per message with 6 waiters, 3.9 with 2; CPU per message -6 to -10%.
+bool leaveIfSurplus(PoolState& p, size_t waiting) {
+  if (waiting <= p.base) return false;
   size_t k = p.workers.load();
-  while (k > p.base && p.idle.load() >= p.base)
+  while (k > p.base)
     if (p.workers.compare_exchange_weak(k, k - 1)) return true;
   return false;
 }
@@ -310,12 +314,12 @@ void workerMain(std::shared_ptr<PoolState> p, std::shared_ptr<WorkerSlot> slot) 
   bool counted = true;  // still in p->workers
   int timeoutMs = static_cast<int>(std::max<int64_t>(1, p->opts.idleWorkerTimeout.count()) * 1000);
   for (;;) {
-    if (leaveIfSurplus(*p)) {
+    if (leaveIfSurplus(*p, ++p->idle)) {
+      --p->idle;
       counted = false;
       break;
     }
     epoll_event ev{};
-    ++p->idle;
     // At or below the minimum no worker may leave, so it waits without a timer (one hrtimer
     // armed and cancelled per wait less; a worker that enters later with more running uses it).
     int n = ::epoll_wait(p->ep.get(), &ev, 1, p->workers.load() > minWorkers(*p) ? timeoutMs : -1);
@@ -346,7 +350,7 @@ void workerMain(std::shared_ptr<PoolState> p, std::shared_ptr<WorkerSlot> slot) 
       try {
         addWorker(p, p->base);
       } catch (const std::exception& ex) {
-        p->engine.log().error(std::string("cannot start a milter worker thread: ") + ex.what());
+        logNoThrow([&] { p->engine.log().error(std::string("cannot start a milter worker thread: ") + ex.what()); });
       }
     }
     slot->busySince = nowNs();
@@ -354,7 +358,7 @@ void workerMain(std::shared_ptr<PoolState> p, std::shared_ptr<WorkerSlot> slot) 
       if (ev.data.ptr == &p->listenTag) acceptOne(*p, w);
       else serveConn(*p, *static_cast<Conn*>(ev.data.ptr), w);
     } catch (const std::exception& ex) {  // the daemon stays; serveConn has already closed what it could
-      p->engine.log().error(std::string("milter worker: ") + ex.what());
+      logNoThrow([&] { p->engine.log().error(std::string("milter worker: ") + ex.what()); });
     }
     slot->busySince = 0;
   }
@@ -374,7 +378,7 @@ void startWorker(const std::shared_ptr<PoolState>& p) {  // p->workers already c
     }
     std::thread(workerMain, p, slot).detach();
   } catch (const std::exception& e) {
-    p->engine.log().error(std::string("cannot start a milter worker thread: ") + e.what());
+    logNoThrow([&] { p->engine.log().error(std::string("cannot start a milter worker thread: ") + e.what()); });
     std::lock_guard lk(p->mu);
     if (slot) p->slots.remove(slot);
     --p->workers;
@@ -405,7 +409,7 @@ void monitorMain(std::shared_ptr<PoolState> p) {
       try {
         addWorker(p, std::min(p->opts.maxWorkers, p->base + blocked));
       } catch (const std::exception& e) {
-        p->engine.log().error(std::string("cannot start a milter worker thread: ") + e.what());
+        logNoThrow([&] { p->engine.log().error(std::string("cannot start a milter worker thread: ") + e.what()); });
       }
       lk.lock();
     }
