@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <cstring>
+#include <optional>
 
 #include "common/blocking.h"
 #include "filter/config/config.h"
@@ -22,15 +23,12 @@ void DnsGate::open() {
 
 void DnsGate::waitIfSlow(std::string_view name) {
   if (name.size() < 9 || name.substr(name.size() - 9) != "slow.test") return;
-  bool announce = hint;
-  if (announce) aboutToBlock();
+  std::optional<BlockingScope> announce;
+  if (hint) announce.emplace();
   ++waiting_;
-  {
-    std::unique_lock lk(mu_);
-    cv_.wait_for(lk, std::chrono::seconds(20), [&] { return open_; });
-  }
+  std::unique_lock lk(mu_);
+  cv_.wait_for(lk, std::chrono::seconds(20), [&] { return open_; });
   --waiting_;
-  if (announce) doneBlocking();
 }
 
 namespace {
