@@ -25,6 +25,13 @@ enum class DnsStatus {
 
 const char* toString(DnsStatus s);
 
+// Whether `name` can be sent as a query at all: 1..253 octets without a trailing dot, labels of
+// 1..63 octets, no control characters or DEL. Spaces, backslashes and other printable octets are
+// ordinary label octets on the wire (SPF macros put them there: RFC 7208 §7.1, "%_"). Every
+// Resolver answers PermFail for any other name without asking a server; callers that must treat
+// such a name as "does not exist" (SPF void lookups, DMARC discovery) check it first.
+bool queryableName(std::string_view name);
+
 enum class Family { V4, V6 };
 
 struct TxtAnswer {

@@ -5,17 +5,6 @@
 
 namespace am {
 
-const char* toString(DnsStatus s) {
-  switch (s) {
-    case DnsStatus::Ok: return "ok";
-    case DnsStatus::NxDomain: return "nxdomain";
-    case DnsStatus::NoData: return "nodata";
-    case DnsStatus::TempFail: return "tempfail";
-    case DnsStatus::PermFail: return "permfail";
-  }
-  return "unknown";
-}
-
 InMemoryResolver::Node& InMemoryResolver::node(std::string_view name) {
   return nodes_[normalizeDomain(name)];
 }
@@ -56,6 +45,11 @@ void InMemoryResolver::clear() {
 const InMemoryResolver::Node* InMemoryResolver::find(std::string name, RrType type, DnsStatus& forced,
                                                      bool& hasForced) const {
   hasForced = false;
+  if (!queryableName(name)) {  // as the real resolver: refused without a query
+    forced = DnsStatus::PermFail;
+    hasForced = true;
+    return nullptr;
+  }
   for (int hops = 0; hops < 8; ++hops) {
     auto it = nodes_.find(name);
     if (it == nodes_.end()) return nullptr;

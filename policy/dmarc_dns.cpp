@@ -118,9 +118,16 @@ Found DmarcDns::lookup7489(const std::string& fromDomain, const std::string& org
   if (!orgDomain.empty() && orgDomain != fromDomain) names.push_back(orgDomain);
   for (auto& name : names) {
     const DmarcLevel& lv = level(name);
-    if (lv.status == am::DnsStatus::TempFail || lv.status == am::DnsStatus::PermFail) {
+    if (lv.status == am::DnsStatus::TempFail) {
       noteFailure(f, name, lv.status);
       return f;
+    }
+    if (lv.status == am::DnsStatus::PermFail) {
+      // A name that cannot be asked (too long, bad characters) or a server that refuses it
+      // tells nothing about the organizational domain: go on to it (§6.6.3). Ending here let
+      // a From domain of 250 octets escape its organizational domain's p=reject.
+      noteFailure(f, name, lv.status);
+      continue;
     }
     if (lv.records.size() > 1) {
       f.permFail = true;

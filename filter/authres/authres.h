@@ -75,4 +75,14 @@ std::string authservIdOf(std::string_view value);
 // ("mx.example.org.evil", "evil-mx.example.org") does not claim it. Used to delete forged headers.
 bool claimsAuthservId(std::string_view value, std::string_view ours);
 
+// The lenient reading a downstream filter (a Sieve :contains test, a regex) may apply: true when
+// the text before the first ';' (the whole value when there is none) holds `ours` as a token,
+// whatever surrounds it — unclosed comments, stray backslashes, quotes, other words. Tokens are
+// runs of letters, digits, '.', '-' and '_'; compared as in claimsAuthservId().
+bool mentionsAuthservId(std::string_view value, std::string_view ours);
+
+// The rule for deleting an incoming header as a forgery of ours: claimsAuthservId() or
+// mentionsAuthservId(). A header that does not parse at all is deleted only when it mentions us.
+bool forgesAuthservId(std::string_view value, std::string_view ours);
+
 }  // namespace am::authres

@@ -253,4 +253,27 @@ bool claimsAuthservId(std::string_view value, std::string_view ours) {
   return !id.empty() && !want.empty() && id == want;
 }
 
+bool mentionsAuthservId(std::string_view value, std::string_view ours) {
+  std::string want = normalizeDomain(ours);
+  if (want.empty()) return false;
+  std::string_view head = value.substr(0, value.find(';'));
+  auto tokenChar = [](char c) { return detail::isAlnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' || c == '_'; };
+  size_t i = 0;
+  while (i < head.size()) {
+    if (!tokenChar(head[i])) {
+      ++i;
+      continue;
+    }
+    size_t start = i;
+    while (i < head.size() && tokenChar(head[i])) ++i;
+    std::string_view tok = head.substr(start, i - start);
+    if (tok.size() <= want.size() + 1 && normalizeDomain(tok) == want) return true;
+  }
+  return false;
+}
+
+bool forgesAuthservId(std::string_view value, std::string_view ours) {
+  return claimsAuthservId(value, ours) || mentionsAuthservId(value, ours);
+}
+
 }  // namespace am::authres

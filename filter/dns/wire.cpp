@@ -145,7 +145,7 @@ bool normalizeName(std::string_view text, Name& out) {
       if (label == 0) return false;  // empty label
       label = 0;
     } else {
-      if (c <= 0x20 || c == 0x7f || c == '\\' || ++label > kMaxLabel) return false;
+      if (c < 0x20 || c == 0x7f || ++label > kMaxLabel) return false;  // as am::queryableName
     }
     out.buf[i] = lowerAscii(static_cast<char>(c));
   }

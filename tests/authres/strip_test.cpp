@@ -67,6 +67,32 @@ TEST(AuthresStrip, NothingToClaim) {
   EXPECT_FALSE(claimsAuthservId("\"\"; spf=pass", ""));
 }
 
+// A header that no strict parser reads but that a lenient reader downstream (a Sieve :contains
+// test, a regex) takes for ours: an unclosed comment, a stray backslash, an unclosed quote.
+TEST(AuthresStrip, MalformedHeadersMentioningUsAreForgeries) {
+  for (std::string_view v : {"(\\) mx.example.org; dkim=pass header.d=bank.example",
+                             "(mx.example.org; spf=pass", "\"mx.example.org", "=mx.example.org",
+                             "x (\\) MX.Example.Org.; dmarc=pass", "mx.example.org",
+                             "junk \\mx.example.org\\ junk; dkim=pass"}) {
+    EXPECT_TRUE(mentionsAuthservId(v, kOurs)) << v;
+    EXPECT_TRUE(forgesAuthservId(v, kOurs)) << v;
+  }
+  EXPECT_FALSE(claimsAuthservId("(\\) mx.example.org; dkim=pass header.d=bank.example", kOurs));
+}
+
+TEST(AuthresStrip, MentionsNeedTheWholeTokenBeforeTheFirstSemicolon) {
+  for (std::string_view v : {"other.example; dkim=pass (mx.example.org)", "(x mx.example.org.evil; spf=pass",
+                             "evil-mx.example.org (; spf=pass", "mx.example.org..; spf=pass", "; mx.example.org",
+                             "other.example; spf=pass smtp.helo=mx.example.org"}) {
+    EXPECT_FALSE(mentionsAuthservId(v, kOurs)) << v;
+    EXPECT_FALSE(forgesAuthservId(v, kOurs)) << v;
+  }
+  EXPECT_FALSE(mentionsAuthservId("mx.example.org; spf=pass", ""));
+  // The strict reading still catches what the lenient one cannot (an escaped dot, a ';' in a comment).
+  EXPECT_TRUE(forgesAuthservId("\"mx.example\\.org\"; spf=pass", kOurs));
+  EXPECT_TRUE(forgesAuthservId("(;) mx.example.org; spf=pass", kOurs));
+}
+
 TEST(AuthresStrip, AgreesWithParse) {
   for (std::string_view v : {"(c) \"Mx.Example.Org\" 1; none", "mx.example.org;spf=pass",
                              "\n\tmx.example.org (x); dkim=pass header.d=example.org"}) {

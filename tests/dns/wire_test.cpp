@@ -28,10 +28,20 @@ TEST(WireName, RejectsInvalidNames) {
   EXPECT_FALSE(valid("."));
   EXPECT_FALSE(valid("a..b"));
   EXPECT_FALSE(valid(".a"));
-  EXPECT_FALSE(valid("a b.example"));
-  EXPECT_FALSE(valid("a\\.example"));
+  EXPECT_FALSE(valid("a\tb.example"));
+  EXPECT_FALSE(valid("a\x7f.example"));
+  EXPECT_FALSE(valid(std::string("a\0b.example", 11)));
   EXPECT_FALSE(valid(std::string(64, 'a') + ".example"));
   EXPECT_TRUE(valid(std::string(63, 'a') + ".example"));
+}
+
+// SPF macros put spaces and other printable octets into names (RFC 7208 §7.1, "%_", a quoted
+// local part); on the wire they are ordinary label octets, so they are asked, not refused.
+TEST(WireName, PrintableOctetsAreLabelOctets) {
+  EXPECT_TRUE(valid("a b.example"));
+  EXPECT_TRUE(valid("a\\.example"));
+  EXPECT_TRUE(valid("\"a b\".x.example"));
+  EXPECT_TRUE(valid("macro%percent  space%20url-space.example.com"));
 }
 
 TEST(WireName, LengthLimitIs253) {

@@ -93,6 +93,20 @@ TEST_F(SpfFixture, HugeLocalPartThroughMacros) {
   EXPECT_FALSE(out.explanation.empty());
 }
 
+// A sender's local part that expands to a name no resolver will send ("a b", "a\\b") is a name
+// that does not exist: a void lookup (§4.6.4), never a DNS error the sender could use to turn
+// a fail into a temperror (451).
+TEST_F(SpfFixture, UnqueryableMacroExpansionIsAVoidLookupNotATempError) {
+  dns.addTxt("example.com", "v=spf1 exists:%{l}.x.example.com a:%{l}.y.example.com -all");
+  for (const char* local : {"\"a b\"", "a b", "a\\b", "tab\there"}) {
+    SpfOutput out = mailFrom("192.0.2.1", std::string(local) + "@example.com");
+    EXPECT_EQ(out.result, R::Fail) << local << ": " << out.reason;
+  }
+  // Each counts against the void limit (2): a third is a permerror, as for any name that does not exist.
+  dns.addTxt("v.example.com", "v=spf1 exists:%{l}.1.example.com exists:%{l}.2.example.com exists:%{l}.3.example.com -all");
+  EXPECT_EQ(mailFrom("192.0.2.1", "a b@v.example.com").result, R::PermError);
+}
+
 TEST_F(SpfFixture, DeepIncludeChainStopsAtTheTermLimit) {
   for (int i = 0; i < 50; ++i)
     dns.addTxt("d" + std::to_string(i) + ".example.com", "v=spf1 include:d" + std::to_string(i + 1) + ".example.com");

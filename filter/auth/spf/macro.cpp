@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <vector>
 
+#include "common/dns.h"
+
 namespace am::spf {
 namespace {
 
@@ -222,19 +224,15 @@ std::string finishDomain(std::string name) {
 }
 
 bool validQueryName(std::string_view name) {
-  if (name.empty() || name.size() > 253) return false;
-  size_t label = 0;
-  for (char c : name) {
-    auto u = static_cast<unsigned char>(c);
-    if (u < 0x20 || u > 0x7e) return false;  // "%_" puts spaces in names (§7.1)
-    if (c == '.') {
-      if (label == 0) return false;
-      label = 0;
-    } else if (++label > 63) {
-      return false;
-    }
-  }
-  return label > 0;
+  // What the resolver would refuse (control characters, length: am::queryableName) is no name
+  // to look up: the caller counts it as a void lookup (§4.6.4), never as a DNS error the sender
+  // could provoke. Spaces ("%_", a quoted local part "a b"@example.org) and backslashes are
+  // ordinary octets that are looked up (§7.1); 8-bit octets are not sent.
+  if (!name.empty() && name.back() == '.') return false;
+  if (!am::queryableName(name)) return false;
+  for (char c : name)
+    if (static_cast<unsigned char>(c) > 0x7e) return false;
+  return true;
 }
 
 bool validIdentityDomain(std::string_view name) {
