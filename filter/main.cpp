@@ -117,8 +117,7 @@ bool dropPrivileges(const std::string& user, std::string* err) {
   return true;
 }
 
-void controlLoop(am::core::Engine& engine, const std::string& configPath, unsigned graceSeconds,
-                 const std::function<void()>& stopServer) {
+void controlLoop(am::core::Engine& engine, const std::string& configPath, const std::function<void()>& stopServer) {
   sigset_t set;
   sigemptyset(&set);
   sigaddset(&set, SIGTERM);
@@ -138,6 +137,7 @@ void controlLoop(am::core::Engine& engine, const std::string& configPath, unsign
     if (sig != SIGTERM && sig != SIGINT) continue;
     engine.log().info("stopping: refusing new connections, waiting for messages in flight");
     engine.draining = true;
+    unsigned graceSeconds = engine.snapshot()->config->shutdownTimeout;  // as last (re)loaded
     auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(graceSeconds);
     while (engine.transactionsInFlight > 0 && std::chrono::steady_clock::now() < deadline)
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
@@ -172,7 +172,9 @@ int main(int argc, char** argv) {
     }
   }
   if (checkOnly) {
-    auto errors = am::core::checkConfiguration(configPath);
+    std::vector<std::string> warnings;
+    auto errors = am::core::checkConfiguration(configPath, &warnings);
+    for (auto& w : warnings) std::cerr << "warning: " << w << "\n";
     for (auto& e : errors) std::cerr << e << "\n";
     if (!errors.empty()) return 1;
     std::cout << "configuration OK\n";
@@ -232,7 +234,8 @@ int main(int argc, char** argv) {
     if (server) server->stop();
     else am::milter::stop();
   };
-  std::thread control(controlLoop, std::ref(*engine), configPath, cfg->shutdownTimeout, std::cref(stopServer));
+  for (auto& w : am::core::configurationWarnings(*engine->snapshot())) log.warning(w);
+  std::thread control(controlLoop, std::ref(*engine), configPath, std::cref(stopServer));
   int rc = server ? server->run() : am::milter::run();
   if (engine->draining) control.join();
   else control.detach();  // the server ended on its own (socket error)

@@ -20,7 +20,9 @@ using Setter = std::function<bool(Config&, std::string_view value, std::string& 
 struct Key {
   const char* name;
   Setter set;
+  Reload reload = Reload::Yes;  // Reload::Restart: a SIGHUP keeps the running value and says so
 };
+constexpr Reload kRestart = Reload::Restart;
 
 bool parseBool(std::string_view v, bool& out, std::string& err) {
   std::string s = toLower(v);
@@ -113,22 +115,22 @@ Setter internalHostsSetter() {
 
 const std::vector<Key>& keyTable() {
   static const std::vector<Key> keys = {
-      {"Socket", socketSetter()},
+      {"Socket", socketSetter(), kRestart},
       {"UMask", [](Config& c, std::string_view v, std::string& err) {
          uint64_t n;
          if (!parseUnsigned(v, 0, 0777, n, err, 8)) return false;
          c.umask = static_cast<unsigned>(n);
          return true;
-       }},
-      {"UserID", text(&Config::userId)},
-      {"PidFile", text(&Config::pidFile)},
-      {"Syslog", boolean(&Config::syslog)},
+       }, kRestart},
+      {"UserID", text(&Config::userId), kRestart},
+      {"PidFile", text(&Config::pidFile), kRestart},
+      {"Syslog", boolean(&Config::syslog), kRestart},
       {"SyslogFacility", choice(&Config::syslogFacility,
                                 std::map<std::string, std::string>{{"mail", "mail"}, {"daemon", "daemon"},
                                     {"local0", "local0"}, {"local1", "local1"}, {"local2", "local2"},
                                     {"local3", "local3"}, {"local4", "local4"}, {"local5", "local5"},
-                                    {"local6", "local6"}, {"local7", "local7"}})},
-      {"LogDebug", boolean(&Config::logDebug)},
+                                    {"local6", "local6"}, {"local7", "local7"}}), kRestart},
+      {"LogDebug", boolean(&Config::logDebug), kRestart},
       {"AuthservID", text(&Config::authservId)},
       {"TrustedAuthservIDs", list(&Config::trustedAuthservIds, true)},
       {"InternalHosts", internalHostsSetter()},
@@ -149,10 +151,10 @@ const std::vector<Key>& keyTable() {
            }
          }
          return true;
-       }},
-      {"DNSTimeout", number(&Config::dnsTimeoutMs, 1, 60, 1000)},
-      {"DNSRetries", number(&Config::dnsRetries, 0, 10)},
-      {"DNSCacheSize", number(&Config::dnsCacheSize, 0, 10000000)},
+       }, kRestart},
+      {"DNSTimeout", number(&Config::dnsTimeoutMs, 1, 60, 1000), kRestart},
+      {"DNSRetries", number(&Config::dnsRetries, 0, 10), kRestart},
+      {"DNSCacheSize", number(&Config::dnsCacheSize, 0, 10000000), kRestart},
       {"SPFCheckHELO", boolean(&Config::spfCheckHelo)},
       {"AddReceivedSPF", boolean(&Config::addReceivedSpf)},
       {"SPFTimeout", number(&Config::spfTimeoutMs, 1, 120, 1000)},
@@ -160,7 +162,7 @@ const std::vector<Key>& keyTable() {
       {"SPFIgnoreInternalHosts", boolean(&Config::spfSkipInternal)},
       {"SPFRejectFailures", boolean(&Config::spfRejectFailures)},
       {"MaximumSignaturesToVerify", number(&Config::maxSignatures, 1, 50)},
-      {"MinimumKeyBits", number(&Config::minimumKeyBits, 512, 16384)},
+      {"MinimumKeyBits", number(&Config::minimumKeyBits, 1024, 16384)},  // RFC 8301 §3.2: never below 1024
       {"DKIMAlgorithms", [](Config& c, std::string_view v, std::string& err) {
          auto algs = split(toLower(v), ", \t");
          for (auto& a : algs)
@@ -181,7 +183,7 @@ const std::vector<Key>& keyTable() {
       {"DKIMVerifier", choice(&Config::dkimLibopendkim, std::map<std::string, bool>{{"native", false},
                                                                                     {"libopendkim", true}})},
       {"MilterServer", choice(&Config::milterLibmilter, std::map<std::string, bool>{{"native", false},
-                                                                                   {"libmilter", true}})},
+                                                                                   {"libmilter", true}}), kRestart},
       {"KeyTable", text(&Config::keyTable)},
       {"SigningTable", text(&Config::signingTable)},
       {"Canonicalization", [](Config& c, std::string_view v, std::string& err) {
@@ -280,6 +282,8 @@ LoadResult parseText(std::string_view text, const std::string& name) {
       continue;
     }
     seen[k->name] = lineNo;
+    cfg->lines[k->name] = lineNo;
+    cfg->values[k->name] = std::string(value);
     if (value.empty()) {
       r.errors.push_back(where + "key '" + k->name + "' needs a value");
       continue;
@@ -309,6 +313,28 @@ std::vector<std::string> keyNames() {
   std::vector<std::string> out;
   for (auto& k : keyTable()) out.push_back(k.name);
   return out;
+}
+
+Reload reloadOf(std::string_view key) {
+  for (auto& k : keyTable())
+    if (iequals(k.name, key)) return k.reload;
+  return Reload::Yes;
+}
+
+std::vector<std::string> restartOnlyChanges(const Config& before, const Config& after) {
+  std::vector<std::string> out;
+  for (auto& k : keyTable()) {
+    if (k.reload != Reload::Restart) continue;
+    auto a = before.values.find(k.name), b = after.values.find(k.name);
+    bool hadA = a != before.values.end(), hadB = b != after.values.end();
+    if (hadA != hadB || (hadA && a->second != b->second)) out.push_back(k.name);
+  }
+  return out;
+}
+
+std::string Config::where(std::string_view key) const {
+  auto it = lines.find(key);
+  return path + ":" + std::to_string(it == lines.end() ? 0 : it->second) + ": ";
 }
 
 }  // namespace am::config

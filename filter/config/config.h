@@ -6,6 +6,7 @@
 // collected (parsing never stops at the first). A loaded Config is never mutated: a reload builds a new one.
 // Thread-safety: a const Config is read-only and may be shared by every thread.
 #pragma once
+#include <map>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -18,6 +19,12 @@ enum class FallbackAction { Accept, TempFail };
 
 struct Config {
   std::string path;  // file it came from ("" for built-in defaults)
+  // Each key set in the file: the line it was set on and its value as written (for FILE:LINE
+  // errors found after parsing, and for telling which restart-only keys a reload changed).
+  std::map<std::string, int, std::less<>> lines;
+  std::map<std::string, std::string, std::less<>> values;
+  // "FILE:LINE: " of `key` (its canonical name, as in the key table); line 0 when not set.
+  std::string where(std::string_view key) const;
 
   // --- process and milter ---
   std::string socket = "inet:8894@127.0.0.1";
@@ -91,5 +98,12 @@ bool validSocketSpec(std::string_view spec, std::string* why);
 
 // Names of every key, for --help and the docs.
 std::vector<std::string> keyNames();
+
+// Whether a SIGHUP can change a key. Restart-only keys (the socket, privileges, logging, the DNS
+// resolver, the milter server) keep their running value after a reload that changes them.
+enum class Reload { Yes, Restart };
+Reload reloadOf(std::string_view key);
+// The restart-only keys whose value differs between two configurations (in key-table order).
+std::vector<std::string> restartOnlyChanges(const Config& before, const Config& after);
 
 }  // namespace am::config

@@ -17,7 +17,7 @@ std::unique_ptr<Resolver> makeResolver(const config::Config& cfg, std::vector<st
   for (auto& s : cfg.nameservers) {
     auto srv = dns::parseServer(s);
     if (!srv) {
-      errors.push_back(cfg.path + ":0: Nameservers: bad server '" + s + "'");
+      errors.push_back(cfg.where("Nameservers") + "Nameservers: bad server '" + s + "'");
       return nullptr;
     }
     o.servers.push_back(*srv);
@@ -27,11 +27,33 @@ std::unique_ptr<Resolver> makeResolver(const config::Config& cfg, std::vector<st
   o.cacheEntries = cfg.dnsCacheSize;
   std::string err;
   auto r = dns::UdpResolver::create(o, &err);
-  if (!r) errors.push_back(cfg.path + ":0: DNS resolver: " + err);
+  if (!r) errors.push_back(cfg.where("Nameservers") + "DNS resolver: " + err);
   return r;
 }
 
+// The policy file (or an empty one), with the OpenDKIM tables merged into its signing table.
+std::shared_ptr<policy::PolicyFile> loadPolicy(const config::Config& cfg, std::vector<std::string>& errors) {
+  std::shared_ptr<const policy::PolicyFile> loaded =
+      cfg.policyFile.empty() ? policy::parsePolicyText("", "(no policy file)", errors)
+                             : policy::loadPolicyFile(cfg.policyFile, errors);
+  if (!loaded) return nullptr;
+  auto pf = std::make_shared<policy::PolicyFile>(*loaded);
+  if (!cfg.keyTable.empty())
+    policy::loadOpenDkimTables(cfg.keyTable, cfg.signingTable, pf->signing, errors);
+  else if (!cfg.signingTable.empty())
+    errors.push_back(cfg.where("SigningTable") + "SigningTable needs a KeyTable");
+  pf->signing.multipleSignatures = pf->signing.multipleSignatures || cfg.multipleSignatures;
+  return pf;
+}
+
+bool isTcpSocket(std::string_view spec) {
+  return spec.size() > 5 && (iequals(spec.substr(0, 5), "inet:") || iequals(spec.substr(0, 6), "inet6:"));
+}
+
 }  // namespace
+
+Snapshot::Snapshot() = default;
+Snapshot::~Snapshot() = default;
 
 bool Snapshot::isInternal(const IpAddress* addr, std::string_view hostname) const {
   if (addr)
@@ -42,39 +64,44 @@ bool Snapshot::isInternal(const IpAddress* addr, std::string_view hostname) cons
   return false;
 }
 
-std::shared_ptr<const Snapshot> Engine::buildSnapshot(std::shared_ptr<const config::Config> cfg,
-                                                      std::vector<std::string>& errors) {
+std::shared_ptr<const Snapshot> buildSnapshot(std::shared_ptr<const config::Config> cfg, Resolver& dns,
+                                              const Clock& clock, std::vector<std::string>& errors) {
   auto s = std::make_shared<Snapshot>();
   size_t before = errors.size();
-  std::shared_ptr<policy::PolicyFile> pf;
-  if (!cfg->policyFile.empty()) {
-    auto loaded = policy::loadPolicyFile(cfg->policyFile, errors);
-    if (loaded) pf = std::make_shared<policy::PolicyFile>(*loaded);
-  } else {
-    auto empty = policy::parsePolicyText("", "(no policy file)", errors);
-    if (empty) pf = std::make_shared<policy::PolicyFile>(*empty);
-  }
-  if (pf && !cfg->keyTable.empty())
-    policy::loadOpenDkimTables(cfg->keyTable, cfg->signingTable, pf->signing, errors);
-  else if (pf && !cfg->signingTable.empty())
-    errors.push_back(cfg->path + ":0: SigningTable needs a KeyTable");
-  if (pf) pf->signing.multipleSignatures = pf->signing.multipleSignatures || cfg->multipleSignatures;
-  if (pf && !pf->signing.keys.empty()) {
-    auto keys = dkim::KeyStore::load(pf->signing, errors);
-    s->keys = std::shared_ptr<const dkim::KeyStore>(std::move(keys));
-  }
+  auto pf = loadPolicy(*cfg, errors);
+  if (pf && !pf->signing.keys.empty()) s->keys = std::shared_ptr<const dkim::KeyStore>(dkim::KeyStore::load(pf->signing, errors));
   for (auto& h : cfg->internalHosts) {
     if (auto c = Cidr::parse(h)) s->internalNets.push_back(*c);
     else s->internalNames.push_back(toLower(h));
   }
+  std::string err;
+  if (cfg->dmarcMode == config::DmarcMode::Rfc7489) {
+    s->psl = psl::LibPsl::load(cfg->publicSuffixList, &err);
+    if (!s->psl)
+      errors.push_back(cfg->where(cfg->lines.count("PublicSuffixList") ? "PublicSuffixList" : "DMARCMode") +
+                       "PublicSuffixList: " + err);
+  }
+  s->dkim = dkim::createVerifier(cfg->dkimLibopendkim, dns, verifyOptions(*cfg), clock, &err);
+  if (!s->dkim) errors.push_back(cfg->where("DKIMVerifier") + "DKIM verifier: " + err);
   spf::Options so;
   so.timeBudget = std::chrono::milliseconds(cfg->spfTimeoutMs);
   so.receiver = cfg->authservId;
-  s->spf = std::make_unique<spf::Evaluator>(*dns_, so, clock_);
+  s->spf = std::make_unique<spf::Evaluator>(dns, so, clock);
   s->config = std::move(cfg);
   s->policy = std::move(pf);
   if (errors.size() != before || !s->policy) return nullptr;
   return s;
+}
+
+std::vector<std::string> configurationWarnings(const Snapshot& snap) {
+  std::vector<std::string> out;
+  const auto& cfg = *snap.config;
+  if (snap.keys && isTcpSocket(cfg.socket))
+    out.push_back(cfg.where("Socket") + "Socket " + cfg.socket +
+                  ": signing keys are loaded and the milter socket is TCP: any local user who can connect "
+                  "to it can claim {auth_authen} and have mail signed for every signing domain; use a unix "
+                  "socket in a directory only the MTA's group can enter");
+  return out;
 }
 
 std::unique_ptr<Engine> Engine::create(std::shared_ptr<const config::Config> cfg, Logger& log,
@@ -83,20 +110,7 @@ std::unique_ptr<Engine> Engine::create(std::shared_ptr<const config::Config> cfg
   std::unique_ptr<Engine> e(new Engine(log, clock));
   e->dns_ = dns ? std::move(dns) : makeResolver(*cfg, errors);
   if (!e->dns_) return nullptr;
-  std::string err;
-  e->dkim_ = dkim::createVerifier(cfg->dkimLibopendkim, *e->dns_, verifyOptions(*cfg), clock, &err);
-  if (!e->dkim_) {
-    errors.push_back(cfg->path + ":0: DKIM verifier: " + err);
-    return nullptr;
-  }
-  if (cfg->dmarcMode == config::DmarcMode::Rfc7489) {
-    e->psl_ = psl::LibPsl::load(cfg->publicSuffixList, &err);
-    if (!e->psl_) {
-      errors.push_back(cfg->path + ":0: PublicSuffixList: " + err);
-      return nullptr;
-    }
-  }
-  e->snap_ = e->buildSnapshot(std::move(cfg), errors);
+  e->snap_ = buildSnapshot(std::move(cfg), *e->dns_, clock, errors);
   if (!e->snap_) return nullptr;
   return e;
 }
@@ -116,40 +130,26 @@ bool Engine::reload(const std::string& configPath, std::vector<std::string>& err
     errors = loaded.errors;
     return false;
   }
-  auto old = snapshot();
-  const auto& n = *loaded.config;
-  const auto& o = *old->config;
-  if (n.socket != o.socket || n.userId != o.userId || n.nameservers != o.nameservers ||
-      n.milterLibmilter != o.milterLibmilter)
-    log_.warning("reload: Socket, UserID, Nameservers and MilterServer changes take effect only after a restart");
-  if (n.dkimLibopendkim != o.dkimLibopendkim || n.maxSignatures != o.maxSignatures ||
-      n.minimumKeyBits != o.minimumKeyBits || n.dkimAlgorithms != o.dkimAlgorithms ||
-      n.bodyLengthFail != o.bodyLengthFail || n.clockSkew != o.clockSkew)
-    log_.warning("reload: DKIM verification settings (DKIMVerifier, MaximumSignaturesToVerify, MinimumKeyBits, "
-                 "DKIMAlgorithms, BodyLengthPolicy, ClockSkew) take effect only after a restart");
-  auto s = buildSnapshot(loaded.config, errors);
+  auto s = buildSnapshot(loaded.config, *dns_, clock_, errors);
   if (!s) return false;
+  auto old = snapshot();
+  for (auto& key : config::restartOnlyChanges(*old->config, *loaded.config))
+    log_.warning("reload: " + loaded.config->where(key) + key + " changed; it takes effect only after a restart (" +
+                 "the running value stays)");
+  for (auto& w : configurationWarnings(*s)) log_.warning(w);
   std::lock_guard lk(mu_);
   snap_ = std::move(s);
   return true;
 }
 
-std::vector<std::string> checkConfiguration(const std::string& configPath) {
+std::vector<std::string> checkConfiguration(const std::string& configPath, std::vector<std::string>* warnings) {
   auto loaded = config::loadFile(configPath);
   if (!loaded.config) return loaded.errors;
   std::vector<std::string> errors;
-  const auto& cfg = *loaded.config;
-  std::shared_ptr<const policy::PolicyFile> pf;
-  if (!cfg.policyFile.empty()) pf = policy::loadPolicyFile(cfg.policyFile, errors);
-  if (pf) {  // the signing keys must load too: permissions, format, algorithm
-    policy::SigningTable table = pf->signing;
-    if (!cfg.keyTable.empty()) policy::loadOpenDkimTables(cfg.keyTable, cfg.signingTable, table, errors);
-    if (!table.keys.empty()) dkim::KeyStore::load(table, errors);
-  }
-  if (cfg.dmarcMode == config::DmarcMode::Rfc7489) {
-    std::string err;
-    if (!psl::LibPsl::load(cfg.publicSuffixList, &err)) errors.push_back(configPath + ":0: PublicSuffixList: " + err);
-  }
+  auto dns = makeResolver(*loaded.config, errors);
+  if (!dns) return errors;
+  auto snap = buildSnapshot(loaded.config, *dns, SystemClock::instance(), errors);
+  if (snap && warnings) *warnings = configurationWarnings(*snap);
   return errors;
 }
 

@@ -1,9 +1,11 @@
-// filter/core/engine.h — process-wide state of authmilter: the one resolver, the DKIM verifier
-// (engine chosen by DKIMVerifier native|libopendkim at start-up; not changed by reload), the
-// Public Suffix List, and an immutable Snapshot (config, policy file, signing keys, SPF evaluator)
-// that a reload replaces atomically. Each connection keeps the snapshot it started with.
-// Thread-safety: everything here is safe to use from libmilter's worker threads; the Snapshot is
-// const; reload() builds a new one and swaps it under a mutex (a failed reload keeps the old one).
+// filter/core/engine.h — process-wide state of authmilter: the one resolver and an immutable
+// Snapshot of everything a configuration file brings (config, policy file, signing keys, SPF
+// evaluator, DKIM verifier, Public Suffix List, internal hosts) that a reload replaces atomically.
+// Each connection keeps the snapshot it started with.
+// One builder (buildSnapshot) serves start-up, SIGHUP and --check-config, so the three can never
+// disagree about what a file means: a reload is refused exactly where start-up would refuse.
+// Thread-safety: everything here is safe to use from the milter workers; the Snapshot is const;
+// reload() builds a new one and swaps it under a mutex (a failed reload keeps the old one).
 #pragma once
 #include <atomic>
 #include <memory>
@@ -28,14 +30,28 @@ class KeyStore;
 namespace am::core {
 
 struct Snapshot {
+  Snapshot();
+  ~Snapshot();
   std::shared_ptr<const config::Config> config;
   std::shared_ptr<const policy::PolicyFile> policy;
   std::shared_ptr<const dkim::KeyStore> keys;  // null when nothing is to be signed
   std::unique_ptr<spf::Evaluator> spf;
+  std::unique_ptr<dkim::Verifier> dkim;         // DKIMVerifier and the verification keys of this config
+  std::unique_ptr<policy::PublicSuffix> psl;    // DMARCMode rfc7489 only, else null
   std::vector<Cidr> internalNets;
   std::vector<std::string> internalNames;  // lowercase host names
   bool isInternal(const IpAddress* addr, std::string_view hostname) const;
 };
+
+// The one snapshot builder. Loads the policy file, the OpenDKIM KeyTable/SigningTable, every
+// signing key, the Public Suffix List (RFC 7489 mode) and builds the SPF evaluator and DKIM
+// verifier on `dns`. Null when anything fails; errors are "FILE:LINE: message", pointing at the
+// line of the key concerned.
+std::shared_ptr<const Snapshot> buildSnapshot(std::shared_ptr<const config::Config> cfg, Resolver& dns,
+                                              const Clock& clock, std::vector<std::string>& errors);
+
+// Things that work but that an operator should know (a signing oracle on a TCP socket, ...).
+std::vector<std::string> configurationWarnings(const Snapshot& snap);
 
 class Engine {
  public:
@@ -50,8 +66,6 @@ class Engine {
   bool reload(const std::string& configPath, std::vector<std::string>& errors);
 
   Resolver& dns() { return *dns_; }
-  dkim::Verifier& dkim() { return *dkim_; }
-  const policy::PublicSuffix* psl() const { return psl_.get(); }
   Logger& log() { return log_; }
   const Clock& clock() const { return clock_; }
 
@@ -61,19 +75,16 @@ class Engine {
 
  private:
   Engine(Logger& log, const Clock& clock);
-  std::shared_ptr<const Snapshot> buildSnapshot(std::shared_ptr<const config::Config> cfg,
-                                                std::vector<std::string>& errors);
 
   Logger& log_;
   const Clock& clock_;
   std::unique_ptr<Resolver> dns_;
-  std::unique_ptr<dkim::Verifier> dkim_;
-  std::unique_ptr<policy::PublicSuffix> psl_;
   mutable std::mutex mu_;
   std::shared_ptr<const Snapshot> snap_;
 };
 
-// Policy-file errors and config errors, all as "FILE:LINE: message" (for --check-config).
-std::vector<std::string> checkConfiguration(const std::string& configPath);
+// --check-config: what start-up would say of the file, all as "FILE:LINE: message" (the same
+// resolver set-up and the same buildSnapshot). `warnings` gets configurationWarnings().
+std::vector<std::string> checkConfiguration(const std::string& configPath, std::vector<std::string>* warnings = nullptr);
 
 }  // namespace am::core

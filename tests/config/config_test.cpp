@@ -82,6 +82,38 @@ TEST(Config, EngineChoices) {
   EXPECT_EQ(bad.errors[0].rfind("t.conf:1: DKIMVerifier", 0), 0u) << bad.errors[0];
 }
 
+TEST(Config, MinimumKeyBitsNeverBelow1024) {  // RFC 8301 §3.2
+  auto r = parseText("MinimumKeyBits 512\n", "t.conf");
+  ASSERT_EQ(r.errors.size(), 1u);
+  EXPECT_EQ(r.errors[0].rfind("t.conf:1: MinimumKeyBits: value 512 out of range 1024..", 0), 0u) << r.errors[0];
+  auto ok = parseText("MinimumKeyBits 1024\n", "t.conf");
+  ASSERT_TRUE(ok.config);
+  EXPECT_EQ(ok.config->minimumKeyBits, 1024u);
+}
+
+TEST(Config, WhereNamesTheLineOfAKey) {
+  auto r = parseText("Syslog no\n\n# x\nPublicSuffixList /x\n", "t.conf");
+  ASSERT_TRUE(r.config);
+  EXPECT_EQ(r.config->where("PublicSuffixList"), "t.conf:4: ");
+  EXPECT_EQ(r.config->where("Syslog"), "t.conf:1: ");
+  EXPECT_EQ(r.config->where("KeyTable"), "t.conf:0: ");  // not set: no line to point at
+}
+
+TEST(Config, RestartOnlyChangesAreNamed) {
+  using am::config::Reload;
+  EXPECT_EQ(am::config::reloadOf("Socket"), Reload::Restart);
+  EXPECT_EQ(am::config::reloadOf("nameservers"), Reload::Restart);
+  EXPECT_EQ(am::config::reloadOf("PublicSuffixList"), Reload::Yes);
+  EXPECT_EQ(am::config::reloadOf("DMARCMode"), Reload::Yes);
+  EXPECT_EQ(am::config::reloadOf("MinimumKeyBits"), Reload::Yes);
+  auto a = parseText("Socket unix:/a\nDNSTimeout 5\nDMARCMode rfc9989\n", "a.conf");
+  auto b = parseText("Socket unix:/b\nDMARCMode rfc7489\nSyslog no\n", "b.conf");
+  ASSERT_TRUE(a.config && b.config);
+  EXPECT_EQ(am::config::restartOnlyChanges(*a.config, *b.config),
+            (std::vector<std::string>{"Socket", "Syslog", "DNSTimeout"}));
+  EXPECT_TRUE(am::config::restartOnlyChanges(*a.config, *a.config).empty());
+}
+
 TEST(Config, SocketForms) {
   std::string why;
   EXPECT_TRUE(am::config::validSocketSpec("unix:/tmp/x.sock", &why));
