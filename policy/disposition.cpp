@@ -1,15 +1,17 @@
 // policy/disposition.cpp — see disposition.h. Order of the rules (first that decides wins):
 // skipped clients (authenticated, internal), allowlisted clients, From problems, DMARC not
 // evaluated, allowlisted From domains, temperror, non-failures, per-domain overrides, policy
-// none, trusted forwarders, the report-only switch, then reject / quarantine.
+// none, trusted forwarders, the report-only switch, then reject / quarantine. Last, a message
+// still accepted whose From domain publishes no DMARC record gets the SPF-only rule.
 #include "policy/disposition.h"
 
 namespace am::policy {
 namespace {
 
-Disposition accept(std::string why) {
+Disposition accept(std::string why, Override o = Override::None) {
   Disposition d;
   d.logReason = std::move(why);
+  d.override = o;
   return d;
 }
 
@@ -80,30 +82,54 @@ Disposition enforce(const DmarcOutput& dm, Policy p, const DomainOverride* o, co
   std::string why = "dmarc=fail " + policyText + " dis=" + toString(p) +
                     (o ? " (local override line " + std::to_string(o->line) + ")" : "");
   if (!dm.reason.empty()) why += ": " + dm.reason;
-  if (p == Policy::None || p == Policy::Unspecified) return accept(why);
-  if (anyMatch(pf.forwarders, client)) return accept(why + "; trusted forwarder, not enforced");
-  if (!opts.rejectFailures) return accept(why + "; report-only, not enforced");
-  if (p == Policy::Reject)
-    return reply(Action::Reject, "550", "5.7.1",
-                 "rejected by DMARC policy for " + dm.fromDomain + " (" + policyText + ")", why);
-  return quarantine("DMARC policy for " + dm.fromDomain + " (" + policyText + "): quarantine", opts);
+  Override lowered = o && p != dm.disposition ? Override::LocalPolicy
+                     : dm.sampledOut             ? Override::SampledOut
+                                                 : Override::None;
+  if (p == Policy::None || p == Policy::Unspecified) return accept(why, lowered);
+  if (anyMatch(pf.forwarders, client)) return accept(why + "; trusted forwarder, not enforced", Override::TrustedForwarder);
+  if (!opts.rejectFailures) return accept(why + "; report-only, not enforced", Override::LocalPolicy);
+  Disposition d = p == Policy::Reject ? reply(Action::Reject, "550", "5.7.1",
+                                              "rejected by DMARC policy for " + dm.fromDomain + " (" + policyText + ")", why)
+                                      : quarantine("DMARC policy for " + dm.fromDomain + " (" + policyText + "): quarantine", opts);
+  d.override = lowered;
+  return d;
 }
 
-}  // namespace
+// For From domains that publish no DMARC record (RFC 7372 codes); softfail never acts.
+void spfOnly(const am::SpfOutput& spf, const DmarcOutput* dmarc, const DispositionOptions& opts, Disposition& d) {
+  if (!opts.spfRejectFailures || d.action != Action::Accept || !spf.checked) return;
+  if (dmarc && dmarc->result != DmarcResult::None) return;
+  const std::string& dom = spf.domain;
+  switch (spf.result) {
+    case am::SpfResult::Fail:
+      d = reply(Action::Reject, "550", "5.7.23", "SPF validation failed for " + dom, "spf fail, no DMARC record");
+      break;
+    case am::SpfResult::PermError:
+      d = reply(Action::Reject, "550", "5.7.24", "SPF record of " + dom + " is invalid", "spf permerror, no DMARC record");
+      break;
+    case am::SpfResult::TempError:
+      d = reply(Action::TempFail, "451", "4.7.24", "SPF lookup for " + dom + " failed temporarily",
+                "spf temperror, no DMARC record");
+      break;
+    default: break;
+  }
+}
 
-Disposition decide(const FromResult& from, const DmarcOutput* dmarc, const PolicyFile& pf,
-                   const ClientInfo& client, const DispositionOptions& opts) {
-  if (client.authenticated && pf.skipAuthenticated) return accept("authenticated client, DMARC not enforced");
+Disposition decideDmarc(const FromResult& from, const DmarcOutput* dmarc, const PolicyFile& pf,
+                        const ClientInfo& client, const DispositionOptions& opts) {
+  bool failing = dmarc && dmarc->result == DmarcResult::Fail;
+  Override skipped = failing ? Override::LocalPolicy : Override::None;
+  if (client.authenticated && pf.skipAuthenticated) return accept("authenticated client, DMARC not enforced", skipped);
   if ((client.internal || pf.isInternal(client.addr)) && pf.skipInternal)
-    return accept("internal client, DMARC not enforced");
-  if (anyMatch(pf.allowClients, client)) return accept("allowlisted client, DMARC not enforced");
+    return accept("internal client, DMARC not enforced", skipped);
+  if (anyMatch(pf.allowClients, client)) return accept("allowlisted client, DMARC not enforced", skipped);
   if (from.status != FromResult::Status::Ok) {
     auto it = pf.fromActions.find(from.status);
     return fromProblem(from, it == pf.fromActions.end() ? Action::Reject : it->second, opts);
   }
   if (!dmarc) return accept("DMARC not evaluated");
   for (auto& a : pf.allowFrom)
-    if (a.matches(dmarc->fromDomain)) return accept("allowlisted From domain " + dmarc->fromDomain);
+    if (a.matches(dmarc->fromDomain)) return accept("allowlisted From domain " + dmarc->fromDomain, skipped);
   if (dmarc->result == DmarcResult::TempError) {
     std::string why = "dmarc=temperror: " + dmarc->reason;
     if (!opts.tempfailOnDnsError) return accept(why + "; accepted by option");
@@ -117,6 +143,29 @@ Disposition decide(const FromResult& from, const DmarcOutput* dmarc, const Polic
   }
   const DomainOverride* o = pf.overrideFor(dmarc->fromDomain);
   return enforce(*dmarc, applyOverride(dmarc->disposition, o), o, pf, client, opts);
+}
+
+}  // namespace
+
+const char* toString(Override o) {
+  switch (o) {
+    case Override::None: return "none";
+    case Override::Forwarded: return "forwarded";
+    case Override::SampledOut: return "sampled_out";
+    case Override::TrustedForwarder: return "trusted_forwarder";
+    case Override::MailingList: return "mailing_list";
+    case Override::LocalPolicy: return "local_policy";
+    case Override::Arc: return "arc";
+    case Override::Other: return "other";
+  }
+  return "other";
+}
+
+Disposition decide(const FromResult& from, const DmarcOutput* dmarc, const am::SpfOutput& spf, const PolicyFile& pf,
+                   const ClientInfo& client, const DispositionOptions& opts) {
+  Disposition d = decideDmarc(from, dmarc, pf, client, opts);
+  spfOnly(spf, dmarc, opts, d);
+  return d;
 }
 
 }  // namespace am::policy

@@ -1,12 +1,14 @@
 // policy/disposition.h — the local-policy step after DMARC evaluation: turns the From parse,
-// the DmarcOutput, the policy file and the client into one Disposition value (action, SMTP
-// reply, quarantine reason, optional marking header, log reason). Pure function: no I/O, no
-// state; thread-safe. The milter layer applies the value.
+// the DmarcOutput, the SPF result, the policy file and the client into one Disposition value
+// (action, SMTP reply, quarantine reason, optional marking header, log reason, override). The one
+// place where enforcement is decided: DMARC, From problems and the SPF-only rule for domains
+// without DMARC (RFC 7372 codes). Pure function: no I/O, no state; thread-safe.
 #pragma once
 #include <optional>
 #include <string>
 #include <utility>
 
+#include "common/auth_types.h"
 #include "common/ip.h"
 #include "policy/dmarc.h"
 #include "policy/from_header.h"
@@ -21,8 +23,14 @@ struct ClientInfo {
   bool internal = false;       // the caller already knows it is internal (InternalHosts)
 };
 
+// Why the policy that applies to a failing message was not carried out as published
+// (RFC 7489 Appendix C PolicyOverrideType; reports read it).
+enum class Override { None, Forwarded, SampledOut, TrustedForwarder, MailingList, LocalPolicy, Arc, Other };
+const char* toString(Override o);  // "none", "forwarded", "sampled_out", ... "arc", "other"
+
 struct Disposition {
   Action action = Action::Accept;
+  Override override = Override::None;
   std::string smtpCode;  // "550", "451" (empty for Accept/Quarantine)
   std::string dsn;       // "5.7.1", "4.7.1"
   std::string text;      // reply text, e.g. "rejected by DMARC policy for example.com"
@@ -35,10 +43,13 @@ struct DispositionOptions {
   bool rejectFailures = true;      // master switch; false: report only, never act
   bool holdQuarantined = true;     // quarantine -> hold in the MTA; false: deliver + mark header
   bool tempfailOnDnsError = true;  // DMARC temperror -> 451; false: accept
+  bool spfRejectFailures = false;  // SPF fail/permerror/temperror act when the From domain has no DMARC
   std::string markHeaderName = "X-DMARC-Quarantine";
 };
 
-Disposition decide(const FromResult& from, const DmarcOutput* dmarc, const PolicyFile& pf,
+// `dmarc` is null when DMARC was not evaluated (From not usable); `spf` is the MAIL FROM result
+// (unchecked when SPF was skipped).
+Disposition decide(const FromResult& from, const DmarcOutput* dmarc, const am::SpfOutput& spf, const PolicyFile& pf,
                    const ClientInfo& client, const DispositionOptions& opts);
 
 }  // namespace am::policy

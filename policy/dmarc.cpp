@@ -1,7 +1,6 @@
 // policy/dmarc.cpp — DMARC evaluation (RFC 9989 §4.10 and §5, RFC 7489 §6.6): discovery,
 // organizational domain, alignment, the policy that applies (p/sp/np), pct and t= handling.
 // Pure function over its inputs; all DNS goes through the injected Resolver. Thread-safe.
-#include <cctype>
 
 #include "common/strings.h"
 #include "policy/dmarc.h"
@@ -190,20 +189,6 @@ DmarcOutput evaluate(std::string_view fromDomain, const am::SpfOutput& spfMailFr
   out.record = rec;
   out.dnsQueries = ev.dns.queries();
   return out;
-}
-
-std::string authresEntry(const DmarcOutput& out) {
-  std::string s = std::string("dmarc=") + toString(out.result);
-  if (out.record && out.policy != Policy::Unspecified) {
-    s += std::string(" (p=") + toString(out.policy);
-    if (out.subdomainPolicy != Policy::Unspecified) s += std::string(" sp=") + toString(out.subdomainPolicy);
-    s += std::string(" dis=") + toString(out.disposition) + ")";
-  }
-  bool safe = !out.fromDomain.empty();
-  for (unsigned char c : out.fromDomain)
-    if (!(std::isalnum(c) || c == '.' || c == '-' || c == '_')) safe = false;
-  if (safe) s += " header.from=" + out.fromDomain;
-  return s;
 }
 
 }  // namespace am::policy

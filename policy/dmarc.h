@@ -115,7 +115,4 @@ DmarcOutput evaluate(std::string_view fromDomain, const am::SpfOutput& spfMailFr
                      const std::vector<am::DkimOutput>& dkim, am::Resolver& dns,
                      const PublicSuffix* psl, const DmarcOptions& opts, Rng& rng);
 
-// RFC 8601 entry text: "dmarc=fail (p=reject sp=none dis=reject) header.from=example.com".
-std::string authresEntry(const DmarcOutput& out);
-
 }  // namespace am::policy

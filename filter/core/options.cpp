@@ -35,6 +35,7 @@ policy::DispositionOptions dispositionOptions(const config::Config& cfg) {
   o.rejectFailures = cfg.rejectFailures;
   o.holdQuarantined = cfg.holdQuarantinedMessages;
   o.tempfailOnDnsError = cfg.tempfailOnDnsError;
+  o.spfRejectFailures = cfg.spfRejectFailures;
   return o;
 }
 

@@ -6,7 +6,8 @@
 #include "filter/auth/dkim_sign/signer.h"
 #include "filter/authres/authres.h"
 #include "filter/core/options.h"
-#include "filter/core/report.h"
+#include "filter/core/consumers.h"
+#include "filter/core/outcome.h"
 #include "policy/disposition.h"
 #include "policy/from_header.h"
 
@@ -117,7 +118,7 @@ Verdict Session::endOfHeaders() {
 }
 
 void Session::startVerification() {
-  msg_->verify = engine_.dkim().startVerify(msg_->queueId.empty() ? "authmilter" : msg_->queueId);
+  msg_->verify = snap_->dkim->startVerify(msg_->queueId.empty() ? "authmilter" : msg_->queueId);
   for (auto& [n, v] : msg_->headers) msg_->verify->header(n, v);
   msg_->verify->endOfHeaders();
 }
@@ -174,23 +175,29 @@ Verdict Session::endOfMessage() {
 
 Verdict Session::finish() {
   MessageOutcome o;
-  o.client = addr_;
+  o.clientAddr = addr_;
   o.clientName = hostname_;
   o.helo = helo_;
   o.internal = internal_;
   if (auto* u = macro("{auth_authen}")) o.authUser = *u;
-  for (const char* m : {"{tls_version}", "{cipher}"})
-    if (auto* t = macro(m)) o.tls.emplace_back(m, *t);
+  if (auto* t = macro("{tls_version}")) o.tls.version = *t;
+  if (auto* t = macro("{cipher}")) o.tls.cipher = *t;
   o.signing = msg_->signing;
+  o.evaluated = msg_->verifying;
   if (msg_->verify) o.dkim = msg_->verify->finish();
   if (msg_->sign) o.signatures = msg_->sign->finish();
-  // The transaction ends after this report: its values move instead of being copied.
+  o.forgedAr = forgedAuthResults(msg_->headers, snap_->config->authservId);
+  o.from = fromHeader();
+  // The transaction ends with this message: its values move instead of being copied.
   o.queueId = std::move(msg_->queueId);
   o.mailFrom = std::move(msg_->mailFrom);
+  o.rcpts = std::move(msg_->rcpts);
   o.spfMailFrom = std::move(msg_->spfMailFrom);
   o.spfHelo = std::move(msg_->spfHelo);
-  o.from = fromHeader();
-  return decideAndReport(engine_, *snap_, *msg_, o, lastLog_);
+  const MessageOutcome outcome = conclude(std::move(o), *snap_, engine_.dns());
+  lastLog_ = logLine(outcome);
+  engine_.log().info(lastLog_);
+  return verdictFor(outcome, *snap_->config);
 }
 
 void Session::abort() { endTransaction(); }

@@ -119,6 +119,19 @@ TEST_F(Fixture, RemovesForgedAuthenticationResultsHighestIndexFirst) {
   EXPECT_EQ(v.edits.front().kind, HeaderEdit::Kind::Change);
 }
 
+TEST_F(Fixture, RemovesMalformedAuthenticationResultsThatMentionOurId) {
+  start();
+  auto headers = basicHeaders("alice@example.org");
+  headers.insert(headers.begin(), {"Authentication-Results", "(\\) mx.test; dkim=pass header.d=bank.example"});
+  headers.insert(headers.begin() + 1, {"Authentication-Results", "broken ( other.example; dkim=pass"});
+  headers.insert(headers.begin() + 2, {"Authentication-Results", "\"mx.test; dmarc=pass"});
+  auto v = run("192.0.2.5", "h.example", "alice@example.org", headers, "x\r\n");
+  std::vector<int> deleted;
+  for (auto& e : v.edits)
+    if (e.kind == HeaderEdit::Kind::Change) deleted.push_back(e.index);
+  EXPECT_EQ(deleted, (std::vector<int>{3, 1}));  // the unparseable one that does not name us stays
+}
+
 TEST_F(Fixture, RejectsForgedFromUnderPReject) {
   start();
   dns->addTxt("_dmarc.bank.example", "v=DMARC1; p=reject");

@@ -84,22 +84,6 @@ TEST(DmarcRecord, UsableRules7489) {
   EXPECT_FALSE(parseRecord("v=DMARC1; pct=100")->usable7489());
 }
 
-TEST(DmarcAuthres, EntryText) {
-  DmarcOutput o;
-  o.result = DmarcResult::Fail;
-  o.policy = Policy::Reject;
-  o.subdomainPolicy = Policy::None;
-  o.disposition = Policy::Reject;
-  o.fromDomain = "example.com";
-  o.record = DmarcRecord{};
-  EXPECT_EQ(authresEntry(o), "dmarc=fail (p=reject sp=none dis=reject) header.from=example.com");
-  o.record.reset();
-  o.result = DmarcResult::None;
-  EXPECT_EQ(authresEntry(o), "dmarc=none header.from=example.com");
-  o.fromDomain = "evil.example; dkim=pass";
-  EXPECT_EQ(authresEntry(o), "dmarc=none");  // never writes an unsafe domain
-}
-
 TEST(DmarcTreeWalk, TargetsAreBoundedToEight) {
   auto t = detail::walkTargets("a.b.c.d.e.f.g.h.i.j.example.com");
   ASSERT_EQ(t.size(), 8u);

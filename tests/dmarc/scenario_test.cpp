@@ -43,9 +43,15 @@ struct Scenario {
   std::vector<std::pair<std::string, DnsStatus>> forced = {};
   std::vector<std::string> existing = {};  // names given an A record
   bool mark = false;                       // a marking header is expected
+  bool spfRejectFailures = false;          // the SPF-only rule for From domains without DMARC
+  std::string dsn = "";                    // expected enhanced code of a reply ("": 5.7.1 / 4.7.1)
+  std::string override = "-";              // expected Override ("-": not checked)
 };
 
 const std::string kReject = "v=DMARC1; p=reject";
+// Four labels of 60, 60, 60 and 50 octets: with ".example-bank.com" a 250-octet domain.
+const std::string kLongLabels =
+    std::string(60, 'a') + "." + std::string(60, 'b') + "." + std::string(60, 'c') + "." + std::string(50, 'd');
 const std::string k10k = "v=DMARC1; p=reject; rua=mailto:d@example.com; x=" + std::string(10240, 'x');
 
 std::vector<Scenario> scenarios() {
@@ -107,6 +113,37 @@ std::vector<Scenario> scenarios() {
        .forced = {{"_dmarc.example.com", DnsStatus::TempFail}}},
       {.name = "dns_permfail_permerror", .result = R::PermError, .action = A::Accept,
        .forced = {{"_dmarc.example.com", DnsStatus::PermFail}}},
+      // A From domain whose _dmarc name is longer than 253 octets cannot be asked; discovery must
+      // go on to the organizational domain (RFC 7489 §6.6.3) or the next level up (RFC 9989).
+      {.name = "long_from_domain_7489_org_policy", .txt = {{"_dmarc.example-bank.com", kReject}},
+       .from = {"ceo@" + kLongLabels + ".example-bank.com"}, .mode = M::Rfc7489,
+       .policyDomain = "example-bank.com", .orgDomain = "example-bank.com", .existing = {kLongLabels + ".example-bank.com"}},
+      {.name = "long_from_domain_9989_walks_up", .txt = {{"_dmarc.example-bank.com", kReject}},
+       .from = {"ceo@" + kLongLabels + ".example-bank.com"}, .policyDomain = "example-bank.com",
+       .existing = {kLongLabels + ".example-bank.com"}},
+      {.name = "dns_permfail_at_from_7489_org_policy",
+       .txt = {{"_dmarc.example.com", kReject}}, .from = {"a@news.example.com"}, .mode = M::Rfc7489,
+       .policyDomain = "example.com", .forced = {{"_dmarc.news.example.com", DnsStatus::PermFail}},
+       .existing = {"news.example.com"}},
+      // The SPF-only rule (RFC 7372 codes) lives in decide(): only without a DMARC record.
+      {.name = "spf_only_fail_rejects", .spf = SpfResult::Fail, .result = R::None,
+       .text = "SPF validation failed for other.example", .spfRejectFailures = true, .dsn = "5.7.23"},
+      {.name = "spf_only_permerror_rejects", .spf = SpfResult::PermError, .result = R::None,
+       .spfRejectFailures = true, .dsn = "5.7.24"},
+      {.name = "spf_only_temperror_tempfails", .spf = SpfResult::TempError, .result = R::None, .action = A::TempFail,
+       .spfRejectFailures = true, .dsn = "4.7.24"},
+      {.name = "spf_only_softfail_accepted", .spf = SpfResult::SoftFail, .result = R::None, .action = A::Accept,
+       .spfRejectFailures = true},
+      {.name = "spf_only_off_by_default", .spf = SpfResult::Fail, .result = R::None, .action = A::Accept},
+      {.name = "spf_only_not_with_dmarc_record", .txt = {{"_dmarc.example.com", "v=DMARC1; p=none"}},
+       .spf = SpfResult::Fail, .action = A::Accept, .spfRejectFailures = true},
+      {.name = "override_sampled_out", .txt = {{"_dmarc.example.com", kReject + "; pct=50"}}, .mode = M::Rfc7489,
+       .rng = 90, .action = A::Quarantine, .override = "sampled_out"},
+      {.name = "override_trusted_forwarder", .txt = {{"_dmarc.example.com", kReject}},
+       .policy = "forwarder 198.51.100.0/24", .action = A::Accept, .override = "trusted_forwarder"},
+      {.name = "override_local_policy", .txt = {{"_dmarc.example.com", kReject}},
+       .policy = "domain example.com never-reject", .action = A::Quarantine, .override = "local_policy"},
+      {.name = "override_none_when_enforced", .txt = {{"_dmarc.example.com", kReject}}, .override = "none"},
       {.name = "no_record_none", .result = R::None, .action = A::Accept, .text = "dmarc=none"},
       {.name = "p_missing_9989_is_none", .txt = {{"_dmarc.example.com", "v=DMARC1; rua=mailto:d@example.com"}},
        .action = A::Accept},
@@ -197,6 +234,7 @@ TEST_P(Scenarios, Outcome) {
   spf.result = sc.spf;
   spf.domain = sc.spfDomain;
   spf.identity = sc.spfHelo ? am::SpfIdentity::Helo : am::SpfIdentity::MailFrom;
+  spf.checked = true;
   std::vector<am::DkimOutput> dkim;
   for (auto& [d, r] : sc.dkim) dkim.push_back(am::DkimOutput{.result = r, .domain = d});
   am::testing::FixedRng rng(sc.rng);
@@ -211,7 +249,8 @@ TEST_P(Scenarios, Outcome) {
   opts.rejectFailures = sc.rejectFailures;
   opts.holdQuarantined = sc.hold;
   opts.tempfailOnDnsError = sc.tempfailDns;
-  Disposition d = decide(from, out ? &*out : nullptr, *pf, client, opts);
+  opts.spfRejectFailures = sc.spfRejectFailures;
+  Disposition d = decide(from, out ? &*out : nullptr, spf, *pf, client, opts);
 
   if (out) {
     EXPECT_EQ(toString(out->result), std::string(toString(sc.result))) << out->reason;
@@ -230,10 +269,14 @@ TEST_P(Scenarios, Outcome) {
   }
   if (d.action == A::Reject) {
     EXPECT_EQ(d.smtpCode, "550");
-    EXPECT_EQ(d.dsn, "5.7.1");
+    EXPECT_EQ(d.dsn, sc.dsn.empty() ? "5.7.1" : sc.dsn);
   }
   if (d.action == A::TempFail) {
     EXPECT_EQ(d.smtpCode, "451");
+    EXPECT_EQ(d.dsn, sc.dsn.empty() ? "4.7.1" : sc.dsn);
+  }
+  if (sc.override != "-") {
+    EXPECT_EQ(toString(d.override), sc.override) << d.logReason;
   }
   if (d.action == A::Quarantine) {
     EXPECT_FALSE(d.quarantineReason.empty());

@@ -1,0 +1,153 @@
+// filter/core/consumers.cpp — see consumers.h.
+#include "filter/core/consumers.h"
+
+#include "filter/auth/spf/spf.h"
+#include "filter/authres/authres.h"
+#include "filter/core/log.h"
+
+namespace am::core {
+namespace {
+
+std::string dmarcComment(const policy::DmarcOutput& d) {
+  if (!d.record) return "";
+  std::string c = std::string("p=") + policy::toString(d.policy);
+  c += std::string(" sp=") + policy::toString(d.subdomainPolicy == policy::Policy::Unspecified ? d.policy : d.subdomainPolicy);
+  c += std::string(" dis=") + policy::toString(d.disposition);
+  return c;
+}
+
+authres::ResInfo dkimResult(const DkimOutput& d) {
+  authres::ResInfo r{"dkim", toString(d.result), "", d.result == DkimResult::Pass ? "" : d.reason, {}};
+  r.props.push_back({"header", "d", d.domain});
+  if (!d.identity.empty()) r.props.push_back({"header", "i", d.identity});
+  if (!d.selector.empty()) r.props.push_back({"header", "s", d.selector});
+  if (!d.algorithm.empty()) r.props.push_back({"header", "a", d.algorithm});
+  if (!d.bPrefix.empty()) r.props.push_back({"header", "b", d.bPrefix});
+  return r;
+}
+
+std::vector<authres::ResInfo> authResults(const MessageOutcome& o) {
+  std::vector<authres::ResInfo> out;
+  if (!o.authUser.empty()) out.push_back({"auth", "pass", "", "", {{"smtp", "auth", o.authUser}}});
+  if (o.spfMailFrom.checked) {
+    authres::ResInfo r{"spf", toString(o.spfMailFrom.result), "", "", {}};
+    if (o.spfMailFrom.identity == SpfIdentity::MailFrom && !o.mailFrom.empty())
+      r.props.push_back({"smtp", "mailfrom", o.spfMailFrom.domain});
+    if (!o.helo.empty()) r.props.push_back({"smtp", "helo", o.helo});
+    out.push_back(std::move(r));
+  } else if (o.authUser.empty() && !o.internal) {
+    out.push_back({"spf", "none", "", "", {}});
+  }
+  if (o.spfHelo.checked && o.spfHelo.result != SpfResult::None && o.spfHelo.result != o.spfMailFrom.result &&
+      !o.mailFrom.empty())
+    out.push_back({"spf", toString(o.spfHelo.result), "", "identity=helo", {{"smtp", "helo", o.helo}}});
+  if (!o.signing || !o.dkim.empty()) {
+    if (o.dkim.empty()) out.push_back({"dkim", "none", "", "", {}});
+    for (auto& d : o.dkim) out.push_back(dkimResult(d));
+  }
+  if (o.dmarc) {
+    authres::ResInfo r{"dmarc", policy::toString(o.dmarc->result), "", dmarcComment(*o.dmarc), {}};
+    r.props.push_back({"header", "from", o.dmarc->fromDomain});
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
+const char* actionName(const MessageOutcome& o) {
+  switch (o.disposition.action) {
+    case policy::Action::Accept: return "accept";
+    case policy::Action::Quarantine: return "quarantine";
+    case policy::Action::Reject: return "reject";
+    case policy::Action::TempFail: return "tempfail";
+  }
+  return "accept";
+}
+
+}  // namespace
+
+std::string authResultsHeader(const MessageOutcome& o, std::string_view authservId) {
+  return authres::format(authservId, authResults(o));
+}
+
+std::optional<std::string> receivedSpfHeader(const MessageOutcome& o, const config::Config& cfg) {
+  if (!cfg.addReceivedSpf || !o.spfMailFrom.checked || !o.clientAddr) return std::nullopt;
+  return spf::receivedSpf(o.spfMailFrom, *o.clientAddr, o.helo, cfg.authservId);
+}
+
+// One buffer, values appended in place (appendLogValue); only the client[name] and dkim values,
+// which are quoted as a whole, are put together first.
+std::string logLine(const MessageOutcome& o) {
+  std::string l;
+  l.reserve(320);
+  l += "qid=";
+  appendLogValue(l, o.queueId.empty() ? std::string_view("-") : std::string_view(o.queueId));
+  std::string part = o.clientAddr ? o.clientAddr->str() : std::string("-");
+  part += '[';
+  part += o.clientName.empty() || o.clientName[0] == '[' ? std::string_view("unknown") : std::string_view(o.clientName);
+  part += ']';
+  l += " client=";
+  appendLogValue(l, part);
+  l += " helo=";
+  appendLogValue(l, o.helo);
+  l += " mailfrom=";
+  appendLogValue(l, o.mailFrom);
+  if (!o.authUser.empty()) {
+    l += " auth=";
+    appendLogValue(l, o.authUser);
+  }
+  if (!o.tls.version.empty()) {
+    l += " tls=";
+    appendLogValue(l, o.tls.version);
+  }
+  if (!o.tls.cipher.empty()) {
+    l += " cipher=";
+    appendLogValue(l, o.tls.cipher);
+  }
+  l += " from=";
+  appendLogValue(l, o.from.domain.empty() ? std::string_view("-") : std::string_view(o.from.domain));
+  if (o.spfMailFrom.checked) {
+    l.append(" spf=").append(toString(o.spfMailFrom.result)).append(" spf.d=");
+    appendLogValue(l, o.spfMailFrom.domain);
+  }
+  if (o.spfHelo.checked) l.append(" spf.helo=").append(toString(o.spfHelo.result));
+  part.clear();
+  for (auto& d : o.dkim) {
+    if (!part.empty()) part += ',';
+    part.append(toString(d.result)).append(":d=").append(d.domain);
+  }
+  l += " dkim=";
+  appendLogValue(l, part.empty() ? std::string_view("none") : std::string_view(part));
+  if (o.signing) l.append(" signed=").append(std::to_string(o.signatures.size()));
+  if (o.dmarc)
+    l.append(" dmarc=").append(policy::toString(o.dmarc->result)).append(" policy=").append(policy::toString(o.dmarc->appliedPolicy));
+  l.append(" action=").append(actionName(o));
+  if (o.disposition.override != policy::Override::None)
+    l.append(" override=").append(policy::toString(o.disposition.override));
+  if (!o.disposition.logReason.empty()) {
+    l += " reason=";
+    appendLogValue(l, o.disposition.logReason);
+  }
+  return l;
+}
+
+Verdict verdictFor(const MessageOutcome& o, const config::Config& cfg) {
+  const policy::Disposition& d = o.disposition;
+  Verdict v;
+  switch (d.action) {
+    case policy::Action::Accept: v.action = Action::Accept; break;
+    case policy::Action::Reject: v = Verdict::reply(Action::Reject, d.smtpCode, d.dsn, d.text); break;
+    case policy::Action::TempFail: v = Verdict::reply(Action::TempFail, d.smtpCode, d.dsn, d.text); break;
+    case policy::Action::Quarantine:
+      v.action = Action::Accept;
+      v.quarantine = d.quarantineReason;
+      break;
+  }
+  for (int i : o.forgedAr) v.edits.push_back({HeaderEdit::Kind::Change, "Authentication-Results", i, ""});
+  v.edits.push_back({HeaderEdit::Kind::Insert, "Authentication-Results", 0, authResultsHeader(o, cfg.authservId)});
+  if (auto r = receivedSpfHeader(o, cfg)) v.edits.push_back({HeaderEdit::Kind::Insert, "Received-SPF", 0, *r});
+  for (auto& sig : o.signatures) v.edits.push_back({HeaderEdit::Kind::Insert, "DKIM-Signature", 0, sig});
+  if (d.markHeader) v.edits.push_back({HeaderEdit::Kind::Insert, d.markHeader->first, 0, d.markHeader->second});
+  return v;
+}
+
+}  // namespace am::core

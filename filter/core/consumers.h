@@ -1,0 +1,28 @@
+// filter/core/consumers.h — the readers of a MessageOutcome that the filter has today: the
+// Authentication-Results header (RFC 8601), Received-SPF (RFC 7208 §9.1), the one key=value log
+// line per message, and the Verdict the milter layer applies (reply, quarantine, header edits).
+// Each is a pure function of the outcome and the configuration; none decides anything.
+// Thread-safe.
+#pragma once
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "filter/config/config.h"
+#include "filter/core/outcome.h"
+#include "filter/core/verdict.h"
+
+namespace am::core {
+
+// The value of our Authentication-Results header.
+std::string authResultsHeader(const MessageOutcome& o, std::string_view authservId);
+// The value of a Received-SPF header, when AddReceivedSPF is on and SPF ran on MAIL FROM.
+std::optional<std::string> receivedSpfHeader(const MessageOutcome& o, const config::Config& cfg);
+// The key=value log line ("qid=... client=... action=... reason=...").
+std::string logLine(const MessageOutcome& o);
+// What the milter layer does: the reply or quarantine of the disposition, then header edits in
+// order — deletes of forged AR headers (highest index first), our AR header at the top,
+// Received-SPF, DKIM-Signature headers, a quarantine marking header.
+Verdict verdictFor(const MessageOutcome& o, const config::Config& cfg);
+
+}  // namespace am::core

@@ -1,0 +1,65 @@
+// filter/core/outcome.h — MessageOutcome: everything the end of one message found and decided,
+// as one value that is never changed once built. Session gathers the facts (client, identities,
+// SPF, DKIM, what was signed, which incoming AR headers forge ours); conclude() adds the DMARC
+// evaluation and the disposition (policy::decide, the one place where enforcement is decided).
+// Consumers read it and nothing else: the Authentication-Results header, Received-SPF, the log
+// line and the Verdict the milter layer applies (filter/core/consumers.h) — and the report
+// recorder, ARC sealer and metrics that come after them.
+// Thread-safety: a const MessageOutcome is a plain value, safe to read from any thread.
+#pragma once
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/auth_types.h"
+#include "common/ip.h"
+#include "filter/core/engine.h"
+#include "policy/disposition.h"
+#include "policy/dmarc.h"
+#include "policy/from_header.h"
+
+namespace am::core {
+
+struct TlsInfo {
+  std::string version;  // {tls_version}, "" without TLS
+  std::string cipher;   // {cipher}
+};
+
+struct MessageOutcome {
+  // The client, as classified at connect (and authenticated at MAIL FROM).
+  std::optional<IpAddress> clientAddr;
+  std::string clientName;  // as the MTA gave it ("[192.0.2.1]" when unverified)
+  std::string helo;
+  std::string authUser;    // {auth_authen}, "" when not authenticated
+  TlsInfo tls;
+  bool internal = false;   // InternalHosts
+
+  // Identities.
+  std::string queueId;
+  std::string mailFrom;    // as given, without angle brackets
+  std::vector<std::string> rcpts;
+  policy::FromResult from;
+
+  // Authentication results.
+  SpfOutput spfMailFrom, spfHelo;
+  std::vector<DkimOutput> dkim;             // one per signature verified
+  bool evaluated = false;                    // DKIM verified and DMARC evaluated (incoming mail)
+  std::optional<policy::DmarcOutput> dmarc;  // when evaluated and the From header was usable
+  policy::DmarcMode dmarcMode = policy::DmarcMode::Rfc9989;  // how the org domain was found
+
+  // What we do.
+  bool signing = false;                 // outgoing mail we sign
+  std::vector<std::string> signatures;  // DKIM-Signature values we add
+  std::vector<int> forgedAr;            // 1-based indexes of incoming AR headers claiming our id, highest first
+  policy::Disposition disposition;      // action, reply, reason, override
+};
+
+// Adds the DMARC evaluation and the disposition to the facts a session gathered.
+MessageOutcome conclude(MessageOutcome facts, const Snapshot& snap, Resolver& dns);
+
+// Indexes (1-based among Authentication-Results headers, highest first) of the headers that
+// forge our authserv-id (authres::forgesAuthservId), to be deleted.
+std::vector<int> forgedAuthResults(const std::vector<std::pair<std::string, std::string>>& headers,
+                                   std::string_view authservId);
+
+}  // namespace am::core
