@@ -104,7 +104,8 @@ std::unique_ptr<UdpResolver> UdpResolver::create(Options o, std::string* error) 
 
 UdpResolver::UdpResolver(Options o)
     : opts_(std::move(o)), clock_(opts_.clock ? *opts_.clock : SystemClock::instance()) {
-  if (opts_.cacheEntries > 0) cache_ = std::make_unique<AnswerCache>(opts_.cacheEntries, clock_);
+  if (opts_.cacheEntries > 0 && opts_.cacheBytes > 0)
+    cache_ = std::make_unique<AnswerCache>(opts_.cacheEntries, clock_, opts_.cacheBytes);
 }
 
 UdpResolver::Stats UdpResolver::stats() const {

@@ -37,6 +37,7 @@ struct Options {
   std::chrono::milliseconds timeout{5000};  // per attempt
   unsigned retries = 2;                     // extra attempts (rotating through servers)
   size_t cacheEntries = 10000;              // 0 disables the cache
+  size_t cacheBytes = AnswerCache::kDefaultMaxBytes;  // accounted bytes (cache.h), 32 MiB
   uint32_t maxTtl = 86400, negativeTtl = 300;  // caps; negative TTL from SOA MINIMUM capped by this
   bool edns = true;                         // advertise EDNS0 (falls back without on FORMERR)
   uint16_t ednsUdpSize = 1232;
