@@ -43,16 +43,16 @@ TEST(ResolverDeadline, CoversEveryCnameRestart) {
 
 // A truncated reply that comes late leaves the TCP repeat only what remains of the deadline.
 TEST(ResolverDeadline, CoversTheTcpRepeatOfATruncatedReply) {
-  const milliseconds delay(300);
+  const milliseconds delay(600);
   FakeDnsServer srv([&](const Q& q) -> std::vector<Bytes> {
-    std::this_thread::sleep_for(delay);  // 300 ms over UDP, 300 more over TCP
+    std::this_thread::sleep_for(delay);  // 600 ms over UDP, 600 more over TCP
     if (!q.tcp) return {FakeDnsServer::reply(q, kTc)};
     return answerA(q);
   });
   ASSERT_TRUE(srv.ok());
   FixedClock clock(0);
   auto o = fastOptions({srv.server()}, &clock, 0);
-  o.timeout = milliseconds(400);
+  o.timeout = milliseconds(1000);  // the TC reply has 400 ms to spare, the TCP repeat lacks 200
   auto r = make(o);
   EXPECT_EQ(r->addrs("late.example.org", Family::V4).status, DnsStatus::TempFail);
   auto s = r->stats();
