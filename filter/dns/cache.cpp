@@ -4,21 +4,54 @@
 #include <algorithm>
 #include <cstring>
 #include <functional>
+#include <iterator>
 
 namespace am::dns {
 
 namespace {
 constexpr size_t kMaxShards = 16;
+// Per entry beyond the Entry itself: the list node's two links, the index node (next link,
+// cached hash, key view, iterator) and its bucket slot, rounded up for allocator headers.
+constexpr size_t kNodeOverhead = 96;
+
+size_t stringCost(const std::string& s) { return s.capacity(); }
+size_t stringCost(const MxHost& h) { return h.host.capacity(); }
+
+// The vector's buffer plus every string's buffer (an inline short string counts its capacity).
+template <class T> size_t vectorCost(const std::vector<T>& v) {
+  size_t n = v.capacity() * sizeof(T);
+  for (const auto& x : v) n += stringCost(x);
+  return n;
 }
 
-AnswerCache::AnswerCache(size_t capacity, const Clock& clock) : capacity_(capacity), clock_(clock) {
+struct PayloadCost {
+  size_t operator()(const TxtAnswer& a) const { return vectorCost(a.records); }
+  size_t operator()(const AddrAnswer& a) const { return a.addrs.capacity() * sizeof(IpAddress); }
+  size_t operator()(const MxAnswer& a) const { return vectorCost(a.hosts); }
+  size_t operator()(const PtrAnswer& a) const { return vectorCost(a.names); }
+};
+}  // namespace
+
+AnswerCache::AnswerCache(size_t capacity, const Clock& clock, size_t maxBytes)
+    : capacity_(capacity), maxBytes_(maxBytes), clock_(clock) {
   size_t n = std::min(kMaxShards, std::max<size_t>(capacity, 1));
   for (size_t i = 0; i < n; ++i) {
     auto s = std::make_unique<Shard>();
-    // Floor division keeps the sum of shard capacities <= capacity.
+    // Floor division keeps the sum of shard capacities <= capacity (and the same for bytes).
     s->capacity = capacity / n + (i < capacity % n ? 1 : 0);
+    s->maxBytes = maxBytes / n;
     shards_.push_back(std::move(s));
   }
+}
+
+size_t AnswerCache::entryCost(std::string_view key, const CachedAnswer& answer) {
+  return sizeof(Entry) + kNodeOverhead + key.size() + std::visit(PayloadCost{}, answer);
+}
+
+void AnswerCache::Shard::drop(std::list<Entry>::iterator it) {
+  index.erase(std::string_view(it->key));
+  bytes -= it->cost;
+  lru.erase(it);
 }
 
 bool AnswerCache::makeKey(std::string_view name, uint16_t qtype, Key& key) {
@@ -44,9 +77,7 @@ bool AnswerCache::getAs(std::string_view name, uint16_t qtype, T& out) {
   auto it = s.index.find(key.view());
   if (it == s.index.end()) return false;
   if (it->second->expires <= now) {
-    auto entry = it->second;
-    s.index.erase(it);
-    s.lru.erase(entry);
+    s.drop(it->second);
     return false;
   }
   const T* value = std::get_if<T>(&it->second->answer);
@@ -66,20 +97,17 @@ void AnswerCache::put(std::string_view name, uint16_t qtype, CachedAnswer answer
   if (capacity_ == 0 || ttl == 0 || !makeKey(name, qtype, key)) return;
   Shard& s = shardFor(key.view());
   if (s.capacity == 0) return;
+  size_t cost = entryCost(key.view(), answer);
   auto expires = clock_.now() + std::chrono::seconds(ttl);
   std::lock_guard lk(s.mu);
-  if (auto it = s.index.find(key.view()); it != s.index.end()) {
-    it->second->answer = std::move(answer);
-    it->second->expires = expires;
-    s.lru.splice(s.lru.begin(), s.lru, it->second);
-    return;
-  }
-  while (s.lru.size() >= s.capacity) {  // evict the least recently used
-    s.index.erase(std::string_view(s.lru.back().key));
-    s.lru.pop_back();
-  }
-  s.lru.push_front(Entry{std::string(key.view()), std::move(answer), expires});
+  if (auto it = s.index.find(key.view()); it != s.index.end()) s.drop(it->second);
+  if (cost > s.maxBytes) return;  // would not fit even in an empty shard
+  // Evict the least recently used until both bounds hold with the new entry in.
+  while (!s.lru.empty() && (s.lru.size() >= s.capacity || s.bytes + cost > s.maxBytes))
+    s.drop(std::prev(s.lru.end()));
+  s.lru.push_front(Entry{std::string(key.view()), std::move(answer), expires, cost});
   s.index.emplace(std::string_view(s.lru.front().key), s.lru.begin());
+  s.bytes += cost;
 }
 
 size_t AnswerCache::size() const {
@@ -87,6 +115,15 @@ size_t AnswerCache::size() const {
   for (const auto& s : shards_) {
     std::lock_guard lk(s->mu);
     n += s->lru.size();
+  }
+  return n;
+}
+
+size_t AnswerCache::bytes() const {
+  size_t n = 0;
+  for (const auto& s : shards_) {
+    std::lock_guard lk(s->mu);
+    n += s->bytes;
   }
   return n;
 }

@@ -4,7 +4,11 @@
 // Thread-safe: the key space is split over up to 16 shards, each behind its own mutex, so
 // concurrent lookups of different names rarely contend. A hit takes one lock, does no
 // allocation for the key (it is built in a stack buffer) and copies the answer out.
-// The total number of entries never exceeds the capacity given at construction.
+// Two bounds, both split evenly over the shards: the number of entries never exceeds
+// `capacity`, and the accounted bytes (entryCost(): key + answer payload + a fixed overhead
+// for the list node, the index slot and the strings' headers) never exceed `maxBytes`.
+// Inserting past either bound evicts least recently used entries of the shard first; an
+// answer larger than a shard's byte share is not stored at all.
 // The Clock must outlive the cache.
 #pragma once
 #include <array>
@@ -28,7 +32,8 @@ using CachedAnswer = std::variant<TxtAnswer, AddrAnswer, MxAnswer, PtrAnswer>;
 
 class AnswerCache {
  public:
-  AnswerCache(size_t capacity, const Clock& clock);
+  static constexpr size_t kDefaultMaxBytes = size_t{32} << 20;  // 32 MiB
+  AnswerCache(size_t capacity, const Clock& clock, size_t maxBytes = kDefaultMaxBytes);
   AnswerCache(const AnswerCache&) = delete;
   AnswerCache& operator=(const AnswerCache&) = delete;
 
@@ -42,19 +47,26 @@ class AnswerCache {
   void put(std::string_view name, uint16_t qtype, CachedAnswer answer, uint32_t ttlSeconds);
 
   size_t size() const;      // live and expired entries still held
+  size_t bytes() const;     // accounted bytes of the entries held (sum of entryCost)
   size_t capacity() const { return capacity_; }
+  size_t maxBytes() const { return maxBytes_; }
+  // The approximate memory one entry holds: the key, the answer's payload (strings,
+  // addresses) and a fixed per-entry overhead.
+  static size_t entryCost(std::string_view key, const CachedAnswer& answer);
 
  private:
   struct Entry {
     std::string key;
     CachedAnswer answer;
     std::chrono::steady_clock::time_point expires;
+    size_t cost = 0;
   };
   struct Shard {
     mutable std::mutex mu;
     std::list<Entry> lru;  // front = most recently used
     std::unordered_map<std::string_view, std::list<Entry>::iterator> index;  // views into lru
-    size_t capacity = 0;
+    size_t capacity = 0, maxBytes = 0, bytes = 0;
+    void drop(std::list<Entry>::iterator it);  // unindexes and frees one entry; caller holds mu
   };
   struct Key {
     std::array<char, 2 + 256> buf;
@@ -65,7 +77,7 @@ class AnswerCache {
   Shard& shardFor(std::string_view key);
   template <class T> bool getAs(std::string_view name, uint16_t qtype, T& out);
 
-  size_t capacity_;
+  size_t capacity_, maxBytes_;
   const Clock& clock_;
   std::vector<std::unique_ptr<Shard>> shards_;
 };

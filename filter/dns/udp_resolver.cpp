@@ -104,15 +104,18 @@ std::unique_ptr<UdpResolver> UdpResolver::create(Options o, std::string* error) 
 
 UdpResolver::UdpResolver(Options o)
     : opts_(std::move(o)), clock_(opts_.clock ? *opts_.clock : SystemClock::instance()) {
-  if (opts_.cacheEntries > 0) cache_ = std::make_unique<AnswerCache>(opts_.cacheEntries, clock_);
+  if (opts_.cacheEntries > 0 && opts_.cacheBytes > 0)
+    cache_ = std::make_unique<AnswerCache>(opts_.cacheEntries, clock_, opts_.cacheBytes);
 }
 
 UdpResolver::Stats UdpResolver::stats() const {
-  return Stats{queriesSent_.load(), cacheHits_.load(), cacheMisses_.load(), timeouts_.load()};
+  return Stats{queriesSent_.load(), cacheHits_.load(), cacheMisses_.load(), timeouts_.load(),
+               coalesced_.load()};
 }
 
 UdpResolver::Try UdpResolver::attempt(const Server& server, std::string_view name, uint16_t qtype,
-                                      bool edns, Deadline deadline, Outcome& out) {
+                                      bool edns, Deadline attemptDeadline, Deadline deadline,
+                                      Outcome& out) {
   uint16_t id = randomId();
   auto query = wire::encodeQuery(wire::Query{id, name, qtype, true, edns, opts_.ednsUdpSize});
   if (!query) return Try::Perm;
@@ -121,10 +124,10 @@ UdpResolver::Try UdpResolver::attempt(const Server& server, std::string_view nam
     return p && wire::matchesQuery(*p, id, name, qtype);
   };
   ++queriesSent_;
-  Exchange ex = udpExchange(server, *query, deadline, matches);
+  Exchange ex = udpExchange(server, *query, attemptDeadline, matches);
   if (ex.status == ExchangeStatus::Ok && wire::decodePreamble(ex.reply)->header.tc()) {
-    ++queriesSent_;  // RFC 7766: repeat a truncated exchange over TCP
-    ex = tcpExchange(server, *query, std::chrono::steady_clock::now() + opts_.timeout);
+    ++queriesSent_;  // RFC 7766: repeat a truncated exchange over TCP, within the lookup's deadline
+    ex = tcpExchange(server, *query, std::min(deadline, std::chrono::steady_clock::now() + opts_.timeout));
     if (ex.status == ExchangeStatus::Ok && !matches(ex.reply)) ex.status = ExchangeStatus::NetworkError;
   }
   if (ex.status == ExchangeStatus::Timeout) ++timeouts_;
@@ -139,23 +142,27 @@ UdpResolver::Try UdpResolver::attempt(const Server& server, std::string_view nam
   return Try::Final;
 }
 
-Outcome UdpResolver::ask(std::string_view name, uint16_t qtype) {
+Outcome UdpResolver::ask(std::string_view name, uint16_t qtype, Deadline deadline) {
   const auto& servers = opts_.servers;
   size_t n = servers.size();
   unsigned attempts = opts_.retries + 1;
-  auto overall = std::chrono::steady_clock::now() + opts_.timeout * attempts;
   std::vector<bool> refused(n, false);  // servers that gave a definitive error
   bool sawTemp = false, edns = opts_.edns;
   for (unsigned i = 0; i < attempts; ++i) {
     size_t idx = i % n, tried = 0;
     while (refused[idx] && tried++ < n) idx = (idx + 1) % n;
     if (refused[idx]) break;  // every server refused: no point repeating
-    auto deadline = std::min(overall, std::chrono::steady_clock::now() + opts_.timeout);
+    auto now = std::chrono::steady_clock::now();
+    if (now >= deadline) {  // the lookup's time is spent (earlier attempts, CNAME restarts)
+      sawTemp = true;
+      break;
+    }
+    auto attemptDeadline = std::min(deadline, now + opts_.timeout);
     Outcome out;
-    Try t = attempt(servers[idx], name, qtype, edns, deadline, out);
+    Try t = attempt(servers[idx], name, qtype, edns, attemptDeadline, deadline, out);
     if (t == Try::RetryNoEdns) {  // RFC 6891 §7: an old server may reject OPT
       edns = false;
-      t = attempt(servers[idx], name, qtype, false, deadline, out);
+      t = attempt(servers[idx], name, qtype, false, attemptDeadline, deadline, out);
       if (t == Try::RetryNoEdns) t = Try::Perm;
     }
     if (t == Try::Final) return out;
@@ -167,8 +174,9 @@ Outcome UdpResolver::ask(std::string_view name, uint16_t qtype) {
   return failed;
 }
 
-Outcome UdpResolver::resolve(std::string_view name, uint16_t qtype, unsigned depth) {
-  Outcome o = ask(name, qtype);
+Outcome UdpResolver::resolve(std::string_view name, uint16_t qtype, unsigned depth,
+                             Deadline deadline) {
+  Outcome o = ask(name, qtype, deadline);
   if (o.cnameTarget.empty()) return o;
   wire::Name target;
   if (depth == 0 || !wire::normalizeName(o.cnameTarget, target)) {
@@ -176,7 +184,7 @@ Outcome UdpResolver::resolve(std::string_view name, uint16_t qtype, unsigned dep
     bad.status = DnsStatus::PermFail;
     return bad;
   }
-  Outcome next = resolve(target.view(), qtype, depth - 1);
+  Outcome next = resolve(target.view(), qtype, depth - 1, deadline);
   next.ttl = std::min(next.ttl, o.ttl);
   return next;
 }
@@ -194,16 +202,33 @@ Answer UdpResolver::lookup(std::string_view name, uint16_t qtype, Convert conver
     return a;
   }
   ++cacheMisses_;
-  Outcome o;
-  {
-    BlockingScope blocking;  // a query on the network: the milter server may start a worker (common/blocking.h)
-    o = resolve(n.view(), qtype, kMaxChase);
+  auto deadline = std::chrono::steady_clock::now() + opts_.timeout * (opts_.retries + 1);
+  Answer failed;
+  failed.status = DnsStatus::TempFail;
+  // The network (or a wait for another thread's query): the milter server may start a
+  // worker (common/blocking.h).
+  BlockingScope blocking;
+  std::string key = std::to_string(qtype) + '/' + std::string(n.view());
+  std::unique_ptr<InFlight::Lead> lead;
+  if (auto flight = inflight_.join(key, failed, lead)) {
+    ++coalesced_;
+    CachedAnswer got;
+    const Answer* value = nullptr;
+    if (InFlight::wait(*flight, deadline, got) && (value = std::get_if<Answer>(&got))) return *value;
+    return failed;
   }
+  if (cache_ && cache_->get(n.view(), qtype, a)) {  // a leader finished between get and join
+    lead->finish(a);
+    return a;
+  }
+  Outcome o = resolve(n.view(), qtype, kMaxChase, deadline);
   a.status = o.status;
   for (const auto& rr : o.records) convert(rr, a);
-  bool cacheable = o.status == DnsStatus::Ok || o.status == DnsStatus::NoData ||
-                   o.status == DnsStatus::NxDomain;
-  if (cache_ && cacheable && o.ttl > 0) cache_->put(n.view(), qtype, a, o.ttl);
+  uint32_t ttl = o.ttl;
+  if (o.status == DnsStatus::TempFail) ttl = opts_.failureTtl;
+  else if (o.status == DnsStatus::PermFail) ttl = 0;
+  if (cache_ && ttl > 0) cache_->put(n.view(), qtype, a, ttl);
+  lead->finish(a);
   return a;
 }
 

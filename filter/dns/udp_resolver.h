@@ -4,16 +4,22 @@
 // Behaviour:
 //  - names are validated before anything is sent (label <= 63, name <= 253, no empty label):
 //    an invalid name is PermFail without any packet;
-//  - each attempt has `timeout`; attempts rotate through the servers, `retries` extra ones;
-//    a server that never answers costs at most (retries + 1) * timeout in total (a truncated
-//    UDP reply is repeated over TCP with one fresh timeout);
+//  - one deadline per lookup, (retries + 1) * timeout from its start, bounds everything the
+//    lookup does: every UDP attempt (each also bounded by `timeout`), the TCP repeat of a
+//    truncated reply (a fresh `timeout`, cut at the deadline) and every CNAME restart;
+//    attempts rotate through the servers, `retries` extra ones;
 //  - NOERROR+records -> Ok, NOERROR without -> NoData, NXDOMAIN -> NxDomain, SERVFAIL,
 //    timeouts and network errors -> TempFail, REFUSED/FORMERR/NOTIMP/undecodable -> PermFail
 //    once every server has been tried (any TempFail on the way wins: the answer may come later);
 //  - positive answers are cached for min(RR TTLs, maxTtl), NXDOMAIN/NoData for the RFC 2308
-//    negative TTL capped by negativeTtl; failures are never cached.
+//    negative TTL capped by negativeTtl, TempFail (timeouts, SERVFAIL) for failureTtl, so a
+//    dead domain costs the timeout once per failureTtl, not once per message; PermFail is
+//    not cached;
+//  - identical concurrent lookups are coalesced (inflight.h): one query on the wire, the
+//    other callers wait for its answer, each until its own deadline (then TempFail).
 // Thread-safety: every public method may be called from many threads at once. The object
-// holds no socket between calls; the cache is sharded (see cache.h). `Options::clock`, when
+// holds no socket between calls; the cache is sharded (see cache.h); the table of lookups
+// in flight has one mutex, taken only on cache misses. `Options::clock`, when
 // set, must outlive the resolver.
 #pragma once
 #include <atomic>
@@ -28,6 +34,7 @@
 #include "common/dns.h"
 #include "filter/dns/answer.h"
 #include "filter/dns/cache.h"
+#include "filter/dns/inflight.h"
 #include "filter/dns/transport.h"
 
 namespace am::dns {
@@ -37,7 +44,9 @@ struct Options {
   std::chrono::milliseconds timeout{5000};  // per attempt
   unsigned retries = 2;                     // extra attempts (rotating through servers)
   size_t cacheEntries = 10000;              // 0 disables the cache
+  size_t cacheBytes = AnswerCache::kDefaultMaxBytes;  // accounted bytes (cache.h), 32 MiB
   uint32_t maxTtl = 86400, negativeTtl = 300;  // caps; negative TTL from SOA MINIMUM capped by this
+  uint32_t failureTtl = 30;                 // seconds a TempFail is cached; 0 = never
   bool edns = true;                         // advertise EDNS0 (falls back without on FORMERR)
   uint16_t ednsUdpSize = 1232;
   std::string resolvConfPath = "/etc/resolv.conf";
@@ -61,6 +70,7 @@ class UdpResolver final : public am::Resolver {
 
   struct Stats {
     uint64_t queriesSent, cacheHits, cacheMisses, timeouts;
+    uint64_t coalesced;  // misses answered by joining an identical lookup in flight
   };
   Stats stats() const;
   const std::vector<Server>& servers() const { return opts_.servers; }
@@ -69,17 +79,20 @@ class UdpResolver final : public am::Resolver {
   explicit UdpResolver(Options o);
   template <class Answer, class Convert>
   Answer lookup(std::string_view name, uint16_t qtype, Convert convert);
-  // Asks the servers for (name, qtype), following a dangling CNAME up to `depth` more times.
-  Outcome resolve(std::string_view name, uint16_t qtype, unsigned depth);
-  Outcome ask(std::string_view name, uint16_t qtype);
+  // Asks the servers for (name, qtype), following a dangling CNAME up to `depth` more times;
+  // nothing goes on past `deadline` (the lookup's).
+  Outcome resolve(std::string_view name, uint16_t qtype, unsigned depth, Deadline deadline);
+  Outcome ask(std::string_view name, uint16_t qtype, Deadline deadline);
   enum class Try { Final, Temp, Perm, RetryNoEdns };
   Try attempt(const Server& server, std::string_view name, uint16_t qtype, bool edns,
-              Deadline deadline, Outcome& out);
+              Deadline attemptDeadline, Deadline deadline, Outcome& out);
 
   Options opts_;
   const Clock& clock_;
   std::unique_ptr<AnswerCache> cache_;
-  std::atomic<uint64_t> queriesSent_{0}, cacheHits_{0}, cacheMisses_{0}, timeouts_{0};
+  InFlight inflight_;
+  std::atomic<uint64_t> queriesSent_{0}, cacheHits_{0}, cacheMisses_{0}, timeouts_{0},
+      coalesced_{0};
 };
 
 }  // namespace am::dns

@@ -1,5 +1,6 @@
 // tests/dns/cache_test.cpp — AnswerCache (filter/dns/cache.h): TTL expiry on an injected clock,
-// per-type keys, the capacity bound, LRU eviction and a multi-thread smoke test.
+// per-type keys, the entry bound, the byte bound (large answers), LRU eviction and a
+// multi-thread smoke test.
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -92,6 +93,52 @@ TEST(AnswerCache, CapacityBoundIsRespected) {
     EXPECT_LE(c.size(), cap);
     EXPECT_GT(c.size(), 0u);
   }
+}
+
+// 10,000 entries of up to 64 KB each could hold hundreds of MB: the byte bound must hold too.
+TEST(AnswerCache, ByteBoundHoldsForManyLargeAnswers) {
+  FixedClock clock(0);
+  const size_t maxBytes = size_t{1} << 20;
+  AnswerCache c(10000, clock, maxBytes);
+  const std::string big(60000, 'k');
+  for (int i = 0; i < 300; ++i) {
+    std::string name = "k" + std::to_string(i) + "._domainkey.e.org";
+    c.put(name, 16, txtOf(big), 600);
+    TxtAnswer got;
+    EXPECT_TRUE(c.get(name, 16, got)) << "just inserted " << name;
+    ASSERT_LE(c.bytes(), maxBytes) << "after " << i + 1 << " answers";
+  }
+  EXPECT_GT(c.size(), 0u);
+  EXPECT_LE(c.size() * big.size(), maxBytes);  // the payload alone bounds the entry count
+}
+
+TEST(AnswerCache, BytesFollowReplaceExpiryAndEviction) {
+  FixedClock clock(0);
+  AnswerCache c(1, clock, 1 << 20);  // one shard of one entry
+  c.put("a.e.org", 16, txtOf(std::string(5000, 'a')), 60);
+  size_t big = c.bytes();
+  EXPECT_GE(big, 5000u);
+  c.put("a.e.org", 16, txtOf("short"), 60);  // replace: the old cost is released
+  EXPECT_LT(c.bytes(), big - 4000);
+  c.put("b.e.org", 16, txtOf(std::string(3000, 'b')), 10);  // evicts a
+  EXPECT_EQ(c.size(), 1u);
+  EXPECT_GE(c.bytes(), 3000u);
+  EXPECT_LT(c.bytes(), 3000u + 1000);
+  clock.set(10);
+  TxtAnswer got;
+  EXPECT_FALSE(c.get("b.e.org", 16, got));  // expired and dropped
+  EXPECT_EQ(c.bytes(), 0u);
+}
+
+TEST(AnswerCache, AnswerLargerThanAShardIsNotStored) {
+  FixedClock clock(0);
+  AnswerCache c(100, clock, 16 * 4096);  // 16 shards of 4 KB
+  c.put("small.e.org", 16, txtOf("x"), 60);
+  c.put("huge.e.org", 16, txtOf(std::string(8000, 'h')), 60);
+  TxtAnswer got;
+  EXPECT_FALSE(c.get("huge.e.org", 16, got));
+  EXPECT_TRUE(c.get("small.e.org", 16, got));
+  EXPECT_LE(c.bytes(), c.maxBytes());
 }
 
 TEST(AnswerCache, LeastRecentlyUsedIsEvicted) {
