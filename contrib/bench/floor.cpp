@@ -5,7 +5,8 @@
 #include <openssl/sha.h>
 #include <time.h>
 
-#include "filter/auth/dkim_sign/canon.h"
+#include "filter/auth/dkim/primitives/body_hash.h"
+#include "filter/auth/dkim/primitives/canon.h"
 
 namespace am::bench {
 namespace {
@@ -55,7 +56,8 @@ FloorInput prepareFloor(const Corpus& corpus) {
   for (auto& bm : corpus.messages) {
     if (bm.sigs.empty()) continue;
     FloorInput::Message p;
-    am::dkim::BodyCanonicalizer bc(am::dkim::Canon::Relaxed, [&](std::string_view s) { p.body.append(s); });
+    am::dkim::BodyHasher bc(am::dkim::Canon::Relaxed, nullptr, std::nullopt);  // canonical bytes only
+    bc.copyTo(&p.body);
     bc.feed(bm.msg.body);
     bc.finish();
     for (auto& [n, v] : bm.msg.headers) p.headers += am::dkim::canonHeader(am::dkim::Canon::Relaxed, n, " " + v);

@@ -31,17 +31,31 @@ std::string caseName(std::string s) {
   return s;
 }
 
-std::vector<std::vector<std::string>> readTsv(const std::string& path) {
+// The data rows of a TSV file. A row with fewer than `minCols` columns is not returned but
+// listed in *shortRows, which SuiteCounts.RowsAndCases requires to stay empty: a truncated row
+// fails the suite instead of silently dropping a case.
+std::vector<std::vector<std::string>> readTsv(const std::string& path, size_t minCols,
+                                              std::vector<std::string>* shortRows = nullptr) {
   std::vector<std::vector<std::string>> rows;
   std::istringstream in(readFile(path));
   std::string line;
   while (std::getline(in, line)) {
     if (!line.empty() && line.back() == '\r') line.pop_back();
     if (line.empty() || line[0] == '#') continue;
-    rows.push_back(split(line, "\t", false));
+    auto row = split(line, "\t", false);
+    if (row.size() < minCols) {
+      if (shortRows != nullptr) shortRows->push_back(path + ": " + line);
+      continue;
+    }
+    rows.push_back(std::move(row));
   }
   return rows;
 }
+
+const char* const kRfcTsv = "/dkim-rfc-examples/expected.tsv";
+constexpr size_t kRfcCols = 5;            // vector, message, DNS, expected, notes
+const char* const kMailDkimTsv = "/dkim-mail-dkim/expected-results.tsv";
+constexpr size_t kMailDkimCols = 7;       // file, expected, ?, sigs, keys, caveats, comment
 
 bool anyPass(const std::vector<DkimOutput>& r) {
   return std::any_of(r.begin(), r.end(), [](const DkimOutput& o) { return o.result == DkimResult::Pass; });
@@ -66,8 +80,7 @@ struct RfcVector { std::string name, message, zone, expected; };
 
 std::vector<RfcVector> rfcVectors() {
   std::vector<RfcVector> v;
-  for (auto& row : readTsv(kData + "/dkim-rfc-examples/expected.tsv")) {
-    if (row.size() < 4) continue;
+  for (auto& row : readTsv(kData + kRfcTsv, kRfcCols)) {
     if (row[3].find("pass") == std::string::npos) continue;  // rfc8463-sign: a signing vector (dkim_sign)
     std::string zone = row[2].substr(0, row[2].find(' '));
     if (zone == "same") zone = "rfc6376.zone";
@@ -112,10 +125,8 @@ struct MailDkimVector {
 
 std::vector<MailDkimVector> mailDkimVectors() {
   std::vector<MailDkimVector> v;
-  for (auto& row : readTsv(kData + "/dkim-mail-dkim/expected-results.tsv")) {
-    if (row.size() < 6) continue;
-    v.push_back({row[0], row[1], row[3], row[4], row[5], row.size() > 6 ? row[6] : ""});
-  }
+  for (auto& row : readTsv(kData + kMailDkimTsv, kMailDkimCols))
+    v.push_back({row[0], row[1], row[3], row[4], row[5], row[6]});
   return v;
 }
 
@@ -199,6 +210,23 @@ TEST_P(MailDkim, Verifies) {
 
 INSTANTIATE_TEST_SUITE_P(Dkim, MailDkim, ::testing::ValuesIn(mailDkimVectors()),
                          [](const auto& i) { return caseName(i.param.file); });
+
+// ------------------------------------------------------------------ case counts
+
+// Every data row is complete, and the runners make as many cases as the suites hold (the
+// dkimpy count is checked in dkimpy_conformance_test.cpp).
+TEST(SuiteCounts, RowsAndCases) {
+  std::vector<std::string> shortRows;
+  EXPECT_EQ(readTsv(kData + kRfcTsv, kRfcCols, &shortRows).size(), 4u);
+  EXPECT_EQ(readTsv(kData + kMailDkimTsv, kMailDkimCols, &shortRows).size(), 79u);
+  EXPECT_TRUE(shortRows.empty()) << "short rows:\n" << [&] {
+    std::string all;
+    for (const auto& r : shortRows) all += r + "\n";
+    return all;
+  }();
+  EXPECT_EQ(rfcVectors().size(), 3u);  // + rfc8463-sign, a signing vector (tests/sign)
+  EXPECT_EQ(mailDkimVectors().size(), 79u);
+}
 
 }  // namespace
 }  // namespace am::dkim::test

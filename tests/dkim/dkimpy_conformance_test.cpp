@@ -25,7 +25,9 @@ const std::string kDataDir = kDir + "/data";
 
 struct Row { int line; std::string kind, message, key, selDom, expected, notes; };
 
-std::vector<Row> rows() {
+// The rows to run (sign-error rows are dkimpy's signer's business). A row with fewer than 6
+// columns is listed in *shortRows; DkimpySuite.RowsAndCases requires none.
+std::vector<Row> rows(std::vector<std::string>* shortRows = nullptr) {
   std::vector<Row> out;
   std::istringstream in(readFile(kDir + "/vectors.tsv"));
   std::string line;
@@ -34,7 +36,11 @@ std::vector<Row> rows() {
     ++n;
     if (line.empty() || line[0] == '#') continue;
     auto c = split(line, "\t", false);
-    if (c.size() < 6 || c[0] == "sign-error") continue;
+    if (c.size() < 6) {
+      if (shortRows != nullptr) shortRows->push_back(line);
+      continue;
+    }
+    if (c[0] == "sign-error") continue;
     out.push_back({n, c[0], c[1], c[2], c[3], c[4], c[5]});
   }
   return out;
@@ -192,6 +198,14 @@ TEST_P(Dkimpy, Vector) {
 
 INSTANTIATE_TEST_SUITE_P(Dkim, Dkimpy, ::testing::ValuesIn(rows()),
                          [](const auto& i) { return name(i.param); });
+
+// Every data row is complete and every runnable row is a case: 6 verify, 17 sign-verify,
+// 1 key-parse (the one sign-error row is not run here).
+TEST(DkimpySuite, RowsAndCases) {
+  std::vector<std::string> shortRows;
+  EXPECT_EQ(rows(&shortRows).size(), 24u);
+  EXPECT_TRUE(shortRows.empty()) << (shortRows.empty() ? "" : shortRows[0]);
+}
 
 }  // namespace
 }  // namespace am::dkim::test

@@ -1,6 +1,6 @@
 // tests/dkim/native_test.cpp — native-engine pieces (part of dkim_native_tests):
-//   BodyHash      the streaming body hasher agrees with the signer's canonicalizer
-//                 (filter/auth/dkim_sign/canon.h, independent code) for random bodies, any
+//   BodyHash      the streaming body hasher agrees with the reference canonicalizer
+//                 (reference_canon.h, independent code) for random bodies, any
 //                 chunking, both canonicalizations, with and without l=
 //   KeyCache      one decode per distinct p=, FWS-insensitive, bounded, failures cached
 //   NativeKeys    an 8192-bit RSA key (record ~1.4 KB, beyond libopendkim's 1024-byte buffer)
@@ -15,13 +15,13 @@
 #include <thread>
 
 #include "common/memory_resolver.h"
-#include "filter/auth/dkim/body_hash.h"
+#include "filter/auth/dkim/primitives/body_hash.h"
 #include "filter/auth/dkim/key_cache.h"
 #include "filter/auth/dkim/native_sig.h"
 #include "filter/auth/dkim/native_verifier.h"
-#include "filter/auth/dkim_sign/canon.h"
 #include "filter/auth/dkim_sign/keygen.h"
 #include "filter/auth/dkim_sign/signer.h"
+#include "reference_canon.h"
 #include "test_util.h"
 
 #ifndef AM_DKIM_TEST_DATA_DIR
@@ -46,7 +46,7 @@ std::string randomBody(std::mt19937& rng) {
   return b;
 }
 
-TEST(BodyHash, AgreesWithSignerCanonicalizerForRandomBodiesAndChunks) {
+TEST(BodyHash, AgreesWithReferenceCanonicalizerForRandomBodiesAndChunks) {
   std::mt19937 rng(7);
   EVP_MD* md = EVP_MD_fetch(nullptr, "SHA256", nullptr);
   ASSERT_NE(md, nullptr);
@@ -55,12 +55,12 @@ TEST(BodyHash, AgreesWithSignerCanonicalizerForRandomBodiesAndChunks) {
     std::string body = randomBody(rng);
     for (Canon c : {Canon::Simple, Canon::Relaxed}) {
       std::string canon;
-      BodyCanonicalizer ref(c, [&](std::string_view s) { canon.append(s); });
+      ref::BodyCanonicalizer ref(c, [&](std::string_view s) { canon.append(s); });
       ref.feed(body);
       ref.finish();
       std::optional<uint64_t> limit;
       if (round % 3 == 0) limit = std::uniform_int_distribution<uint64_t>(0, canon.size() + 2)(rng);
-      BodyHasher h(c == Canon::Simple ? CanonMode::Simple : CanonMode::Relaxed, md, limit);
+      BodyHasher h(c, md, limit);
       for (size_t off = 0; off < body.size();) {
         size_t n = std::uniform_int_distribution<size_t>(1, 7)(rng);
         h.feed(std::string_view(body).substr(off, n));
@@ -94,7 +94,7 @@ std::string longBody(std::mt19937& rng) {
   return b;
 }
 
-TEST(BodyHash, AgreesWithSignerCanonicalizerForLongBodiesAndBigChunks) {
+TEST(BodyHash, AgreesWithReferenceCanonicalizerForLongBodiesAndBigChunks) {
   std::mt19937 rng(11);
   EVP_MD* md = EVP_MD_fetch(nullptr, "SHA256", nullptr);
   ASSERT_NE(md, nullptr);
@@ -103,12 +103,12 @@ TEST(BodyHash, AgreesWithSignerCanonicalizerForLongBodiesAndBigChunks) {
     std::string body = longBody(rng);
     for (Canon c : {Canon::Simple, Canon::Relaxed}) {
       std::string canon;
-      BodyCanonicalizer ref(c, [&](std::string_view s) { canon.append(s); });
+      ref::BodyCanonicalizer ref(c, [&](std::string_view s) { canon.append(s); });
       ref.feed(body);
       ref.finish();
       std::optional<uint64_t> limit;
       if (round % 4 == 0) limit = std::uniform_int_distribution<uint64_t>(0, canon.size() + 2)(rng);
-      BodyHasher h(c == Canon::Simple ? CanonMode::Simple : CanonMode::Relaxed, md, limit);
+      BodyHasher h(c, md, limit);
       for (size_t off = 0; off < body.size();) {
         size_t n = std::uniform_int_distribution<size_t>(1, round % 2 ? 70000 : 3000)(rng);
         h.feed(std::string_view(body).substr(off, n));
@@ -138,10 +138,10 @@ TEST(BodyHash, RelaxedSpacingAtEveryPositionOfShortAndLongLines) {
         line.replace(at, std::min(std::strlen(odd), len - at), odd, std::min(std::strlen(odd), len - at));
         std::string body = line + "\r\n" + line + "\n";
         std::string canon;
-        BodyCanonicalizer ref(Canon::Relaxed, [&](std::string_view s) { canon.append(s); });
+        ref::BodyCanonicalizer ref(Canon::Relaxed, [&](std::string_view s) { canon.append(s); });
         ref.feed(body);
         ref.finish();
-        BodyHasher h(CanonMode::Relaxed, md, std::nullopt);
+        BodyHasher h(Canon::Relaxed, md, std::nullopt);
         h.feed(body);
         ASSERT_EQ(h.finish(), sha256(canon)) << "len " << len << " at " << at << " '" << line << "'";
         ++compared;
@@ -155,7 +155,7 @@ TEST(BodyHash, RelaxedSpacingAtEveryPositionOfShortAndLongLines) {
 TEST(BodyHash, Rfc6376Section345Example) {
   EVP_MD* md = EVP_MD_fetch(nullptr, "SHA256", nullptr);
   const std::string body = " C \r\nD \t E\r\n\r\n\r\n";
-  BodyHasher relaxed(CanonMode::Relaxed, md, std::nullopt), simple(CanonMode::Simple, md, std::nullopt);
+  BodyHasher relaxed(Canon::Relaxed, md, std::nullopt), simple(Canon::Simple, md, std::nullopt);
   relaxed.feed(body);
   simple.feed(body);
   EXPECT_EQ(relaxed.finish(), sha256(" C\r\nD E\r\n"));
@@ -318,8 +318,8 @@ TEST(NativeKeys, EachKeyIsDecodedOnceAcrossMessagesAndThreads) {
 
 TEST(NativeSig, HeaderSelectionIsBottomUpWithOversigning) {
   SigSpec sig = parseSignature("DKIM-Signature", " v=1; a=rsa-sha256; d=x.org; s=s; h=from:x:x:x; bh=AAAA; b=QUJD\n\tREVG");
-  ASSERT_EQ(sig.error, -1) << sig.error;
-  sig.headerCanon = CanonMode::Relaxed;
+  ASSERT_EQ(sig.error, SigError::None) << sigErrorText(sig.error);
+  sig.headerCanon = Canon::Relaxed;
   HeaderIndex idx;
   idx.add("X", " first");
   idx.add("From", " a@x.org");
@@ -332,7 +332,7 @@ TEST(NativeSig, HeaderSelectionIsBottomUpWithOversigning) {
 
 TEST(NativeSig, HeaderIndexFollowsFieldsAddedAfterAHashAndIgnoresNameCaseAndSpace) {
   SigSpec sig = parseSignature("DKIM-Signature", " v=1; a=rsa-sha256; d=x.org; s=s; h=From:Subject:subject:to; bh=AAAA; b=QUJD");
-  ASSERT_EQ(sig.error, -1) << sig.error;
+  ASSERT_EQ(sig.error, SigError::None) << sigErrorText(sig.error);
   HeaderIndex idx;
   idx.add("SUBJECT ", " one");
   idx.add("From", " a@x.org");
@@ -352,8 +352,8 @@ TEST(NativeSig, ManyFieldsOfOneNameAreSelectedBottomUp) {
   std::string h = "from";
   for (int i = 0; i < 60; ++i) h += ":received";
   SigSpec sig = parseSignature("DKIM-Signature", " v=1; a=rsa-sha256; d=x.org; s=s; h=" + h + "; bh=AAAA; b=QUJD");
-  ASSERT_EQ(sig.error, -1) << sig.error;
-  sig.headerCanon = CanonMode::Relaxed;
+  ASSERT_EQ(sig.error, SigError::None) << sigErrorText(sig.error);
+  sig.headerCanon = Canon::Relaxed;
   HeaderIndex idx;
   std::string want = "from:a@x.org\r\n";
   for (int i = 0; i < 50; ++i) idx.add(i % 2 ? "Received" : "received", " hop " + std::to_string(i));

@@ -7,8 +7,9 @@
 #include "filter/auth/dkim/classify.h"
 #include "filter/auth/dkim/dns_bridge.h"
 #include "filter/auth/dkim/handles.h"
-#include "filter/auth/dkim/key_record.h"
-#include "filter/auth/dkim/tag_list.h"
+#include "filter/auth/dkim/opendkim_classify.h"
+#include "filter/auth/dkim/primitives/key_record.h"
+#include "filter/auth/dkim/primitives/tag_list.h"
 #include "common/strings.h"
 #include "test_util.h"
 
@@ -127,9 +128,9 @@ TEST(KeyRecord, Pkcs1KeyIsRewrittenAsSubjectPublicKeyInfo) {
 
 SigFacts processed() {
   SigFacts f;
-  f.libError = DKIM_SIGERROR_OK;
-  f.flags = DKIM_SIGFLAG_PROCESSED | DKIM_SIGFLAG_PASSED;
-  f.bodyHash = DKIM_SIGBH_MATCH;
+  f.processed = true;
+  f.headerVerified = true;
+  f.bodyHash = BodyHashCheck::Match;
   f.algorithm = "rsa-sha256";
   f.keyBits = 2048;
   return f;
@@ -138,13 +139,13 @@ SigFacts processed() {
 TEST(Classify, PrecedenceTable) {
   EXPECT_EQ(classify(processed()).first, DkimResult::Pass);
   SigFacts f = processed();
-  f.bodyHash = DKIM_SIGBH_MISMATCH;
+  f.bodyHash = BodyHashCheck::Mismatch;
   EXPECT_EQ(classify(f), std::make_pair(DkimResult::Fail, std::string("body hash mismatch")));
-  f.flags |= DKIM_SIGFLAG_TESTKEY;
+  f.testKey = true;
   EXPECT_EQ(classify(f).first, DkimResult::Neutral);
   f = processed();
-  f.flags = DKIM_SIGFLAG_PROCESSED;
-  f.libError = DKIM_SIGERROR_BADSIG;
+  f.headerVerified = false;
+  f.error = SigError::BadSignature;
   EXPECT_EQ(classify(f), std::make_pair(DkimResult::Fail, std::string("signature mismatch")));
   f = processed();
   f.keyBits = 512;
@@ -165,20 +166,50 @@ TEST(Classify, PrecedenceTable) {
   f.unsignedBodyRejected = true;
   EXPECT_EQ(classify(f).first, DkimResult::Policy);
   f = processed();
-  f.flags = DKIM_SIGFLAG_PROCESSED;
-  f.libError = DKIM_SIGERROR_KEYFAIL;
+  f.headerVerified = false;
+  f.error = SigError::KeyTempFail;
   EXPECT_EQ(classify(f).first, DkimResult::TempError);
-  f.libError = DKIM_SIGERROR_NOKEY;
+  f.error = SigError::KeyNotFound;
   EXPECT_EQ(classify(f), std::make_pair(DkimResult::PermError, std::string("key not found")));
   DnsLookup big;
   big.status = DnsStatus::Ok;
   big.longestRecord = 1400;
   f.lookup = &big;
-  f.libError = DKIM_SIGERROR_KEYDECODE;
+  f.error = SigError::KeyDecode;
   EXPECT_EQ(classify(f), std::make_pair(DkimResult::PermError, std::string("key record too long")));
   f = processed();
-  f.libError = DKIM_SIGERROR_MISSING_V;
+  f.error = SigError::VersionMissing;
   EXPECT_EQ(classify(f).first, DkimResult::PermError);
+  f = processed();
+  f.error = SigError::Other;
+  f.otherText = "engine says no";
+  EXPECT_EQ(classify(f), std::make_pair(DkimResult::PermError, std::string("engine says no")));
+}
+
+// The libopendkim engine's codes land on the engine-neutral facts: every code the library can
+// report has an equivalent or keeps the library's own text, and flags/body-hash states map.
+TEST(Classify, LibopendkimCodesMapOntoSigError) {
+  for (int code = DKIM_SIGERROR_UNKNOWN; code <= DKIM_SIGERROR_CONDLOOP; ++code) {
+    SigFacts f;
+    setLibopendkimFacts(f, code, 0, DKIM_SIGBH_UNTESTED);
+    if (f.error == SigError::Other) {
+      EXPECT_FALSE(f.otherText.empty()) << code;
+    } else if (f.error != SigError::None) {
+      EXPECT_STRNE(sigErrorText(f.error), "") << code;
+    }
+    EXPECT_EQ(classify(f).first == DkimResult::Pass, false) << code;  // never processed: no pass
+  }
+  EXPECT_EQ(sigErrorFromLibopendkim(DKIM_SIGERROR_KEYFAIL), SigError::KeyTempFail);
+  EXPECT_EQ(sigErrorFromLibopendkim(DKIM_SIGERROR_OK), SigError::None);
+  EXPECT_EQ(sigErrorFromLibopendkim(DKIM_SIGERROR_MBSFAILED), SigError::Other);
+  SigFacts f;
+  setLibopendkimFacts(f, DKIM_SIGERROR_OK, DKIM_SIGFLAG_PROCESSED | DKIM_SIGFLAG_PASSED | DKIM_SIGFLAG_TESTKEY,
+                      DKIM_SIGBH_MATCH);
+  EXPECT_TRUE(f.processed && f.headerVerified && f.testKey);
+  EXPECT_EQ(f.bodyHash, BodyHashCheck::Match);
+  f.algorithm = "rsa-sha256";
+  f.keyBits = 2048;
+  EXPECT_EQ(classify(f), std::make_pair(DkimResult::Pass, std::string("key in testing mode (t=y)")));
 }
 
 }  // namespace

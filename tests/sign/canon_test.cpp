@@ -1,18 +1,21 @@
-// tests/sign/canon_test.cpp — RFC 6376 §3.4 canonicalization: the RFC §3.4.6 example, empty
+// tests/sign/canon_test.cpp — RFC 6376 §3.4 canonicalization as the signer uses it (the DKIM
+// primitives: appendCanonHeader/canonHeader and BodyHasher): the RFC §3.4.6 example, empty
 // bodies, trailing empty lines, bare LF, chunk boundaries anywhere.
 #include <gtest/gtest.h>
 
-#include "filter/auth/dkim_sign/canon.h"
+#include "filter/auth/dkim/primitives/body_hash.h"
+#include "filter/auth/dkim/primitives/canon.h"
 
 namespace am::dkim {
 namespace {
 
 std::string canonBody(Canon c, const std::vector<std::string>& chunks) {
   std::string out;
-  BodyCanonicalizer b(c, [&](std::string_view s) { out.append(s); });
+  BodyHasher b(c, nullptr, std::nullopt);  // no digest: the canonical bytes only
+  b.copyTo(&out);
   for (const auto& ch : chunks) b.feed(ch);
   b.finish();
-  EXPECT_EQ(b.bytesOut(), out.size());
+  EXPECT_EQ(b.total(), out.size());
   return out;
 }
 

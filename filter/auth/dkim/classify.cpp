@@ -1,81 +1,54 @@
 // filter/auth/dkim/classify.cpp — result/reason table for one DKIM signature (see classify.h).
 #include "filter/auth/dkim/classify.h"
 
-#include "filter/auth/dkim/handles.h"
-
 namespace am::dkim {
 namespace {
 
 using Verdict = std::pair<DkimResult, std::string>;
 
-bool isKeyStageError(int e) {
-  switch (e) {
-    case DKIM_SIGERROR_NOKEY: case DKIM_SIGERROR_DNSSYNTAX: case DKIM_SIGERROR_KEYFAIL:
-    case DKIM_SIGERROR_MULTIREPLY: case DKIM_SIGERROR_KEYVERSION: case DKIM_SIGERROR_KEYUNKNOWNHASH:
-    case DKIM_SIGERROR_KEYHASHMISMATCH: case DKIM_SIGERROR_NOTEMAILKEY:
-    case DKIM_SIGERROR_KEYTYPEMISSING: case DKIM_SIGERROR_KEYTYPEUNKNOWN:
-    case DKIM_SIGERROR_KEYREVOKED: case DKIM_SIGERROR_KEYDECODE:
-      return true;
-    default:
-      return false;
-  }
-}
-
-// Errors that are about the message or signature after the key was fetched.
-bool isVerifyStageError(int e) {
-  return e == DKIM_SIGERROR_OK || e == DKIM_SIGERROR_UNKNOWN || e == DKIM_SIGERROR_BADSIG ||
-         e == DKIM_SIGERROR_KEYTOOSMALL || e == DKIM_SIGERROR_TOOLARGE_L || isKeyStageError(e);
-}
-
-std::string libText(int e) {
-  const char* s = dkim_sig_geterrorstr(e);
-  return s != nullptr ? s : "signature error " + std::to_string(e);
+std::string errorText(const SigFacts& f) {
+  if (f.error == SigError::Other) return f.otherText.empty() ? "signature error" : f.otherText;
+  return sigErrorText(f.error);
 }
 
 Verdict headerStage(const SigFacts& f) {
-  switch (f.libError) {
-    case DKIM_SIGERROR_VERSION: case DKIM_SIGERROR_MISSING_V: case DKIM_SIGERROR_EMPTY_V:
+  switch (f.error) {
+    case SigError::VersionUnsupported: case SigError::VersionMissing: case SigError::VersionEmpty:
       return {DkimResult::PermError, "unsupported or missing signature version (v=)"};
-    case DKIM_SIGERROR_INVALID_A:
+    case SigError::AlgorithmUnknown:
       return {DkimResult::PermError, "unsupported algorithm (a=" + f.algorithm + ")"};
-    case DKIM_SIGERROR_DOMAIN:
-      return {DkimResult::PermError, "i= not within d="};
-    case DKIM_SIGERROR_EXPIRED: case DKIM_SIGERROR_FUTURE:
-      return {DkimResult::PermError, "signature timestamp out of range"};
-    case DKIM_SIGERROR_TIMESTAMPS:
-      return {DkimResult::PermError, "x= earlier than t="};
     default:
-      return {DkimResult::PermError, libText(f.libError)};
+      return {DkimResult::PermError, errorText(f)};
   }
 }
 
+bool keyRecordTooLong(const SigFacts& f) {
+  return f.lookup != nullptr && (f.lookup->tooLongForLibrary() || f.lookup->replyOverflow);
+}
+
 Verdict keyStage(const SigFacts& f) {
-  if (f.lookup != nullptr && (f.lookup->tooLongForLibrary() || f.lookup->replyOverflow))
-    return {DkimResult::PermError, "key record too long"};
-  switch (f.libError) {
-    case DKIM_SIGERROR_KEYFAIL:
-      return {DkimResult::TempError, "key lookup failed (temporary DNS error)"};
-    case DKIM_SIGERROR_NOKEY:
+  if (keyRecordTooLong(f)) return {DkimResult::PermError, "key record too long"};
+  switch (f.error) {
+    case SigError::KeyTempFail:
+      return {DkimResult::TempError, errorText(f)};
+    case SigError::KeyNotFound:
       if (f.lookup != nullptr && f.lookup->status == DnsStatus::PermFail)
         return {DkimResult::PermError, "key lookup failed (permanent DNS error)"};
-      return {DkimResult::PermError, "key not found"};
-    case DKIM_SIGERROR_KEYREVOKED:
-      return {DkimResult::PermError, "key revoked"};
-    case DKIM_SIGERROR_MULTIREPLY:
-      return {DkimResult::PermError, "multiple key records"};
+      return {DkimResult::PermError, errorText(f)};
+    case SigError::KeyRevoked: case SigError::KeyMultiple:
+      return {DkimResult::PermError, errorText(f)};
     default:
-      return {DkimResult::PermError, "key record invalid: " + libText(f.libError)};
+      return {DkimResult::PermError, "key record invalid: " + errorText(f)};
   }
 }
 
 Verdict cryptoStage(const SigFacts& f) {
-  const bool testing = (f.flags & DKIM_SIGFLAG_TESTKEY) != 0;
-  Verdict v{DkimResult::Pass, testing ? "key in testing mode (t=y)" : ""};
-  if ((f.flags & DKIM_SIGFLAG_PASSED) != 0 && f.bodyHash != DKIM_SIGBH_MATCH)
+  Verdict v{DkimResult::Pass, f.testKey ? "key in testing mode (t=y)" : ""};
+  if (f.headerVerified && f.bodyHash != BodyHashCheck::Match)
     v = {DkimResult::Fail, "body hash mismatch"};  // headers verify, body was changed
-  else if ((f.flags & DKIM_SIGFLAG_PASSED) == 0 || f.libError == DKIM_SIGERROR_BADSIG)
+  else if (!f.headerVerified || f.error == SigError::BadSignature)
     v = {DkimResult::Fail, "signature mismatch"};
-  if (v.first == DkimResult::Fail && testing)
+  if (v.first == DkimResult::Fail && f.testKey)
     return {DkimResult::Neutral, v.second + "; key in testing mode (t=y)"};
   return v;
 }
@@ -84,24 +57,26 @@ Verdict cryptoStage(const SigFacts& f) {
 
 Verdict classify(const SigFacts& f) {
   if (!f.tagProblem.empty()) return {DkimResult::PermError, f.tagProblem};
-  if (!isVerifyStageError(f.libError)) return headerStage(f);
+  if (isHeaderStage(f.error)) return headerStage(f);
   if (!f.timeProblem.empty()) return {DkimResult::PermError, f.timeProblem};
-  if (isKeyStageError(f.libError) ||
-      (f.lookup != nullptr && (f.lookup->tooLongForLibrary() || f.lookup->replyOverflow) &&
-       f.libError != DKIM_SIGERROR_OK && f.libError != DKIM_SIGERROR_UNKNOWN))
-    return keyStage(f);
-  if ((f.flags & DKIM_SIGFLAG_PROCESSED) == 0)
-    return {DkimResult::TempError, "signature not verified (internal error)"};
+  if (isKeyStage(f.error) || (keyRecordTooLong(f) && f.error != SigError::None)) return keyStage(f);
+  if (!f.processed) return {DkimResult::TempError, "signature not verified (internal error)"};
   if (!f.algorithmAccepted)
     return {DkimResult::Policy, "algorithm not accepted (" + f.algorithm + ")"};
-  if (f.libError == DKIM_SIGERROR_KEYTOOSMALL || (!f.ed25519 && f.keyBits < f.minKeyBits))
+  if (f.error == SigError::KeyTooSmall || (!f.ed25519 && f.keyBits < f.minKeyBits))
     return {DkimResult::Policy, "key too small (" + std::to_string(f.keyBits) + " bits)"};
-  if (f.libError == DKIM_SIGERROR_TOOLARGE_L)
-    return {DkimResult::PermError, "l= exceeds body length"};
+  if (f.error == SigError::LengthExceedsBody) return {DkimResult::PermError, sigErrorText(f.error)};
   Verdict v = cryptoStage(f);
   if (v.first == DkimResult::Pass && f.unsignedBodyRejected)
     return {DkimResult::Policy, "l= leaves unsigned body content"};
   return v;
+}
+
+void applyVerdict(DkimOutput& out, const SigFacts& f) {
+  out.keyBits = f.ed25519 ? 0 : f.keyBits;
+  auto [result, reason] = classify(f);
+  out.result = result;
+  out.reason = std::move(reason);
 }
 
 }  // namespace am::dkim

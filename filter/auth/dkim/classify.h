@@ -1,8 +1,9 @@
-// filter/auth/dkim/classify.h — turns what libopendkim and our own checks found about one
-// signature into an RFC 8601 result and a short reason (one table, no formatting ladders).
+// filter/auth/dkim/classify.h — turns what an engine found about one signature into an RFC 8601
+// result and a short reason (one table, no formatting ladders). Engine-neutral: the facts are
+// SigError values and plain flags; the libopendkim engine maps its own codes onto them.
 // Precedence, first match wins:
 //   1. our tag-list check failed (duplicates, bad syntax)        → permerror
-//   2. libopendkim rejected the signature header (missing tags, bad c=/a=/q=, i= outside d=)
+//   2. the signature header is rejected (missing tags, bad c=/a=/q=, i= outside d=)
 //                                                                  → permerror
 //   3. time: expired / in the future by the injected clock        → permerror
 //   4. key retrieval: temporary DNS failure → temperror; no key, revoked, bad or over-long key
@@ -18,16 +19,22 @@
 #include <utility>
 
 #include "common/auth_types.h"
-#include "filter/auth/dkim/dns_bridge.h"
+#include "filter/auth/dkim/key_lookup.h"
+#include "filter/auth/dkim/primitives/sig_error.h"
 
 namespace am::dkim {
+
+enum class BodyHashCheck { NotChecked, Match, Mismatch };
 
 struct SigFacts {
   std::string tagProblem;        // from checkSignatureTags(); empty if fine
   std::string timeProblem;       // from the clock check; empty if fine
-  int libError = -1;             // dkim_sig_geterror()
-  unsigned flags = 0;            // dkim_sig_getflags()
-  int bodyHash = -1;             // dkim_sig_getbh()
+  SigError error = SigError::None;
+  std::string otherText;         // the engine's reason when error is SigError::Other
+  bool processed = false;        // the key was obtained and the signature taken to the crypto stage
+  bool headerVerified = false;   // the header signature verified
+  bool testKey = false;          // the key record says t=y
+  BodyHashCheck bodyHash = BodyHashCheck::NotChecked;
   std::string algorithm;         // a= as written
   bool algorithmAccepted = true;
   bool ed25519 = false;
@@ -38,5 +45,8 @@ struct SigFacts {
 };
 
 std::pair<DkimResult, std::string> classify(const SigFacts& f);
+
+// Fills out.result, out.reason (classify()) and out.keyBits (0 for Ed25519) from the facts.
+void applyVerdict(DkimOutput& out, const SigFacts& f);
 
 }  // namespace am::dkim

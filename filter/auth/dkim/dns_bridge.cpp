@@ -8,7 +8,7 @@
 #include <new>
 
 #include "common/strings.h"
-#include "filter/auth/dkim/key_record.h"
+#include "filter/auth/dkim/primitives/key_record.h"
 
 namespace am::dkim {
 namespace {

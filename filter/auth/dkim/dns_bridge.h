@@ -26,20 +26,9 @@
 
 #include "common/dns.h"
 #include "filter/auth/dkim/handles.h"
+#include "filter/auth/dkim/key_lookup.h"
 
 namespace am::dkim {
-
-// libopendkim copies at most this many bytes of a key record (dkim_get_key's BUFRSZ buffer).
-inline constexpr size_t kLibopendkimKeyRecordMax = 1024;
-
-struct DnsLookup {
-  std::string name;                    // queried name, lowercase, no trailing dot
-  DnsStatus status = DnsStatus::NxDomain;
-  size_t records = 0;                  // number of TXT RRs in the answer
-  size_t longestRecord = 0;            // bytes of the longest joined record
-  bool tooLongForLibrary() const { return longestRecord > kLibopendkimKeyRecordMax; }
-  bool replyOverflow = false;          // the synthesized reply did not fit the library's buffer
-};
 
 // Lookups made while a DnsLogScope is active on this thread. Bounded: keeps the first 64.
 class DnsLog {

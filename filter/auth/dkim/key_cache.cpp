@@ -1,49 +1,9 @@
-// filter/auth/dkim/key_cache.cpp — public key decoding and the shared decoded-key cache.
+// filter/auth/dkim/key_cache.cpp — the shared decoded-key cache (see key_cache.h).
 #include "filter/auth/dkim/key_cache.h"
-
-#include <openssl/x509.h>
 
 #include <algorithm>
 
 namespace am::dkim {
-namespace {
-
-// A PKCS#1 RSAPublicKey is a SEQUENCE starting with an INTEGER; an SPKI starts with a SEQUENCE.
-bool looksLikePkcs1(const std::string& der) {
-  if (der.size() < 4 || static_cast<unsigned char>(der[0]) != 0x30) return false;
-  size_t i = 2;
-  auto lenByte = static_cast<unsigned char>(der[1]);
-  if (lenByte & 0x80) {
-    size_t n = lenByte & 0x7f;
-    if (n == 0 || n > 4) return false;
-    i += n;
-  }
-  return i < der.size() && der[i] == 0x02;
-}
-
-PublicKey decodeRsa(const std::string& der) {
-  PublicKey k;
-  const auto* p = reinterpret_cast<const unsigned char*>(der.data());
-  const auto len = static_cast<long>(der.size());
-  if (looksLikePkcs1(der)) k.pkey.reset(d2i_PublicKey(EVP_PKEY_RSA, nullptr, &p, len));
-  else k.pkey.reset(d2i_PUBKEY(nullptr, &p, len));
-  if (k.pkey && EVP_PKEY_get_base_id(k.pkey.get()) != EVP_PKEY_RSA) k.pkey.reset();
-  if (k.pkey) k.bits = static_cast<unsigned>(EVP_PKEY_get_bits(k.pkey.get()));
-  return k;
-}
-
-}  // namespace
-
-PublicKey decodePublicKey(KeyType type, std::string_view p) {
-  auto der = base64Decode(p);
-  if (!der || der->empty() || der->size() > 16384) return {};
-  if (type == KeyType::Rsa) return decodeRsa(*der);
-  PublicKey k;
-  if (der->size() == 32)
-    k.pkey.reset(EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, nullptr,
-                                             reinterpret_cast<const unsigned char*>(der->data()), 32));
-  return k;
-}
 
 std::shared_ptr<const PublicKey> KeyCache::get(KeyType type, std::string_view p) {
   auto ws = [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; };

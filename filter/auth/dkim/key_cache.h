@@ -1,7 +1,7 @@
 // filter/auth/dkim/key_cache.h — decoded DKIM public keys, shared across messages and threads.
 //
-// Decoding a key (base64, then d2i_PUBKEY / d2i_PublicKey for RSA, EVP_PKEY_new_raw_public_key
-// for Ed25519) costs about as much as an RSA verification on OpenSSL 3, so each distinct p=
+// Decoding a key (decodePublicKey() in primitives/key_record.h: base64, then d2i_PUBKEY /
+// d2i_PublicKey for RSA, EVP_PKEY_new_raw_public_key for Ed25519) costs about as much as an RSA verification on OpenSSL 3, so each distinct p=
 // value is decoded once and its EVP_PKEY shared read-only (OpenSSL allows concurrent verify
 // operations on one EVP_PKEY). Undecodable keys are cached too (as a key with pkey == null).
 // The cache is bounded (capacity entries, default 4096); when full, an arbitrary entry is
@@ -19,19 +19,9 @@
 #include <string_view>
 #include <unordered_map>
 
-#include "filter/auth/dkim/native_sig.h"
-#include "filter/auth/dkim_sign/openssl_ptr.h"
+#include "filter/auth/dkim/primitives/key_record.h"
 
 namespace am::dkim {
-
-struct PublicKey {
-  EvpPkeyPtr pkey;     // null when p= did not decode to a key of the record's type
-  unsigned bits = 0;   // RSA modulus size; 0 for Ed25519
-};
-
-// Decodes the base64 p= value (whitespace allowed) as a key of type `type`. RSA accepts both
-// SubjectPublicKeyInfo and a bare PKCS#1 RSAPublicKey (RFC 6376 §3.6.1).
-PublicKey decodePublicKey(KeyType type, std::string_view p);
 
 class KeyCache {
  public:

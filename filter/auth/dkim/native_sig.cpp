@@ -1,25 +1,14 @@
-// filter/auth/dkim/native_sig.cpp — DKIM-Signature parsing/checks, header hash input, base64
-// (see native_sig.h).
+// filter/auth/dkim/native_sig.cpp — DKIM-Signature parsing/checks, header hash input (see
+// native_sig.h).
 #include "filter/auth/dkim/native_sig.h"
 
 #include <algorithm>
 
 #include "common/strings.h"
-#include "filter/auth/dkim/handles.h"
+#include "filter/auth/dkim/primitives/base64.h"
 
 namespace am::dkim {
 namespace {
-
-bool isWsp(char c) { return c == ' ' || c == '\t'; }
-
-int b64Value(char c) {
-  if (c >= 'A' && c <= 'Z') return c - 'A';
-  if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-  if (c >= '0' && c <= '9') return c - '0' + 52;
-  if (c == '+') return 62;
-  if (c == '/') return 63;
-  return -1;
-}
 
 int hexValue(char c) {
   if (c >= '0' && c <= '9') return c - '0';
@@ -48,12 +37,11 @@ bool parseCanon(std::string_view v, SigSpec& s) {
   size_t slash = v.find('/');
   std::string_view h = v.substr(0, slash);
   std::string_view b = slash == std::string_view::npos ? std::string_view("simple") : v.substr(slash + 1);
-  if (iequals(h, "simple")) s.headerCanon = CanonMode::Simple;
-  else if (iequals(h, "relaxed")) s.headerCanon = CanonMode::Relaxed;
-  else { s.error = DKIM_SIGERROR_INVALID_HC; return false; }
-  if (iequals(b, "simple")) s.bodyCanon = CanonMode::Simple;
-  else if (iequals(b, "relaxed")) s.bodyCanon = CanonMode::Relaxed;
-  else { s.error = DKIM_SIGERROR_INVALID_BC; return false; }
+  auto hc = parseCanonName(h), bc = parseCanonName(b);
+  if (!hc) { s.error = SigError::HeaderCanonUnknown; return false; }
+  if (!bc) { s.error = SigError::BodyCanonUnknown; return false; }
+  s.headerCanon = *hc;
+  s.bodyCanon = *bc;
   return true;
 }
 
@@ -76,15 +64,15 @@ bool parseAlgorithm(SigSpec& s) {
   if (s.algorithm == "rsa-sha256") { s.keyType = KeyType::Rsa; s.hash = HashAlg::Sha256; return true; }
   if (s.algorithm == "ed25519-sha256") { s.keyType = KeyType::Ed25519; s.hash = HashAlg::Sha256; return true; }
   if (s.algorithm == "rsa-sha1") { s.keyType = KeyType::Rsa; s.hash = HashAlg::Sha1; return true; }
-  s.error = DKIM_SIGERROR_INVALID_A;
+  s.error = SigError::AlgorithmUnknown;
   return false;
 }
 
-// A required tag: missing → `missing`, empty → `empty` (0 when emptiness is allowed).
-const std::string* required(SigSpec& s, const char* tag, int missing, int empty) {
+// A required tag: missing → `missing`, empty → `empty`.
+const std::string* required(SigSpec& s, const char* tag, SigError missing, SigError empty) {
   const std::string* v = s.tags.get(tag);
   if (v == nullptr) { s.error = missing; return nullptr; }
-  if (empty != 0 && trim(*v).empty()) { s.error = empty; return nullptr; }
+  if (trim(*v).empty()) { s.error = empty; return nullptr; }
   return v;
 }
 
@@ -123,72 +111,50 @@ std::string bPrefixOf(std::string_view b) {
 // The header-stage checks, in the order that yields one error per signature.
 void checkHeaderStage(SigSpec& s) {
   const std::string* v = s.tags.get("v");
-  if (v == nullptr) { s.error = DKIM_SIGERROR_MISSING_V; return; }
-  if (v->empty()) { s.error = DKIM_SIGERROR_EMPTY_V; return; }
-  if (*v != "1") { s.error = DKIM_SIGERROR_VERSION; return; }
-  if (required(s, "a", DKIM_SIGERROR_MISSING_A, DKIM_SIGERROR_INVALID_A) == nullptr || !parseAlgorithm(s)) return;
-  const std::string* b = required(s, "b", DKIM_SIGERROR_MISSING_B, DKIM_SIGERROR_EMPTY_B);
+  if (v == nullptr) { s.error = SigError::VersionMissing; return; }
+  if (v->empty()) { s.error = SigError::VersionEmpty; return; }
+  if (*v != "1") { s.error = SigError::VersionUnsupported; return; }
+  if (required(s, "a", SigError::AlgorithmMissing, SigError::AlgorithmUnknown) == nullptr || !parseAlgorithm(s)) return;
+  const std::string* b = required(s, "b", SigError::SignatureMissing, SigError::SignatureEmpty);
   if (b == nullptr) return;
   auto sig = base64Decode(*b);
-  if (!sig || sig->empty()) { s.error = DKIM_SIGERROR_CORRUPT_B; return; }
+  if (!sig || sig->empty()) { s.error = SigError::SignatureCorrupt; return; }
   s.signature = std::move(*sig);
-  const std::string* bh = required(s, "bh", DKIM_SIGERROR_MISSING_BH, DKIM_SIGERROR_EMPTY_BH);
+  const std::string* bh = required(s, "bh", SigError::BodyHashMissing, SigError::BodyHashEmpty);
   if (bh == nullptr) return;
   auto bhv = base64Decode(*bh);
-  if (!bhv || bhv->empty()) { s.error = DKIM_SIGERROR_CORRUPT_BH; return; }
+  if (!bhv || bhv->empty()) { s.error = SigError::BodyHashCorrupt; return; }
   s.bodyHash = std::move(*bhv);
   if (const std::string* c = s.tags.get("c"); c != nullptr && !parseCanon(*c, s)) return;
-  if (required(s, "d", DKIM_SIGERROR_MISSING_D, DKIM_SIGERROR_EMPTY_D) == nullptr) return;
-  const std::string* h = required(s, "h", DKIM_SIGERROR_MISSING_H, DKIM_SIGERROR_EMPTY_H);
+  if (required(s, "d", SigError::DomainMissing, SigError::DomainEmpty) == nullptr) return;
+  const std::string* h = required(s, "h", SigError::HeadersMissing, SigError::HeadersEmpty);
   if (h == nullptr) return;
   parseSignedHeaders(*h, s.signedHeaders);
   if (std::find(s.signedHeaders.begin(), s.signedHeaders.end(), "from") == s.signedHeaders.end()) {
-    s.error = DKIM_SIGERROR_INVALID_H;
+    s.error = SigError::FromNotSigned;
     return;
   }
   if (const std::string* i = s.tags.get("i")) {
     size_t at = s.identity.rfind('@');
     s.identityDomain = at == std::string::npos ? std::string() : toLower(s.identity.substr(at + 1));
-    if (at == std::string::npos || !withinDomain(s.identityDomain, s.domain)) { s.error = DKIM_SIGERROR_DOMAIN; return; }
+    if (at == std::string::npos || !withinDomain(s.identityDomain, s.domain)) { s.error = SigError::IdentityOutsideDomain; return; }
     (void)i;
   }
   if (const std::string* l = s.tags.get("l")) {
     s.length = parseDecimal(*l);
-    if (!s.length) { s.error = DKIM_SIGERROR_INVALID_L; return; }
+    if (!s.length) { s.error = SigError::LengthInvalid; return; }
   }
   if (const std::string* q = s.tags.get("q"); q != nullptr && !dnsQueryListed(*q)) {
-    s.error = DKIM_SIGERROR_INVALID_Q;
+    s.error = SigError::QueryMethodUnknown;
     return;
   }
-  if (required(s, "s", DKIM_SIGERROR_MISSING_S, DKIM_SIGERROR_EMPTY_S) == nullptr) return;
+  if (required(s, "s", SigError::SelectorMissing, SigError::SelectorEmpty) == nullptr) return;
   auto t = s.tags.get("t") != nullptr ? parseDecimal(*s.tags.get("t")) : std::nullopt;
   auto x = s.tags.get("x") != nullptr ? parseDecimal(*s.tags.get("x")) : std::nullopt;
-  if (t && x && *x < *t) s.error = DKIM_SIGERROR_TIMESTAMPS;
+  if (t && x && *x < *t) s.error = SigError::TimestampOrder;
 }
 
 }  // namespace
-
-std::optional<std::string> base64Decode(std::string_view in) {
-  std::string out;
-  out.reserve(in.size() * 3 / 4);
-  uint32_t acc = 0;
-  int bits = 0;
-  size_t pad = 0;
-  for (char c : in) {
-    if (c == ' ' || c == '\t' || c == '\r' || c == '\n') continue;
-    if (c == '=') { ++pad; continue; }
-    int v = b64Value(c);
-    if (v < 0 || pad > 0) return std::nullopt;  // bad character, or data after padding
-    acc = (acc << 6) | static_cast<uint32_t>(v);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out += static_cast<char>((acc >> bits) & 0xff);
-    }
-  }
-  if (pad > 2) return std::nullopt;
-  return out;
-}
 
 SigSpec parseSignature(std::string_view name, std::string_view value) {
   SigSpec s;
@@ -210,32 +176,6 @@ SigSpec parseSignature(std::string_view name, std::string_view value) {
   s.identityDomain = s.domain;
   if (s.tagProblem.empty()) checkHeaderStage(s);
   return s;
-}
-
-void appendCanonHeader(std::string& out, CanonMode c, std::string_view name, std::string_view value) {
-  if (c == CanonMode::Simple) {
-    out.append(name);
-    out += ':';
-    while (!value.empty() && (value.back() == '\n' || value.back() == '\r')) value.remove_suffix(1);
-    for (size_t i = 0; i < value.size(); ++i) {
-      if (value[i] == '\n' && (i == 0 || value[i - 1] != '\r')) out += '\r';
-      out += value[i];
-    }
-    out += "\r\n";
-    return;
-  }
-  for (char ch : trim(name)) out += (ch >= 'A' && ch <= 'Z') ? static_cast<char>(ch - 'A' + 'a') : ch;
-  out += ':';
-  bool wsp = false, any = false;
-  for (char ch : value) {
-    if (ch == '\r' || ch == '\n') continue;
-    if (isWsp(ch)) { wsp = true; continue; }
-    if (wsp && any) out += ' ';
-    wsp = false;
-    any = true;
-    out += ch;
-  }
-  out += "\r\n";
 }
 
 void appendWithEmptyB(std::string& out, std::string_view value) {

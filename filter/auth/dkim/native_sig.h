@@ -1,7 +1,7 @@
 // filter/auth/dkim/native_sig.h — the native engine's view of one DKIM-Signature field: tag
-// parsing and the RFC 6376 §3.5 checks libopendkim makes on the signature header (reported with
-// libopendkim's DKIM_SIGERROR_* codes so classify.h gives both engines one result table), the
-// header-hash input (h= selection bottom-up, b= emptied) and base64.
+// parsing and the RFC 6376 §3.5 checks libopendkim makes on the signature header, in its order
+// (reported as SigError, so classify.h gives both engines one result table), and the
+// header-hash input (h= selection bottom-up, b= emptied).
 // Pure functions over values; thread-safe.
 #pragma once
 #include <cstdint>
@@ -11,23 +11,22 @@
 #include <utility>
 #include <vector>
 
-#include "filter/auth/dkim/tag_list.h"
+#include "filter/auth/dkim/primitives/canon.h"
+#include "filter/auth/dkim/primitives/key_record.h"
+#include "filter/auth/dkim/primitives/sig_error.h"
+#include "filter/auth/dkim/primitives/tag_list.h"
 
 namespace am::dkim {
-
-enum class HashAlg { Sha1, Sha256 };
-enum class KeyType { Rsa, Ed25519 };
-enum class CanonMode { Simple, Relaxed };
 
 struct SigSpec {
   std::string name, value;       // the header field as delivered (value keeps leading space)
   TagList tags;
   std::string tagProblem;        // checkSignatureTags(); empty if fine
-  int error = -1;                // DKIM_SIGERROR_* of the header stage; -1 (UNKNOWN) if fine
+  SigError error = SigError::None;  // of the header stage
   std::string domain, selector, algorithm, identity, bPrefix;  // as reported
   HashAlg hash = HashAlg::Sha256;
   KeyType keyType = KeyType::Rsa;
-  CanonMode headerCanon = CanonMode::Simple, bodyCanon = CanonMode::Simple;
+  Canon headerCanon = Canon::Simple, bodyCanon = Canon::Simple;
   std::vector<std::string> signedHeaders;  // h=, lowercase
   std::optional<uint64_t> length;          // l=
   std::string signature, bodyHash;         // decoded b=, bh=
@@ -36,12 +35,6 @@ struct SigSpec {
 
 // Parses and checks one DKIM-Signature field. Never throws for any input.
 SigSpec parseSignature(std::string_view name, std::string_view value);
-
-// Base64 (RFC 4648) with whitespace ignored and padding optional; nullopt if malformed.
-std::optional<std::string> base64Decode(std::string_view in);
-
-// Canonical header field (RFC 6376 §3.4.1/§3.4.2), with trailing CRLF.
-void appendCanonHeader(std::string& out, CanonMode c, std::string_view name, std::string_view value);
 
 // The header fields of one message, for h= selection. All field bytes live in one buffer
 // (names, lowercase names, values back to back), so a message costs a few allocations however

@@ -6,60 +6,14 @@
 #include <algorithm>
 
 #include "common/strings.h"
-#include "filter/auth/dkim/handles.h"
 
 namespace am::dkim {
 namespace {
 
 bool isSignatureHeader(std::string_view name) { return iequals(trim(name), "DKIM-Signature"); }
 
-// Whether the colon-separated list holds `x` (case-insensitively; elements trimmed).
-bool listed(std::string_view list, std::string_view x) {
-  size_t start = 0;
-  while (start <= list.size()) {
-    size_t colon = list.find(':', start);
-    if (colon == std::string_view::npos) colon = list.size();
-    if (iequals(trim(list.substr(start, colon - start)), x)) return true;
-    start = colon + 1;
-  }
-  return false;
-}
-
 bool contains(const std::vector<std::string>& v, std::string_view x) {
   return std::find(v.begin(), v.end(), x) != v.end();
-}
-
-bool allWhitespace(std::string_view s) {
-  return std::all_of(s.begin(), s.end(), [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; });
-}
-
-// RFC 6376 §3.6.1 key record checks, in libopendkim's order so both engines name the same
-// problem. Returns a DKIM_SIGERROR_* code (UNKNOWN when usable) and sets p (as written, a view
-// into the record) / testing / strict.
-int checkKeyRecord(const TagViews& key, const SigSpec& sig, std::string_view& p, bool& testing, bool& strict) {
-  if (key.error != nullptr) return DKIM_SIGERROR_DNSSYNTAX;
-  if (const std::string_view* v = key.get("v"); v != nullptr && *v != "DKIM1") return DKIM_SIGERROR_KEYVERSION;
-  if (const std::string_view* h = key.get("h")) {
-    if (!listed(*h, "sha1") && !listed(*h, "sha256")) return DKIM_SIGERROR_KEYUNKNOWNHASH;
-    if (!listed(*h, sig.hash == HashAlg::Sha1 ? "sha1" : "sha256")) return DKIM_SIGERROR_KEYHASHMISMATCH;
-  }
-  if (const std::string_view* s = key.get("s")) {
-    if (!listed(*s, "email") && !listed(*s, "*")) return DKIM_SIGERROR_NOTEMAILKEY;
-  }
-  const std::string_view* k = key.get("k");
-  std::string_view type = k != nullptr ? *k : std::string_view("rsa");
-  const bool rsa = iequals(type, "rsa");
-  if (!rsa && !iequals(type, "ed25519")) return DKIM_SIGERROR_KEYTYPEUNKNOWN;
-  if (rsa != (sig.keyType == KeyType::Rsa)) return DKIM_SIGERROR_KEYTYPEUNKNOWN;
-  const std::string_view* pv = key.get("p");
-  if (pv == nullptr) return DKIM_SIGERROR_DNSSYNTAX;
-  p = *pv;
-  if (allWhitespace(p)) return DKIM_SIGERROR_KEYREVOKED;
-  if (const std::string_view* t = key.get("t")) {
-    testing = listed(*t, "y");
-    strict = listed(*t, "s");
-  }
-  return DKIM_SIGERROR_UNKNOWN;
 }
 
 struct Digest {
@@ -136,12 +90,12 @@ void NativeVerification::checkSignature(Sig& s) {
   const VerifyOptions& o = v_.options();
   SigFacts& f = s.facts;
   f.tagProblem = s.spec.tagProblem;
-  f.libError = s.spec.error;
+  f.error = s.spec.error;
   f.algorithm = s.spec.algorithm;
   f.algorithmAccepted = contains(o.algorithms, s.spec.algorithm);
   f.ed25519 = s.spec.algorithm == "ed25519-sha256";
   f.minKeyBits = o.minKeyBits;
-  if (!f.tagProblem.empty() || f.libError != DKIM_SIGERROR_UNKNOWN) return;
+  if (!f.tagProblem.empty() || f.error != SigError::None) return;
   const int64_t now = v_.clock().unixSeconds();
   auto x = s.spec.tags.get("x") != nullptr ? parseDecimal(*s.spec.tags.get("x")) : std::nullopt;
   auto t = s.spec.tags.get("t") != nullptr ? parseDecimal(*s.spec.tags.get("t")) : std::nullopt;
@@ -149,8 +103,8 @@ void NativeVerification::checkSignature(Sig& s) {
   else if (t && static_cast<int64_t>(*t) > now + o.clockSkew) f.timeProblem = "signature timestamp in the future";
   if (!f.timeProblem.empty()) return;  // no key lookup for a signature rejected anyway
   fetchKey(s);
-  if (f.libError != DKIM_SIGERROR_UNKNOWN) return;
-  f.flags |= DKIM_SIGFLAG_PROCESSED;
+  if (f.error != SigError::None) return;
+  f.processed = true;
   if (!f.algorithmAccepted || (!f.ed25519 && f.keyBits < f.minKeyBits)) return;  // policy: no crypto
   verifyHeader(s);
   s.hasher = hasherFor(s.spec);
@@ -172,18 +126,17 @@ void NativeVerification::fetchKey(Sig& s) {
   }
   s.lookup.status = a.status;
   s.lookup.records = a.records.size();
-  if (a.status == DnsStatus::TempFail) { f.libError = DKIM_SIGERROR_KEYFAIL; return; }
-  if (a.status != DnsStatus::Ok || a.records.empty()) { f.libError = DKIM_SIGERROR_NOKEY; return; }
-  if (a.records.size() > 1) { f.libError = DKIM_SIGERROR_MULTIREPLY; return; }
-  std::string_view p;
-  bool testing = false, strict = false;
-  int err = checkKeyRecord(parseTagViews(a.records[0]), s.spec, p, testing, strict);
-  if (err != DKIM_SIGERROR_UNKNOWN) { f.libError = err; return; }
-  s.key = v_.keys().get(s.spec.keyType, p);
-  if (!s.key->pkey) { f.libError = DKIM_SIGERROR_KEYDECODE; return; }
+  if (a.status == DnsStatus::TempFail) { f.error = SigError::KeyTempFail; return; }
+  if (a.status != DnsStatus::Ok || a.records.empty()) { f.error = SigError::KeyNotFound; return; }
+  if (a.records.size() > 1) { f.error = SigError::KeyMultiple; return; }
+  KeyRecordUse use;
+  f.error = checkKeyRecord(parseTagViews(a.records[0]), s.spec.hash, s.spec.keyType, use);
+  if (f.error != SigError::None) return;
+  s.key = v_.keys().get(s.spec.keyType, use.p);
+  if (!s.key->pkey) { f.error = SigError::KeyDecode; return; }
   f.keyBits = s.key->bits;
-  if (testing) f.flags |= DKIM_SIGFLAG_TESTKEY;
-  if (strict && s.spec.identityDomain != s.spec.domain) f.libError = DKIM_SIGERROR_SUBDOMAIN;
+  f.testKey = use.testing;
+  if (use.strict && s.spec.identityDomain != s.spec.domain) f.error = SigError::SubdomainNotAllowed;
 }
 
 void NativeVerification::verifyHeader(Sig& s) {
@@ -193,8 +146,8 @@ void NativeVerification::verifyHeader(Sig& s) {
   bool ok = digest(md, hashBuf_, hash) &&
             (s.spec.keyType == KeyType::Rsa ? verifyRsa(s.key->pkey.get(), md, hash, s.spec.signature)
                                             : verifyEd25519(s.key->pkey.get(), hash, s.spec.signature));
-  if (ok) s.facts.flags |= DKIM_SIGFLAG_PASSED;
-  s.facts.libError = ok ? DKIM_SIGERROR_OK : DKIM_SIGERROR_BADSIG;
+  s.facts.headerVerified = ok;
+  s.facts.error = ok ? SigError::None : SigError::BadSignature;
 }
 
 int NativeVerification::hasherFor(const SigSpec& spec) {
@@ -233,8 +186,8 @@ DkimOutput NativeVerification::result(Sig& s) {
   if (s.hasher >= 0) {
     const BodyHasher& h = *hashers_[static_cast<size_t>(s.hasher)];
     const std::string& d = digests_[static_cast<size_t>(s.hasher)];
-    f.bodyHash = !d.empty() && d == s.spec.bodyHash ? DKIM_SIGBH_MATCH : DKIM_SIGBH_MISMATCH;
-    if (s.spec.length && h.total() < *s.spec.length) f.libError = DKIM_SIGERROR_TOOLARGE_L;
+    f.bodyHash = !d.empty() && d == s.spec.bodyHash ? BodyHashCheck::Match : BodyHashCheck::Mismatch;
+    if (s.spec.length && h.total() < *s.spec.length) f.error = SigError::LengthExceedsBody;
     f.unsignedBodyRejected = s.spec.length && v_.options().bodyLength == VerifyOptions::BodyLength::Fail &&
                              h.total() > *s.spec.length;
   }
@@ -244,10 +197,7 @@ DkimOutput NativeVerification::result(Sig& s) {
   out.algorithm = s.spec.algorithm;
   out.bPrefix = s.spec.bPrefix;
   out.identity = s.spec.identity;
-  out.keyBits = f.ed25519 ? 0 : f.keyBits;
-  auto [r, reason] = classify(f);
-  out.result = r;
-  out.reason = std::move(reason);
+  applyVerdict(out, f);
   return out;
 }
 

@@ -7,7 +7,7 @@
 // all messages), and its header hash verified at once. The body then streams through one
 // BodyHasher per distinct (body canonicalization, hash, l=); finish() compares body hashes and
 // classifies every signature with the same table as the libopendkim engine (classify.h, fed
-// with libopendkim's DKIM_SIGERROR_* codes, so reasons read the same).
+// with engine-neutral SigError values, so reasons read the same). No libopendkim header here.
 // Ownership: NativeVerifier borrows the Resolver and Clock (must outlive it) and owns the key
 // cache and the fetched EVP_MDs; a NativeVerification borrows its NativeVerifier.
 // Thread-safety: NativeVerifier::startVerify() from many threads; one NativeVerification is used
@@ -20,16 +20,13 @@
 #include <string_view>
 #include <vector>
 
-#include "filter/auth/dkim/body_hash.h"
+#include "filter/auth/dkim/primitives/body_hash.h"
 #include "filter/auth/dkim/classify.h"
 #include "filter/auth/dkim/key_cache.h"
 #include "filter/auth/dkim/native_sig.h"
 #include "filter/auth/dkim/verifier.h"
 
 namespace am::dkim {
-
-struct EvpMdFree { void operator()(EVP_MD* m) const noexcept { EVP_MD_free(m); } };
-using EvpMdPtr = std::unique_ptr<EVP_MD, EvpMdFree>;
 
 class NativeVerifier final : public Verifier {
  public:

@@ -11,7 +11,7 @@
 #include <algorithm>
 
 #include "common/strings.h"
-#include "filter/auth/dkim/classify.h"
+#include "filter/auth/dkim/opendkim_classify.h"
 
 namespace am::dkim {
 namespace {
@@ -276,9 +276,7 @@ DkimOutput OpenDkimVerification::describe(DKIM_SIGINFO* sig, size_t index, bool 
   SigFacts f;
   if (aligned) f.tagProblem = checkSignatureTags(tags);
   if (index < preReasons_.size() && preReasons_[index] != "tags") f.timeProblem = preReasons_[index];
-  f.libError = dkim_sig_geterror(sig);
-  f.flags = dkim_sig_getflags(sig);
-  f.bodyHash = dkim_sig_getbh(sig);
+  setLibopendkimFacts(f, dkim_sig_geterror(sig), dkim_sig_getflags(sig), dkim_sig_getbh(sig));
   f.algorithm = out.algorithm;
   f.algorithmAccepted = std::find(o.algorithms.begin(), o.algorithms.end(), out.algorithm) != o.algorithms.end();
   f.ed25519 = out.algorithm == "ed25519-sha256";
@@ -288,10 +286,7 @@ DkimOutput OpenDkimVerification::describe(DKIM_SIGINFO* sig, size_t index, bool 
   if (!out.domain.empty() && !out.selector.empty())
     f.lookup = dnsLog_.find(out.selector + "._domainkey." + out.domain);
   f.unsignedBodyRejected = aligned && unsignedBodyRejected(tags);
-  out.keyBits = f.ed25519 ? 0 : f.keyBits;
-  auto [result, reason] = classify(f);
-  out.result = result;
-  out.reason = std::move(reason);
+  applyVerdict(out, f);
   return out;
 }
 

@@ -27,7 +27,7 @@
 #include "filter/auth/dkim/body_length.h"
 #include "filter/auth/dkim/dns_bridge.h"
 #include "filter/auth/dkim/handles.h"
-#include "filter/auth/dkim/tag_list.h"
+#include "filter/auth/dkim/primitives/tag_list.h"
 #include "filter/auth/dkim/verifier.h"
 
 namespace am::dkim {

@@ -12,6 +12,7 @@
 #include <openssl/x509.h>
 
 #include "common/strings.h"
+#include "filter/auth/dkim/primitives/base64.h"
 
 namespace am::dkim {
 namespace {
@@ -23,13 +24,6 @@ bool validName(std::string_view s) {
           c == '_'))
       return false;
   return s.find("..") == std::string_view::npos;
-}
-
-std::string b64(const unsigned char* p, size_t n) {
-  std::string out(4 * ((n + 2) / 3) + 1, '\0');
-  int len = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), p, static_cast<int>(n));
-  out.resize(len > 0 ? static_cast<size_t>(len) : 0);
-  return out;
 }
 
 EvpPkeyPtr generate(Alg alg, unsigned bits) {
@@ -82,13 +76,13 @@ std::optional<std::string> publicKeyTxt(EVP_PKEY* key) {
     unsigned char raw[32];
     size_t len = sizeof raw;
     if (EVP_PKEY_get_raw_public_key(key, raw, &len) != 1 || len != 32) return std::nullopt;
-    return "v=DKIM1; k=ed25519; p=" + b64(raw, len);
+    return "v=DKIM1; k=ed25519; p=" + base64Encode(raw, len);
   }
   if (id != EVP_PKEY_RSA) return std::nullopt;
   unsigned char* der = nullptr;
   int len = i2d_PUBKEY(key, &der);
   if (len <= 0 || !der) return std::nullopt;
-  std::string txt = "v=DKIM1; k=rsa; p=" + b64(der, static_cast<size_t>(len));
+  std::string txt = "v=DKIM1; k=rsa; p=" + base64Encode(der, static_cast<size_t>(len));
   OPENSSL_free(der);
   return txt;
 }

@@ -16,7 +16,7 @@
 #include <string>
 #include <vector>
 
-#include "filter/auth/dkim_sign/openssl_ptr.h"
+#include "filter/auth/dkim/primitives/openssl_ptr.h"
 #include "policy/signing_table.h"
 
 namespace am::dkim {

@@ -1,5 +1,5 @@
 // filter/auth/dkim_sign/signer.cpp — builds and signs DKIM-Signature header fields with the
-// EVP_PKEYs cached in a KeyStore. Canonicalization lives in canon.cpp.
+// EVP_PKEYs cached in a KeyStore. Canonicalization and base64 are the DKIM primitives.
 #include "filter/auth/dkim_sign/signer.h"
 
 #include <algorithm>
@@ -9,19 +9,13 @@
 #include <openssl/rsa.h>
 
 #include "common/strings.h"
+#include "filter/auth/dkim/primitives/base64.h"
 
 namespace am::dkim {
 namespace {
 
 constexpr size_t kMaxHeaderBytes = 4 * 1024 * 1024;
 constexpr size_t kFoldAt = 76;
-
-std::string base64(const unsigned char* p, size_t n) {
-  std::string out(4 * ((n + 2) / 3) + 1, '\0');
-  int len = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), p, static_cast<int>(n));
-  out.resize(len > 0 ? static_cast<size_t>(len) : 0);
-  return out;
-}
 
 bool neverSigned(std::string_view name) { return iequals(name, "Authentication-Results"); }
 
@@ -82,7 +76,7 @@ std::optional<std::string> signDigest(const LoadedKey& k, const std::array<unsig
     sig.resize(len);
     if (EVP_PKEY_sign(ctx.get(), sig.data(), &len, h.data(), h.size()) != 1) return std::nullopt;
   }
-  return base64(sig.data(), len);
+  return base64Encode(sig.data(), len);
 }
 
 }  // namespace
@@ -98,10 +92,9 @@ std::vector<std::string> defaultSignHeaders() {
 bool parseCanonicalization(std::string_view spec, SignOptions& o, std::string* err) {
   auto parts = split(spec, "/", false);
   auto one = [](std::string_view w, Canon& c) {
-    if (iequals(trim(w), "simple")) c = Canon::Simple;
-    else if (iequals(trim(w), "relaxed")) c = Canon::Relaxed;
-    else return false;
-    return true;
+    auto v = parseCanonName(trim(w));
+    if (v) c = *v;
+    return v.has_value();
   };
   Canon h = Canon::Simple, b = Canon::Simple;
   bool ok = (parts.size() == 1 || parts.size() == 2) && one(parts[0], h) && (parts.size() == 1 || one(parts[1], b));
@@ -115,7 +108,8 @@ bool parseCanonicalization(std::string_view spec, SignOptions& o, std::string* e
 }
 
 Signing::Signing(std::vector<KeyRef> keys, const SignOptions& o, const am::Clock& clock)
-    : keys_(std::move(keys)), opts_(o), now_(clock.unixSeconds()), bodyHash_(EVP_MD_CTX_new()) {
+    : keys_(std::move(keys)), opts_(o), now_(clock.unixSeconds()),
+      body_(std::make_unique<BodyHasher>(opts_.bodyCanon, EVP_sha256(), std::nullopt)) {
   auto drop = [](std::vector<std::string>& v) {
     v.erase(std::remove_if(v.begin(), v.end(), [](const std::string& n) { return neverSigned(n) || n.empty(); }),
             v.end());
@@ -123,14 +117,7 @@ Signing::Signing(std::vector<KeyRef> keys, const SignOptions& o, const am::Clock
   drop(opts_.signHeaders);
   drop(opts_.oversignHeaders);
   if (!containsName(opts_.signHeaders, "From")) opts_.signHeaders.insert(opts_.signHeaders.begin(), "From");
-  if (!bodyHash_ || EVP_DigestInit_ex(bodyHash_.get(), EVP_sha256(), nullptr) != 1) {
-    errors_.push_back("cannot initialise SHA-256");
-    bodyHash_.reset();
-  }
-  EVP_MD_CTX* md = bodyHash_.get();
-  bodyCanon_ = std::make_unique<BodyCanonicalizer>(opts_.bodyCanon, [md](std::string_view s) {
-    if (md) EVP_DigestUpdate(md, s.data(), s.size());
-  });
+  if (!body_->ok()) errors_.push_back("cannot initialise SHA-256");
 }
 
 Signing::~Signing() = default;
@@ -152,7 +139,7 @@ void Signing::header(std::string_view name, std::string_view value) {
 void Signing::endOfHeaders() {}
 
 void Signing::body(std::string_view chunk) {
-  if (!finished_) bodyCanon_->feed(chunk);
+  if (!finished_) body_->feed(chunk);
 }
 
 std::vector<std::string> Signing::buildHList() const {
@@ -184,7 +171,7 @@ std::string Signing::headerHashInput(const std::vector<std::string>& hlist) cons
     for (auto it = headers_.rbegin(); it != headers_.rend(); ++it) {
       if (!iequals(it->name, n)) continue;
       if (skip-- == 0) {
-        data += canonHeader(opts_.headerCanon, it->name, it->value);
+        appendCanonHeader(data, opts_.headerCanon, it->name, it->value);
         break;
       }
     }
@@ -223,10 +210,8 @@ std::vector<std::string> Signing::finish() {
   std::vector<std::string> out;
   if (finished_) return out;
   finished_ = true;
-  bodyCanon_->finish();
-  std::array<unsigned char, 32> bh{};
-  unsigned int bhLen = 0;
-  if (!bodyHash_ || EVP_DigestFinal_ex(bodyHash_.get(), bh.data(), &bhLen) != 1 || bhLen != 32) {
+  const std::string bh = body_->finish();
+  if (bh.size() != 32) {
     errors_.push_back("body hash failed; not signed");
     return out;
   }
@@ -239,7 +224,7 @@ std::vector<std::string> Signing::finish() {
     return out;
   }
   auto hlist = buildHList();
-  std::string bh64 = base64(bh.data(), bh.size());
+  std::string bh64 = base64Encode(bh);
   for (const auto& k : keys_) {
     std::string v = signOne(k, hlist, bh64);
     if (v.empty()) errors_.push_back("signing with key '" + k.key->name + "' failed");

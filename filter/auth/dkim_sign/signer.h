@@ -7,7 +7,8 @@
 // leading space, ready for smfi_insheader(ctx, 0, "DKIM-Signature", value). All signatures of
 // a message share one body hash (same body canonicalization).
 // Memory: only headers named in the sign list are kept; the body is canonicalized and hashed
-// as it streams (bounded buffer), so memory does not grow with body size.
+// as it streams (BodyHasher, the verifier's own, bounded buffer), so memory does not grow with
+// body size. Canonicalization and base64 are the DKIM primitives (filter/auth/dkim/primitives).
 // Never signed: Authentication-Results (ours or anyone's), even if configured.
 // Errors (no From header, headers over 4 MiB, an OpenSSL failure) are values: finish() returns
 // fewer or no signatures and errors() says why. No exception is thrown for message input.
@@ -21,7 +22,8 @@
 #include <vector>
 
 #include "common/clock.h"
-#include "filter/auth/dkim_sign/canon.h"
+#include "filter/auth/dkim/primitives/body_hash.h"
+#include "filter/auth/dkim/primitives/canon.h"
 #include "filter/auth/dkim_sign/keystore.h"
 #include "policy/signing_table.h"
 
@@ -73,8 +75,7 @@ class Signing {
   size_t headerBytes_ = 0;
   bool tooBig_ = false;
   bool finished_ = false;
-  EvpMdCtxPtr bodyHash_;
-  std::unique_ptr<BodyCanonicalizer> bodyCanon_;
+  std::unique_ptr<BodyHasher> body_;  // SHA-256 of the canonical body
   std::vector<std::string> errors_;
 };
 

@@ -20,8 +20,8 @@
 
 #include "common/memory_resolver.h"
 #include "filter/auth/dkim/native_sig.h"
+#include "filter/auth/dkim/primitives/body_hash.h"
 #include "filter/auth/dkim/verifier.h"
-#include "filter/auth/dkim_sign/canon.h"
 #include "filter/auth/dkim_sign/keygen.h"
 #include "filter/auth/dkim_sign/signer.h"
 #include "test_util.h"
@@ -137,7 +137,8 @@ double floorSeconds(const std::vector<Signed>& msgs, EVP_PKEY* rsaPub, EVP_PKEY*
   std::vector<FloorInput> in;
   for (const auto& m : msgs) {
     FloorInput f;
-    BodyCanonicalizer c(Canon::Relaxed, [&](std::string_view s) { f.bodyCanon.append(s); });
+    BodyHasher c(Canon::Relaxed, nullptr, std::nullopt);  // canonical bytes only
+    c.copyTo(&f.bodyCanon);
     c.feed(m.msg.body);
     c.finish();
     HeaderIndex idx;

@@ -1,22 +1,25 @@
-// filter/auth/dkim_sign/canon.h — DKIM canonicalization (RFC 6376 §3.4), header and body.
+// tests/dkim/reference_canon.h — a second, deliberately simple DKIM canonicalizer (RFC 6376
+// §3.4), header and body, kept as the test oracle for the production one
+// (filter/auth/dkim/primitives: appendCanonHeader, BodyHasher). It steps through the body a byte
+// at a time and shares no code with the production canonicalizer, so agreement on random and
+// real bodies is evidence, not a tautology.
 //
 // Headers are given as the MTA delivers them to a milter with SMFIP_HDR_LEADSPC: the value
 // keeps its leading whitespace and folds with bare LF. The body is streamed in arbitrary
 // chunks; CRLF and bare LF both end a line (a bare LF counts as CRLF), a lone CR is data.
 // BodyCanonicalizer keeps O(1) state (a run of pending empty lines is a counter) and hands
 // its output to a sink through a kOutBuf buffer (long runs of plain bytes go to the sink
-// straight from the caller's chunk), so memory does not grow with the body. Thread-safety: one canonicalizer per message, used by one thread at a time.
+// straight from the caller's chunk), so memory does not grow with the body.
+// Thread-safety: one canonicalizer per message, used by one thread at a time.
 #pragma once
 #include <cstdint>
 #include <functional>
 #include <string>
 #include <string_view>
 
-namespace am::dkim {
+#include "filter/auth/dkim/primitives/canon.h"
 
-enum class Canon { Simple, Relaxed };
-
-const char* canonName(Canon c);
+namespace am::dkim::ref {
 
 // Canonical header field including the trailing CRLF.
 std::string canonHeader(Canon c, std::string_view name, std::string_view value);
@@ -52,4 +55,4 @@ class BodyCanonicalizer {
   bool anyOutput_ = false;
 };
 
-}  // namespace am::dkim
+}  // namespace am::dkim::ref

@@ -1,5 +1,5 @@
-// filter/auth/dkim/tag_list.cpp — RFC 6376 §3.2 tag-list parsing (see tag_list.h).
-#include "filter/auth/dkim/tag_list.h"
+// filter/auth/dkim/primitives/tag_list.cpp — RFC 6376 §3.2 tag-list parsing (see tag_list.h).
+#include "filter/auth/dkim/primitives/tag_list.h"
 
 #include <algorithm>
 #include <cstdint>

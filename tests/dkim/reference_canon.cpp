@@ -1,7 +1,7 @@
-// filter/auth/dkim_sign/canon.cpp — RFC 6376 §3.4 header and body canonicalization.
-#include "filter/auth/dkim_sign/canon.h"
+// tests/dkim/reference_canon.cpp — the reference canonicalizer (see reference_canon.h).
+#include "reference_canon.h"
 
-namespace am::dkim {
+namespace am::dkim::ref {
 namespace {
 
 bool isWsp(char c) { return c == ' ' || c == '\t'; }
@@ -43,8 +43,6 @@ std::string_view trimWsp(std::string_view s) {
 }
 
 }  // namespace
-
-const char* canonName(Canon c) { return c == Canon::Simple ? "simple" : "relaxed"; }
 
 std::string canonHeader(Canon c, std::string_view name, std::string_view value) {
   if (c == Canon::Simple) return std::string(name) + ":" + crlfValue(value) + "\r\n";
@@ -141,4 +139,4 @@ void BodyCanonicalizer::finish() {
   flush();
 }
 
-}  // namespace am::dkim
+}  // namespace am::dkim::ref

@@ -1,4 +1,4 @@
-// filter/auth/dkim/tag_list.h — strict parser for DKIM tag=value lists (RFC 6376 §3.2), used to
+// filter/auth/dkim/primitives/tag_list.h — strict parser for DKIM tag=value lists (RFC 6376 §3.2), used to
 // catch what libopendkim tolerates: duplicated tags (it silently keeps the last one), 8-bit or
 // control characters, malformed tag names, and non-numeric t=/x= values.
 // Pure functions over values; thread-safe.

@@ -1,5 +1,5 @@
-// filter/auth/dkim/body_hash.cpp — streaming canonical body digest (see body_hash.h).
-#include "filter/auth/dkim/body_hash.h"
+// filter/auth/dkim/primitives/body_hash.cpp — streaming canonical body digest (see body_hash.h).
+#include "filter/auth/dkim/primitives/body_hash.h"
 
 #include <cstring>
 
@@ -14,9 +14,9 @@ bool plainSpacing(const char* p, size_t n);
 constexpr size_t kDirectSpan = 512;  // spans at least this long are hashed without a copy
 }  // namespace
 
-BodyHasher::BodyHasher(CanonMode canon, const EVP_MD* md, std::optional<uint64_t> limit)
-    : canon_(canon), md_(md), limit_(limit), ctx_(EVP_MD_CTX_new()) {
-  if (ctx_ && (md == nullptr || EVP_DigestInit_ex(ctx_.get(), md, nullptr) != 1)) ctx_.reset();
+BodyHasher::BodyHasher(Canon canon, const EVP_MD* md, std::optional<uint64_t> limit)
+    : canon_(canon), md_(md), limit_(limit), ctx_(md != nullptr ? EVP_MD_CTX_new() : nullptr) {
+  if (ctx_ && EVP_DigestInit_ex(ctx_.get(), md, nullptr) != 1) ctx_.reset();
 }
 
 void BodyHasher::feed(std::string_view chunk) {
@@ -57,7 +57,7 @@ void BodyHasher::feed(std::string_view chunk) {
 
 void BodyHasher::line(const char* p, size_t n) {
   if (n == 0) return;
-  if (canon_ == CanonMode::Relaxed) {
+  if (canon_ == Canon::Relaxed) {
     relaxedContent(p, n);
     return;
   }
@@ -212,7 +212,7 @@ void BodyHasher::flushSpan() {
   if (n >= kDirectSpan || n > sizeof buf_ - used_) {
     flush();
     if (n >= kDirectSpan) {
-      if (ctx_) EVP_DigestUpdate(ctx_.get(), p, n);
+      digest(p, n);
       return;
     }
   }
@@ -221,15 +221,20 @@ void BodyHasher::flushSpan() {
 }
 
 void BodyHasher::flush() {
-  if (used_ > 0 && ctx_) EVP_DigestUpdate(ctx_.get(), buf_, used_);
+  if (used_ > 0) digest(buf_, used_);
   used_ = 0;
+}
+
+void BodyHasher::digest(const char* p, size_t n) {
+  if (ctx_) EVP_DigestUpdate(ctx_.get(), p, n);
+  if (copy_ != nullptr) copy_->append(p, n);
 }
 
 std::string BodyHasher::finish() {
   if (pendingCr_) line("\r", 1);
   pendingCr_ = false;
   if (lineHasContent_) lineEnd();                                      // last line gets a CRLF
-  if (canon_ == CanonMode::Simple && !anyOutput_) emitCopy("\r\n", 2);  // empty body is CRLF
+  if (canon_ == Canon::Simple && !anyOutput_) emitCopy("\r\n", 2);  // empty body is CRLF
   pendingEmpty_ = 0;                                                    // trailing empty lines go
   flushSpan();
   flush();
