@@ -36,6 +36,13 @@ core::Engine& engine() {
     dns->addTxt("bank.test", "v=spf1 include:pass.test a mx ptr exists:%{i}.x.test ~all");
     dns->addTxt("_dmarc.bank.test", "v=DMARC1; p=quarantine; sp=reject; adkim=s; aspf=s; pct=50");
     dns->addTxt("sel._domainkey.pass.test", "v=DKIM1; k=rsa; p=");
+    // RFC 6376 Appendix A/C: the signed example message verifies against this key.
+    dns->addTxt("brisbane._domainkey.example.com",
+                "v=DKIM1; p=MIGfMA0GCSqGSIb3DQEBAQUAA4GNADCBiQKBgQDwIRP/UC3SBsEmGqZ9ZJW3/DkMoGeLnQg1fWn7/zYt"
+                "IxN2SnFCjxOCKG9v3b4jYfcTNh5ijSsq631uBItLa7od+v/RtdC2UzJ1lWT947qR+Rcac2gbto/NMqJ0fzfVjH4OuKhi"
+                "tdY9tf6mcwGjaNBcWToIMmPSPDdQPNUYckcQ2QIDAQAB");
+    dns->addTxt("_dmarc.football.example.com", "v=DMARC1; p=none");
+    dns->addTxt("football.example.com", "v=spf1 ip4:192.0.2.1 -all");
     std::vector<std::string> errors;
     auto made = core::Engine::create(cfg.config, log, std::move(dns), clock, errors);
     if (!made) std::abort();
