@@ -10,3 +10,5 @@ export LSAN_OPTIONS="suppressions=$PWD/tests/lsan.supp:print_suppressions=0"
 export ASAN_OPTIONS="detect_leaks=1:abort_on_error=0"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
 ctest --test-dir "$build" --output-on-failure -j"$(nproc)" --timeout 600
+# Fuzz targets (clang build tree build-fuzz): replay each seed corpus, fuzz each target briefly.
+./tools/fuzz.sh
