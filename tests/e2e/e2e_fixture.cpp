@@ -65,7 +65,7 @@ std::string Env::start(const std::string& extraConfig) {
   dns = am::testing::NsdServer::start({{"e2e.test", zone}}, &err);
   if (!dns) return "nsd: " + err;
   writePolicy(basePolicy());
-  socket = "unix:" + dir + "/milter.sock";
+  socket = "unix:" + dir + "/" + socketName;
   configPath = dir + "/authmilter.conf";
   std::ofstream(configPath) << "Socket " << socket << "\n"
                             << "AuthservID mx.e2e.test\nSyslog no\n"

@@ -19,6 +19,9 @@ struct Env {
   std::unique_ptr<am::milter_process::Process> milter;
   std::string socket;
   std::string configPath;
+  // The socket file, relative to `dir` (set before start(); a missing subdirectory is left for the
+  // binary to create).
+  std::string socketName = "milter.sock";
 
   // Builds keys, zones, config and policy, starts nsd and authmilter. Empty string on success.
   std::string start(const std::string& extraConfig = "");
