@@ -26,7 +26,8 @@ class MilterServerChoice : public ::testing::TestWithParam<std::string> {
 
 TEST_P(MilterServerChoice, ServesMessagesAndStops) {
   ASSERT_EQ(env.start("MilterServer " + GetParam() + "\n"), "");
-  EXPECT_TRUE(has(env.milter->output(), "server=" + GetParam())) << env.milter->output();
+  // The start-up line is written just after the socket opens: wait for it (bounded).
+  EXPECT_TRUE(waitForOutput(*env.milter, "server=" + GetParam())) << env.milter->output();
   std::string err;
   auto c = am::milter_client::Client::connect(env.socket, std::chrono::seconds(30), &err);
   ASSERT_TRUE(c) << err;
