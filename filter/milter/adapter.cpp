@@ -9,9 +9,11 @@
 #include <sys/stat.h>
 
 #include <cstring>
+#include <optional>
 #include <string_view>
 
 #include "filter/core/session.h"
+#include "filter/milter/listener.h"
 
 namespace am::milter {
 namespace {
@@ -208,6 +210,14 @@ bool setup(core::Engine& engine, const std::string& socketSpec, unsigned umask, 
   if (smfi_register(desc) != MI_SUCCESS) return *error = "smfi_register failed", false;
   smfi_setmaxdatasize(1 << 20);  // headers up to Postfix's header_size_limit fit in one packet
   smfi_settimeout(600);
+  // libmilter's own removal (rmsocket) would unlink a socket another instance is serving on: the
+  // path is checked as for our server first, and the check's lock is held until the bind is done.
+  std::optional<UniqueFd> pathLock;
+  std::string err;
+  if (auto unixSpec = ListenSpec::parse(spec, &err); unixSpec && unixSpec->kind == ListenSpec::Kind::Unix) {
+    pathLock = claimUnixPath(unixSpec->path, &err);
+    if (!pathLock) return *error = "cannot open milter socket " + spec + ": " + err, false;
+  }
   mode_t old = ::umask(umask);
   int rc = smfi_opensocket(true);
   ::umask(old);

@@ -7,10 +7,12 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cctype>
 #include <cerrno>
 #include <cstring>
@@ -45,13 +47,34 @@ namespace {
 
 std::string sysErr(const std::string& what) { return what + ": " + std::strerror(errno); }
 
+// What is at a unix socket path: nothing, a socket nobody accepts on (a crashed instance left it),
+// a socket some process accepts on, or another kind of file.
+enum class PathState { Free, Stale, InUse, NotSocket };
+
+PathState probePath(const std::string& path, std::string* detail) {
+  struct stat st{};
+  if (::lstat(path.c_str(), &st) != 0) return PathState::Free;
+  if (!S_ISSOCK(st.st_mode)) return PathState::NotSocket;
+  UniqueFd probe(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
+  if (!probe.valid()) return *detail = sysErr("socket"), PathState::InUse;
+  sockaddr_un sa{};
+  sa.sun_family = AF_UNIX;
+  std::memcpy(sa.sun_path, path.data(), path.size());
+  if (::connect(probe.get(), reinterpret_cast<sockaddr*>(&sa), sizeof sa) == 0) return PathState::InUse;
+  if (errno == ECONNREFUSED) return PathState::Stale;
+  if (errno == ENOENT) return PathState::Free;  // removed in between
+  // EAGAIN: a listener whose queue is full is alive; anything else (EACCES...) is not ours to remove.
+  *detail = std::strerror(errno);
+  return PathState::InUse;
+}
+
 std::optional<Listener> openUnix(const ListenSpec& spec, unsigned umask, std::string* err) {
+  auto lock = claimUnixPath(spec.path, err);
+  if (!lock) return std::nullopt;
   Listener l;
   l.path = spec.path;
   l.fd = UniqueFd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
   if (!l.fd.valid()) return *err = sysErr("socket"), std::nullopt;
-  struct stat st{};
-  if (::lstat(spec.path.c_str(), &st) == 0 && S_ISSOCK(st.st_mode)) ::unlink(spec.path.c_str());  // stale
   sockaddr_un sa{};
   sa.sun_family = AF_UNIX;
   std::memcpy(sa.sun_path, spec.path.data(), spec.path.size());
@@ -60,6 +83,7 @@ std::optional<Listener> openUnix(const ListenSpec& spec, unsigned umask, std::st
   int bindErrno = errno;
   ::umask(old);
   if (rc != 0) return errno = bindErrno, *err = sysErr("bind " + spec.path), std::nullopt;
+  struct stat st{};
   if (::stat(spec.path.c_str(), &st) == 0) {
     l.dev = st.st_dev;
     l.ino = st.st_ino;
@@ -97,6 +121,37 @@ std::optional<Listener> openInet(const ListenSpec& spec, std::string* err) {
 }
 
 }  // namespace
+
+std::optional<UniqueFd> claimUnixPath(const std::string& path, std::string* err) {
+  std::string dir = path.substr(0, std::max<size_t>(1, path.rfind('/')));
+  if (::mkdir(dir.c_str(), 0750) == 0) {
+    // Created here (the systemd unit's RuntimeDirectory makes it otherwise): owner and group only.
+  } else if (errno != EEXIST) {
+    return *err = sysErr("cannot create the socket directory " + dir), std::nullopt;
+  }
+  // Two instances starting together take turns: the check and the bind happen under this lock.
+  // A directory we cannot open for reading is checked without it.
+  UniqueFd lock(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (lock.valid()) {
+    while (::flock(lock.get(), LOCK_EX) != 0 && errno == EINTR) {
+    }
+  }
+  std::string detail;
+  switch (probePath(path, &detail)) {
+    case PathState::Free: break;
+    case PathState::Stale:
+      if (::unlink(path.c_str()) != 0 && errno != ENOENT)
+        return *err = sysErr("cannot remove the stale socket " + path), std::nullopt;
+      break;
+    case PathState::InUse:
+      return *err = "socket " + path + " is in use by a running process (another authmilter?)" +
+                    (detail.empty() ? "" : ": " + detail) + "; refusing to take it over",
+             std::nullopt;
+    case PathState::NotSocket:
+      return *err = path + " exists and is not a socket; refusing to remove it", std::nullopt;
+  }
+  return lock;
+}
 
 std::optional<Listener> openListener(const ListenSpec& spec, unsigned umask, std::string* err) {
   auto l = spec.kind == ListenSpec::Kind::Unix ? openUnix(spec, umask, err) : openInet(spec, err);

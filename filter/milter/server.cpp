@@ -79,7 +79,7 @@ struct PoolState {
   std::atomic<size_t> workers{0}, idle{0}, live{0};
   std::atomic<size_t> inDns{0};  // workers inside an announced blocking call (common/blocking.h)
   std::atomic<bool> stopRequested{false}, parked{false};
-  std::atomic<uint64_t> accepted{0}, limitWaits{0}, packets{0}, reads{0}, writes{0}, timeouts{0};
+  std::atomic<uint64_t> accepted{0}, limitWaits{0}, packets{0}, reads{0}, writes{0}, timeouts{0}, idleTimeouts{0};
   std::atomic<int64_t> lastLimitLog{0}, lastAcceptErrorLog{0};
 };
 
@@ -334,6 +334,7 @@ void workerMain(std::shared_ptr<PoolState> p, std::shared_ptr<WorkerSlot> slot) 
       break;
     }
     if (n == 0) {  // idle timeout: leave if another worker still waits and we are beyond the minimum
+      ++p->idleTimeouts;
       if (!lastIdle && countOut(*p, minWorkers(*p))) {
         counted = false;
         break;
@@ -512,6 +513,7 @@ Server::Stats Server::stats() const {
   s.reads = p.reads.load();
   s.writes = p.writes.load();
   s.timeouts = p.timeouts.load();
+  s.idleTimeouts = p.idleTimeouts.load();
   return s;
 }
 

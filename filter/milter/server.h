@@ -47,6 +47,7 @@ class Server {
     size_t workers = 0, idle = 0, live = 0;  // threads, idle threads, open connections
     uint64_t packets = 0, reads = 0, writes = 0;  // summed over finished connections
     uint64_t timeouts = 0;                         // connections closed by ioTimeout
+    uint64_t idleTimeouts = 0;                     // waits of idle workers that ran out (idleWorkerTimeout)
   };
 
   // Opens the socket. nullptr with *err on failure.

@@ -8,6 +8,7 @@
 #include <array>
 #include <cstdio>
 #include <fstream>
+#include <thread>
 
 #include "filter/authres/authres.h"
 
@@ -65,7 +66,7 @@ std::string Env::start(const std::string& extraConfig) {
   dns = am::testing::NsdServer::start({{"e2e.test", zone}}, &err);
   if (!dns) return "nsd: " + err;
   writePolicy(basePolicy());
-  socket = "unix:" + dir + "/milter.sock";
+  socket = "unix:" + dir + "/" + socketName;
   configPath = dir + "/authmilter.conf";
   std::ofstream(configPath) << "Socket " << socket << "\n"
                             << "AuthservID mx.e2e.test\nSyslog no\n"
@@ -86,6 +87,15 @@ void Env::stop() {
   dns.reset();
   if (!dir.empty()) runCommand("rm -rf '" + dir + "'");
   dir.clear();
+}
+
+bool waitForOutput(am::milter_process::Process& p, const std::string& needle, std::chrono::milliseconds bound) {
+  auto deadline = std::chrono::steady_clock::now() + bound;
+  for (;;) {
+    if (p.output().find(needle) != std::string::npos) return true;
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
 }
 
 am::milter_client::Result send(const std::string& socket, const am::milter_client::Message& m) {

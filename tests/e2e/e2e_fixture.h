@@ -3,6 +3,7 @@
 // socket in a temporary directory, driven by the project's milter client. Everything started here
 // is stopped here, by PID.
 #pragma once
+#include <chrono>
 #include <memory>
 #include <string>
 #include <vector>
@@ -19,6 +20,9 @@ struct Env {
   std::unique_ptr<am::milter_process::Process> milter;
   std::string socket;
   std::string configPath;
+  // The socket file, relative to `dir` (set before start(); a missing subdirectory is left for the
+  // binary to create).
+  std::string socketName = "milter.sock";
 
   // Builds keys, zones, config and policy, starts nsd and authmilter. Empty string on success.
   std::string start(const std::string& extraConfig = "");
@@ -31,6 +35,10 @@ struct Env {
 
 // Runs `cmd` and returns its stdout (bounded by the command itself).
 std::string runCommand(const std::string& cmd, int* status = nullptr);
+
+// Polls (bounded) until the process's output contains `needle`; returns whether it did.
+bool waitForOutput(am::milter_process::Process& p, const std::string& needle,
+                   std::chrono::milliseconds bound = std::chrono::seconds(20));
 
 // One message over a fresh connection.
 am::milter_client::Result send(const std::string& socket, const am::milter_client::Message& m);

@@ -120,8 +120,9 @@ TEST(ClientErrors, TimeoutOnASilentFilter) {
     return p.cmd == kConnect ? std::optional(std::string()) : std::nullopt;  // never answers CONNECT
   });
   std::string err;
-  auto c = Client::connect(f.spec(), std::chrono::milliseconds(300), &err);
+  auto c = Client::connect(f.spec(), std::chrono::milliseconds(5000), &err);  // negotiation: generous
   ASSERT_NE(c, nullptr) << err;
+  c->setTimeout(std::chrono::milliseconds(200));  // the wait that must time out: the fake never answers
   Result r = c->send(sampleMessage());
   EXPECT_EQ(r.action, Action::Error);
   EXPECT_EQ(r.stage, "connect");
@@ -159,16 +160,20 @@ TEST(ClientErrors, MalformedReplyCodeIsAnError) {
 }
 
 TEST(ClientErrors, FilterClosingMidTransaction) {
-  FakeMilter f({}, [](const Packet& p) -> std::optional<std::string> {
-    // Half a packet header, then the fake stops answering and the client must not hang.
+  FakeMilter::Config cfg;
+  cfg.closeAfter = kMail;
+  FakeMilter f(cfg, [](const Packet& p) -> std::optional<std::string> {
+    // Half a packet header, then the fake hangs up: the client reports it without waiting.
     return p.cmd == kMail ? std::optional(std::string("\0\0", 2)) : std::nullopt;
   });
   std::string err;
-  auto c = Client::connect(f.spec(), std::chrono::milliseconds(300), &err);
+  auto c = Client::connect(f.spec(), std::chrono::milliseconds(5000), &err);
   ASSERT_NE(c, nullptr) << err;
   Result r = c->send(sampleMessage());
   EXPECT_EQ(r.action, Action::Error);
   EXPECT_EQ(r.stage, "mail");
+  EXPECT_EQ(r.replyText.find("timed out"), std::string::npos) << r.replyText;
+  EXPECT_FALSE(c->isOpen());
 }
 
 TEST(ClientVerdictsShutdown, ShutdownAtEndOfMessageEndsTheSession) {

@@ -81,7 +81,7 @@ void FakeMilter::serve(int fd) {
       std::lock_guard<std::mutex> lock(mu_);
       packets_.push_back(p);
     }
-    if (p.cmd == kQuit || !answer(fd, p)) return;
+    if (p.cmd == kQuit || !answer(fd, p) || (config_.closeAfter != 0 && p.cmd == config_.closeAfter)) return;
   }
 }
 

@@ -30,6 +30,7 @@ class FakeMilter {
     uint32_t protocol = 0;
     std::vector<std::pair<uint32_t, std::string>> macroLists;  // SMFIM_* stage, names
     std::optional<std::string> rawOptNeg;                      // raw bytes instead of the reply
+    char closeAfter = 0;  // after answering this command (scripted bytes), close the connection
   };
   using Script = std::function<std::optional<std::string>(const wire::Packet&)>;
 

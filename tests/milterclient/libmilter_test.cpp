@@ -20,7 +20,8 @@ using milter_process::Process;
 using Action = Result::Action;
 using Kind = HeaderChange::Kind;
 
-// A loopback TCP port that was free a moment ago (bind port 0, read it back, release it).
+// A loopback TCP port that was free a moment ago (bind port 0, read it back, release it); see
+// startFilterOnFreePort for the case where it is taken again before the filter binds it.
 uint16_t freePort() {
   int fd = ::socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in a{};
@@ -44,6 +45,23 @@ std::unique_ptr<Process> startFilter(const std::string& spec, bool leadSpace) {
     return nullptr;
   }
   return p;
+}
+
+// startFilter on a free loopback port; a port taken between freePort() and the filter's bind
+// makes the filter exit, and another port is tried.
+std::unique_ptr<Process> startFilterOnFreePort(bool leadSpace, std::string* spec) {
+  std::string err;
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    uint16_t port = freePort();
+    if (port == 0) continue;
+    *spec = "inet:" + std::to_string(port) + "@127.0.0.1";
+    auto p = Process::start(AM_TEST_LIBMILTER_FILTER, {*spec, leadSpace ? "leadspc" : "plain"}, &err);
+    if (!p) break;
+    if (p->waitForSocket(*spec, 30s, &err) && p->running()) return p;
+    if (p->running()) break;  // alive but not accepting: another port will not help
+  }
+  ADD_FAILURE() << "no libmilter filter on a free port: " << err;
+  return nullptr;
 }
 
 Message testMessage() {
@@ -123,10 +141,8 @@ TEST(Libmilter, InsertDeleteAddAndMacrosOverUnixSocket) {
 }
 
 TEST(Libmilter, LeadingSpaceOverInetSocket) {
-  uint16_t port = freePort();
-  ASSERT_NE(port, 0);
-  std::string spec = "inet:" + std::to_string(port) + "@127.0.0.1";
-  auto filter = startFilter(spec, true);
+  std::string spec;
+  auto filter = startFilterOnFreePort(true, &spec);
   ASSERT_NE(filter, nullptr);
   std::string err;
   auto c = Client::connect(spec, 30s, &err);

@@ -6,6 +6,7 @@
 #pragma once
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -32,6 +33,10 @@ struct Message {
   HeaderList headers;  // name, value (value without the one space after the colon; folds as "\n\t")
   std::string body;    // CRLF line endings
   size_t chunkSize = 65535;  // body bytes per SMFIC_BODY packet, clamped to 1..65535
+  // Called once, after this many SMFIC_BODY packets are on the wire (flushed), while the rest of the
+  // body waits: lets a test act in the middle of a message (0: never).
+  size_t midBodyAfterPackets = 0;
+  std::function<void()> midBody;
 };
 
 struct HeaderChange {

@@ -271,9 +271,14 @@ Client::Step Client::sendHeaders(const Message& m, Result& r) {
 Client::Step Client::sendBody(const Message& m, Result& r) {
   if (protocol_ & kNoBody) return {};
   size_t chunk = m.chunkSize == 0 || m.chunkSize > kMaxChunk ? kMaxChunk : m.chunkSize;
+  size_t packets = 0;
   for (size_t off = 0; off < m.body.size(); off += chunk) {
     Step s = event(kBody, m.body.substr(off, chunk), 0, kNrBody, kMacEom, r);
     if (s.final || s.skip) return s.final ? s : Step{};
+    if (++packets == m.midBodyAfterPackets && m.midBody) {
+      if (std::string err; !flush(&err)) return failStep(err, kBody);
+      m.midBody();
+    }
   }
   return {};
 }

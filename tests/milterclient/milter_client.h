@@ -56,6 +56,11 @@ class Client {
   void quit();
 
   bool isOpen() const { return fd_.valid(); }
+  // Changes the per-read/write timeout from now on (e.g. short, once negotiated, to test a timeout).
+  void setTimeout(std::chrono::milliseconds t) {
+    opts_.timeout = t;
+    chan_.setTimeout(t);
+  }
   // What the filter answered in the negotiation.
   uint32_t filterVersion() const { return version_; }
   uint32_t filterActions() const { return actions_; }

@@ -1,7 +1,12 @@
 // tests/milterd/binary_test.cpp — the real authmilter binary (real nsd, the e2e environment of
 // tests/e2e) with each value of `MilterServer`: both servers accept, add Authentication-Results,
-// reject with 550, quarantine, and stop on SIGTERM with exit 0.
+// reject with 550, quarantine, and stop on SIGTERM with exit 0; a unix socket in use is refused, a
+// stale one replaced, whatever else is at the path left alone.
 #include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/stat.h>
+
+#include <fstream>
 
 #include "tests/e2e/e2e_fixture.h"
 
@@ -21,7 +26,8 @@ class MilterServerChoice : public ::testing::TestWithParam<std::string> {
 
 TEST_P(MilterServerChoice, ServesMessagesAndStops) {
   ASSERT_EQ(env.start("MilterServer " + GetParam() + "\n"), "");
-  EXPECT_TRUE(has(env.milter->output(), "server=" + GetParam())) << env.milter->output();
+  // The start-up line is written just after the socket opens: wait for it (bounded).
+  EXPECT_TRUE(waitForOutput(*env.milter, "server=" + GetParam())) << env.milter->output();
   std::string err;
   auto c = am::milter_client::Client::connect(env.socket, std::chrono::seconds(30), &err);
   ASSERT_TRUE(c) << err;
@@ -40,5 +46,61 @@ TEST_P(MilterServerChoice, ServesMessagesAndStops) {
   EXPECT_FALSE(st->killed);
 }
 
+
+// A unix socket path is one instance's: a second start on it is refused with a clear error and the
+// first goes on serving; a socket left by an instance that died (SIGKILL) is replaced at the next
+// start. The socket's directory does not exist beforehand: the binary creates it (mode 0750).
+TEST_P(MilterServerChoice, ASocketInUseIsRefusedAndAStaleOneReplaced) {
+  env.socketName = "run/authmilter.sock";
+  ASSERT_EQ(env.start("MilterServer " + GetParam() + "\n"), "");
+  const std::string path = env.dir + "/" + env.socketName;
+  struct stat st{};
+  ASSERT_EQ(::stat((env.dir + "/run").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0750u);
+
+  std::string err;
+  auto second = am::milter_process::Process::start(AM_AUTHMILTER_BIN, {"-f", "-c", env.configPath}, &err);
+  ASSERT_TRUE(second) << err;
+  auto st2 = second->wait(std::chrono::seconds(20));
+  ASSERT_TRUE(st2.has_value()) << "the second instance did not give up: " << second->output();
+  EXPECT_TRUE(st2->exited && st2->code != 0) << st2->str();
+  EXPECT_TRUE(has(second->output(), "socket " + path + " is in use")) << second->output();
+  EXPECT_EQ(::stat(path.c_str(), &st), 0);  // the first one's socket file is still there...
+  auto r = am::e2e::send(env.socket, message("a@pass.e2e.test", "a@pass.e2e.test"));
+  EXPECT_EQ(r.action, Result::Action::Accept) << r.replyText;  // ...and the first one still serves
+
+  ASSERT_EQ(::kill(env.milter->pid(), SIGKILL), 0);
+  ASSERT_TRUE(env.milter->wait(std::chrono::seconds(20)).has_value());
+  ASSERT_EQ(::stat(path.c_str(), &st), 0) << "a killed instance leaves its socket file behind";
+  auto third = am::milter_process::Process::start(AM_AUTHMILTER_BIN, {"-f", "-c", env.configPath}, &err);
+  ASSERT_TRUE(third) << err;
+  ASSERT_TRUE(third->waitForSocket(env.socket, std::chrono::seconds(20), &err)) << err << third->output();
+  r = am::e2e::send(env.socket, message("a@pass.e2e.test", "a@pass.e2e.test"));
+  EXPECT_EQ(r.action, Result::Action::Accept) << r.replyText << third->output();
+  auto st3 = third->stop(std::chrono::seconds(15));
+  ASSERT_TRUE(st3.has_value());
+  EXPECT_TRUE(st3->exited && st3->code == 0) << st3->str() << "\n" << third->output();
+}
+
 INSTANTIATE_TEST_SUITE_P(Servers, MilterServerChoice, ::testing::Values("native", "libmilter"),
                          [](const auto& info) { return info.param; });
+
+// Whatever else sits at the socket path is not the milter's to remove.
+TEST(MilterSocketPath, AFileThatIsNotASocketIsLeftAlone) {
+  char tmpl[] = "/tmp/am-sockpath-XXXXXX";
+  ASSERT_TRUE(mkdtemp(tmpl));
+  const std::string conf = std::string(tmpl) + "/authmilter.conf", path = std::string(tmpl) + "/milter.sock";
+  std::ofstream(path) << "precious\n";
+  std::ofstream(conf) << "Socket unix:" << path << "\nSyslog no\nAuthservID mx.test\n";
+  std::string err;
+  auto p = am::milter_process::Process::start(AM_AUTHMILTER_BIN, {"-f", "-c", conf}, &err);
+  ASSERT_TRUE(p) << err;
+  auto st = p->wait(std::chrono::seconds(20));
+  ASSERT_TRUE(st.has_value()) << p->output();
+  EXPECT_TRUE(st->exited && st->code != 0) << st->str();
+  EXPECT_TRUE(has(p->output(), "is not a socket")) << p->output();
+  std::ifstream in(path);
+  std::string line;
+  EXPECT_TRUE(std::getline(in, line) && line == "precious");
+  runCommand("rm -rf '" + std::string(tmpl) + "'");
+}

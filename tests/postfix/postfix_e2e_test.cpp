@@ -1,12 +1,18 @@
 // tests/postfix/postfix_e2e_test.cpp — issue #5: the real Debian Postfix with authmilter as its
 // smtpd milter. One environment per suite: a real nsd serving e2e.test, the real authmilter
-// binary on inet:127.0.0.1:<free port> resolving against that nsd, and a private Postfix instance
-// (see postfix_instance.h). Messages go in over SMTP with swaks; the test asserts the SMTP reply,
+// binary resolving against that nsd on a unix socket in a directory of the postfix group (as
+// contrib/ ships it), and a private Postfix instance (see postfix_instance.h). Messages go in over SMTP with swaks; the test asserts the SMTP reply,
 // Postfix's hold queue (postqueue -j) and the delivered maildir copy. Postfix passes the real
 // client address 127.0.0.1, so the test config's InternalHosts is 10.255.255.255/32 (loopback
 // mail counts as incoming).
 #include <gtest/gtest.h>
+#include <grp.h>
 #include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 
 #include <fstream>
 #include <memory>
@@ -24,6 +30,18 @@ namespace {
 
 constexpr char kAuthserv[] = "mx.e2e.test";
 constexpr auto kDeliveryWait = std::chrono::seconds(30);
+
+// Makes `path` a directory for the milter socket that the postfix group (and root) can enter, and
+// its parents passable; empty on success.
+std::string socketDirForPostfix(const std::string& path) {
+  const group* g = getgrnam("postfix");
+  if (!g) return "no postfix group (is the Debian package postfix installed?)";
+  std::string parent = path.substr(0, path.rfind('/'));
+  if (chmod(parent.c_str(), 0711) != 0 || mkdir(path.c_str(), 0750) != 0 || chown(path.c_str(), 0, g->gr_gid) != 0 ||
+      chmod(path.c_str(), 02750) != 0)
+    return "cannot prepare the socket directory " + path + ": " + std::strerror(errno);
+  return "";
+}
 
 bool has(const std::string& hay, const std::string& needle) { return hay.find(needle) != std::string::npos; }
 
@@ -54,21 +72,23 @@ struct Stack {
     std::string err;
     dns = am::testing::NsdServer::start({{"e2e.test", zone() + keyRecord}}, &err);
     if (!dns) return "nsd: " + err;
-    auto port = am::postfix_test::freeLoopbackPort();
-    if (!port) return "no free port for authmilter";
-    const std::string socket = "inet:" + std::to_string(*port) + "@127.0.0.1";
+    // As shipped (contrib/postfix, contrib/systemd): a unix socket in a directory only the MTA's
+    // group can enter. The setgid bit gives the socket that group too (systemd: Group=).
+    std::string err2 = socketDirForPostfix(dir + "/run");
+    if (!err2.empty()) return err2;
+    const std::string socket = "unix:" + dir + "/run/authmilter.sock";
     std::ofstream(dir + "/policy") << "# no overrides: published DMARC policies apply\n";
     std::ofstream(dir + "/authmilter.conf")
         << "Socket " << socket << "\nAuthservID " << kAuthserv << "\nSyslog no\n"
         << "Nameservers 127.0.0.1:" << dns->port() << "\nDNSTimeout 2\nDNSRetries 0\nSPFTimeout 10\n"
         << "PolicyFile " << dir << "/policy\n"
-        << "InternalHosts 10.255.255.255/32\nShutdownTimeout 10\n";
+        << "InternalHosts 10.255.255.255/32\nShutdownTimeout 10\nUMask 007\n";
     milter = am::milter_process::Process::start(AM_AUTHMILTER_BIN, {"-f", "-c", dir + "/authmilter.conf"}, &err);
     if (!milter) return "authmilter: " + err;
     if (!milter->waitForSocket(socket, std::chrono::seconds(20), &err)) return "authmilter socket: " + err;
     PostfixInstance::Options o;
     o.domain = kAuthserv;
-    o.milter = "inet:127.0.0.1:" + std::to_string(*port);
+    o.milter = socket;
     postfix = PostfixInstance::start(o, &err);
     if (!postfix) return "postfix: " + err;
     return "";
@@ -235,13 +255,11 @@ TEST_F(Postfix, ForgedAuthResultsWithOurAuthservIdIsReplacedByOurs) {
 }
 
 // milter_default_action = tempfail: with authmilter unreachable, Postfix defers instead of passing
-// mail unchecked. A Postfix instance of its own, pointed at a loopback port nobody listens on.
+// mail unchecked. A Postfix instance of its own, pointed at a socket path nobody listens on.
 TEST(PostfixMilterDown, UnreachableMilterMeansTemporaryFailure) {
-  auto port = am::postfix_test::freeLoopbackPort();
-  ASSERT_TRUE(port);
   PostfixInstance::Options o;
   o.domain = kAuthserv;
-  o.milter = "inet:127.0.0.1:" + std::to_string(*port);
+  o.milter = "unix:/nonexistent-authmilter-dir/authmilter.sock";  // nobody listens there, ever
   std::string err;
   auto postfix = PostfixInstance::start(o, &err);
   ASSERT_TRUE(postfix) << err;

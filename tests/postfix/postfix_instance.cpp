@@ -41,6 +41,10 @@ std::string readFile(const std::string& path) {
   return ss.str();
 }
 
+constexpr int kPortTries = 3;
+
+bool has(const std::string& hay, const std::string& needle) { return hay.find(needle) != std::string::npos; }
+
 std::string trim(std::string s) {
   while (!s.empty() && (s.back() == '\n' || s.back() == '\r' || s.back() == ' ')) s.pop_back();
   return s;
@@ -180,33 +184,50 @@ std::unique_ptr<PostfixInstance> PostfixInstance::start(const Options& options, 
   p->dir_ = tmpl;
   p->configDir_ = p->dir_ + "/etc";
   chmod(p->dir_.c_str(), 0755);  // the postfix and nobody users must reach the queue and maildir
-  auto port = freeLoopbackPort();
-  if (!port) {
-    *err = "no free loopback port";
-    return nullptr;
+  // The port was free when picked; if someone takes it before master binds it, master exits and
+  // the next attempt picks another.
+  for (int attempt = 1; attempt <= kPortTries; ++attempt) {
+    auto port = freeLoopbackPort();
+    if (!port) {
+      *err = "no free loopback port";
+      return nullptr;
+    }
+    p->smtpPort_ = *port;
+    if (!p->writeConfig(options, err)) return nullptr;
+    switch (p->launch(err)) {
+      case Launch::Greeted: return p;
+      case Launch::Failed: return nullptr;
+      case Launch::PortTaken: break;
+    }
   }
-  p->smtpPort_ = *port;
-  if (!p->writeConfig(options, err)) return nullptr;
+  return nullptr;
+}
+
+PostfixInstance::Launch PostfixInstance::launch(std::string* err) {
   int st = -1;
   // `postfix check` creates the queue and data directories with the right owners and modes.
-  std::string out = runCommand("/usr/sbin/postfix -c '" + p->configDir_ + "' check 2>&1", &st);
+  std::string out = runCommand("/usr/sbin/postfix -c '" + configDir_ + "' check 2>&1", &st);
   if (st != 0) {
-    *err = "postfix check failed (is the Debian package postfix installed?): " + out + p->mailLog();
-    return nullptr;
+    *err = "postfix check failed (is the Debian package postfix installed?): " + out + mailLog();
+    return Launch::Failed;
   }
-  std::string daemonDir = trim(runCommand("/usr/sbin/postconf -c '" + p->configDir_ + "' -h daemon_directory"));
+  std::string daemonDir = trim(runCommand("/usr/sbin/postconf -c '" + configDir_ + "' -h daemon_directory"));
   if (daemonDir.empty()) daemonDir = "/usr/lib/postfix/sbin";
-  p->master_ = am::milter_process::Process::start(daemonDir + "/master", {"-c", p->configDir_, "-s"}, err);
-  if (!p->master_) return nullptr;
+  master_ = am::milter_process::Process::start(daemonDir + "/master", {"-c", configDir_, "-s"}, err);
+  if (!master_) return Launch::Failed;
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
   while (std::chrono::steady_clock::now() < deadline) {
-    if (smtpGreeting(p->smtpPort_, std::chrono::seconds(10)).rfind("220 ", 0) == 0) return p;
-    if (!p->master_->running()) break;
+    if (smtpGreeting(smtpPort_, std::chrono::seconds(10)).rfind("220 ", 0) == 0 && master_->running()) return Launch::Greeted;
+    if (!master_->running()) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
-  *err = "Postfix smtpd did not greet on port " + std::to_string(p->smtpPort_) + "\nmaster: " +
-         p->master_->output() + "\nmaillog:\n" + p->mailLog();
-  return nullptr;
+  *err = "Postfix smtpd did not greet on port " + std::to_string(smtpPort_) + "\nmaster: " + master_->output() +
+         "\nmaillog:\n" + mailLog();
+  bool taken = !master_->running() && (has(master_->output(), "Address already in use") ||
+                                       has(mailLog(), "Address already in use"));
+  master_->stop(std::chrono::seconds(10));
+  master_.reset();
+  return taken ? Launch::PortTaken : Launch::Failed;
 }
 
 std::vector<PostfixInstance::QueueEntry> PostfixInstance::queue() const {

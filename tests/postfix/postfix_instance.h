@@ -25,7 +25,8 @@ namespace am::postfix_test {
 
 // Runs a shell command; returns its stdout and, in *status, its exit code (-1 if killed).
 std::string runCommand(const std::string& cmd, int* status = nullptr);
-// A TCP port on 127.0.0.1 that was free a moment ago (bind to port 0, read it, close).
+// A TCP port on 127.0.0.1 that was free a moment ago (bind to port 0, read it, close). Whoever
+// binds it must retry with another if it was taken in between (PostfixInstance::start does).
 std::optional<uint16_t> freeLoopbackPort();
 
 class PostfixInstance {
@@ -68,6 +69,9 @@ class PostfixInstance {
  private:
   PostfixInstance() = default;
   bool writeConfig(const Options& options, std::string* err);
+  enum class Launch { Greeted, PortTaken, Failed };
+  // Starts master on the configured port and waits (bounded) for smtpd's greeting.
+  Launch launch(std::string* err);
   std::string dir_;
   std::string configDir_;
   uint16_t smtpPort_ = 0;
