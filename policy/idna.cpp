@@ -108,6 +108,12 @@ std::string toAsciiDomain(std::string_view domain) {
     } else {
       std::vector<uint32_t> cps;
       if (!decodeUtf8(label, cps)) return {};
+      // The ASCII code points of a U-label obey the rule of an ASCII label: "bü#cher" is as
+      // unusable as "bu#cher" (punycode would otherwise carry the '#' into an A-label).
+      for (uint32_t cp : cps) {
+        char c = static_cast<char>(cp);
+        if (cp < 0x80 && !asciiLabelOk(std::string_view(&c, 1))) return {};
+      }
       ascii = "xn--";
       if (!punycode(cps, ascii)) return {};
     }

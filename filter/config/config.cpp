@@ -155,6 +155,8 @@ const std::vector<Key>& keyTable() {
       {"DNSTimeout", number(&Config::dnsTimeoutMs, 1, 60, 1000), kRestart},
       {"DNSRetries", number(&Config::dnsRetries, 0, 10), kRestart},
       {"DNSCacheSize", number(&Config::dnsCacheSize, 0, 10000000), kRestart},
+      {"DNSCacheBytes", number(&Config::dnsCacheBytes, 1ull << 16, 1ull << 34), kRestart},
+      {"DNSFailureTTL", number(&Config::dnsFailureTtl, 0, 3600), kRestart},
       {"SPFCheckHELO", boolean(&Config::spfCheckHelo)},
       {"AddReceivedSPF", boolean(&Config::addReceivedSpf)},
       {"SPFTimeout", number(&Config::spfTimeoutMs, 1, 120, 1000)},

@@ -48,6 +48,8 @@ struct Config {
   unsigned dnsTimeoutMs = 5000;
   unsigned dnsRetries = 2;
   size_t dnsCacheSize = 10000;
+  size_t dnsCacheBytes = 32u << 20;  // bound on the accounted bytes of cached answers
+  unsigned dnsFailureTtl = 30;       // seconds a temporary failure (timeout, SERVFAIL) is cached
 
   // --- SPF ---
   bool spfCheckHelo = true;

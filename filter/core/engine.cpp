@@ -25,6 +25,8 @@ std::unique_ptr<Resolver> makeResolver(const config::Config& cfg, std::vector<st
   o.timeout = std::chrono::milliseconds(cfg.dnsTimeoutMs);
   o.retries = cfg.dnsRetries;
   o.cacheEntries = cfg.dnsCacheSize;
+  o.cacheBytes = cfg.dnsCacheBytes;
+  o.failureTtl = cfg.dnsFailureTtl;
   std::string err;
   auto r = dns::UdpResolver::create(o, &err);
   if (!r) errors.push_back(cfg.where("Nameservers") + "DNS resolver: " + err);

@@ -91,6 +91,15 @@ TEST(Idna, PunycodeKnownValues) {
   EXPECT_EQ(toAsciiDomain("exa mple.com"), "");
 }
 
+// Found by fuzzing (docs/fuzzing.md, D1): a U-label's ASCII characters follow the ASCII-label rule.
+TEST(Idna, PunctuationInAULabelIsRefusedAsInAnAsciiLabel) {
+  EXPECT_EQ(toAsciiDomain("bucher#.example"), "");
+  EXPECT_EQ(toAsciiDomain("b\xC3\xBCcher#.example"), "");
+  EXPECT_EQ(toAsciiDomain("b\xC3\xBC cher.example"), "");
+  EXPECT_EQ(toAsciiDomain("b\xC3\xBC-cher_x.example").rfind("xn--b-cher_x-", 0), 0u);
+  EXPECT_EQ(parseFrom({"a@b\xC3\xBCcher#.example"}).status, FromResult::Status::Unparseable);
+}
+
 }  // namespace
 
 namespace {
