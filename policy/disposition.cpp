@@ -1,5 +1,5 @@
 // policy/disposition.cpp — see disposition.h. Order of the rules (first that decides wins):
-// skipped clients (authenticated, internal), allowlisted clients, From problems, DMARC not
+// ignored clients (authenticated, internal: IgnoreAuthenticatedClients, IgnoreInternalHosts), allowlisted clients, From problems, DMARC not
 // evaluated, allowlisted From domains, temperror, non-failures, per-domain overrides, policy
 // none, trusted forwarders, the report-only switch, then reject / quarantine. Last, a message
 // still accepted whose From domain publishes no DMARC record gets the SPF-only rule.
@@ -72,7 +72,7 @@ Policy applyOverride(Policy p, const DomainOverride* o) {
 
 bool anyMatch(const std::vector<HostPattern>& list, const ClientInfo& c) {
   for (auto& h : list)
-    if (h.matches(c.addr, c.hostname)) return true;
+    if (h.matches(c)) return true;
   return false;
 }
 
@@ -119,9 +119,9 @@ Disposition decideDmarc(const FromResult& from, const DmarcOutput* dmarc, const 
                         const ClientInfo& client, const DispositionOptions& opts) {
   bool failing = dmarc && dmarc->result == DmarcResult::Fail;
   Override skipped = failing ? Override::LocalPolicy : Override::None;
-  if (client.authenticated && pf.skipAuthenticated) return accept("authenticated client, DMARC not enforced", skipped);
-  if ((client.internal || pf.isInternal(client.addr)) && pf.skipInternal)
-    return accept("internal client, DMARC not enforced", skipped);
+  if (client.authenticated() && opts.ignoreAuthenticated)
+    return accept("authenticated client, DMARC not enforced", skipped);
+  if (client.internal && opts.ignoreInternal) return accept("internal client, DMARC not enforced", skipped);
   if (anyMatch(pf.allowClients, client)) return accept("allowlisted client, DMARC not enforced", skipped);
   if (from.status != FromResult::Status::Ok) {
     auto it = pf.fromActions.find(from.status);

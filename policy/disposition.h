@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "common/auth_types.h"
+#include "common/client.h"
 #include "common/ip.h"
 #include "policy/dmarc.h"
 #include "policy/from_header.h"
@@ -16,12 +17,7 @@
 
 namespace am::policy {
 
-struct ClientInfo {
-  am::IpAddress addr;
-  std::string hostname;  // verified client host name, "" when unknown
-  bool authenticated = false;  // SMTP AUTH succeeded
-  bool internal = false;       // the caller already knows it is internal (InternalHosts)
-};
+using am::ClientInfo;
 
 // Why the policy that applies to a failing message was not carried out as published
 // (RFC 7489 Appendix C PolicyOverrideType; reports read it).
@@ -44,6 +40,8 @@ struct DispositionOptions {
   bool holdQuarantined = true;     // quarantine -> hold in the MTA; false: deliver + mark header
   bool tempfailOnDnsError = true;  // DMARC temperror -> 451; false: accept
   bool spfRejectFailures = false;  // SPF fail/permerror/temperror act when the From domain has no DMARC
+  bool ignoreAuthenticated = true;  // IgnoreAuthenticatedClients: DMARC not enforced for SMTP AUTH clients
+  bool ignoreInternal = true;       // IgnoreInternalHosts: nor for InternalHosts clients
   std::string markHeaderName = "X-DMARC-Quarantine";
 };
 

@@ -35,7 +35,9 @@ std::optional<DomainPattern> domainPattern(std::string_view text) {
   return p;
 }
 
-std::optional<HostPattern> hostPattern(std::string_view text) {
+}  // namespace
+
+std::optional<HostPattern> parseHostPattern(std::string_view text) {
   HostPattern h;
   if (auto c = am::Cidr::parse(text)) {
     h.cidr = *c;
@@ -47,12 +49,7 @@ std::optional<HostPattern> hostPattern(std::string_view text) {
   return h;
 }
 
-std::optional<bool> yesNo(std::string_view v) {
-  std::string l = toLower(v);
-  if (l == "yes" || l == "true" || l == "on") return true;
-  if (l == "no" || l == "false" || l == "off") return false;
-  return std::nullopt;
-}
+namespace {
 
 std::optional<Action> actionValue(std::string_view v) {
   std::string l = toLower(v);
@@ -101,7 +98,7 @@ std::string onDomain(const Args& a, PolicyFile& pf, int line) {
 std::string hostList(const Args& a, std::vector<HostPattern>& out, const char* usage) {
   if (a.empty()) return std::string("usage: ") + usage;
   for (auto& s : a) {
-    auto h = hostPattern(s);
+    auto h = parseHostPattern(s);
     if (!h) return "invalid address, network or host name '" + s + "'";
     out.push_back(*h);
   }
@@ -125,28 +122,19 @@ std::string onAllowFrom(const Args& a, PolicyFile& pf, int) {
   return {};
 }
 
-std::string onInternal(const Args& a, PolicyFile& pf, int) {
-  if (a.empty()) return "usage: internal <ip|cidr>...";
-  for (auto& s : a) {
-    auto c = am::Cidr::parse(s);
-    if (!c) return "invalid address or network '" + s + "'";
-    pf.internalNetworks.push_back(*c);
-  }
-  return {};
+// Rules that moved to authmilter.conf: one list of internal hosts and one set of switches for
+// SPF, signing and DMARC enforcement. An old file gets an error that says what to write instead.
+std::string onInternal(const Args&, PolicyFile&, int) {
+  return "'internal' is gone: list internal hosts with InternalHosts in authmilter.conf (addresses, "
+         "networks, host names; SPF, signing and DMARC read that one list)";
 }
-
-std::string boolOption(const Args& a, bool& field, const char* usage) {
-  if (a.size() != 1) return std::string("usage: ") + usage;
-  auto b = yesNo(a[0]);
-  if (!b) return "expected yes or no, got '" + a[0] + "'";
-  field = *b;
-  return {};
+std::string onSkipAuth(const Args&, PolicyFile&, int) {
+  return "'skip-authenticated' is gone: write IgnoreAuthenticatedClients yes|no in authmilter.conf "
+         "(it covers SPF and DMARC enforcement)";
 }
-std::string onSkipAuth(const Args& a, PolicyFile& pf, int) {
-  return boolOption(a, pf.skipAuthenticated, "skip-authenticated yes|no");
-}
-std::string onSkipInternal(const Args& a, PolicyFile& pf, int) {
-  return boolOption(a, pf.skipInternal, "skip-internal yes|no");
+std::string onSkipInternal(const Args&, PolicyFile&, int) {
+  return "'skip-internal' is gone: write IgnoreInternalHosts yes|no in authmilter.conf (it covers SPF "
+         "and DMARC enforcement)";
 }
 
 std::string onPct(const Args& a, PolicyFile& pf, int) {
@@ -209,6 +197,11 @@ bool DomainPattern::matches(std::string_view d) const {
          n[n.size() - domain.size() - 1] == '.';
 }
 
+bool HostPattern::matches(const am::ClientInfo& c) const {
+  if (cidr) return c.addr && cidr->contains(*c.addr);
+  return c.verifiedName() && host.matches(c.hostname);
+}
+
 bool HostPattern::matches(const am::IpAddress& addr, std::string_view hostname) const {
   if (cidr) return cidr->contains(addr);
   // Unverified names never match: "" , Postfix's "unknown", or an "[ip]" literal.
@@ -220,12 +213,6 @@ const DomainOverride* PolicyFile::overrideFor(std::string_view fromDomain) const
   for (auto& o : overrides)
     if (o.pattern.matches(fromDomain)) return &o;
   return nullptr;
-}
-
-bool PolicyFile::isInternal(const am::IpAddress& addr) const {
-  for (auto& c : internalNetworks)
-    if (c.contains(addr)) return true;
-  return false;
 }
 
 std::shared_ptr<const PolicyFile> parsePolicyText(std::string_view text, const std::string& name,

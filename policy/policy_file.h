@@ -1,6 +1,7 @@
 // policy/policy_file.h — the local policy file (etc/authmilter.policy documents every rule):
-// per-domain overrides, trusted forwarders, allowlists, internal networks, skip rules, pct
-// handling and what to do with bad From headers. Syntax: one `keyword args...` per line, '#'
+// per-domain overrides, trusted forwarders, allowlists, pct handling and what to do with bad
+// From headers. (Internal hosts and the switches that ignore internal and authenticated clients
+// live in authmilter.conf; the old `internal`/`skip-*` rules give an error naming the key.) Syntax: one `keyword args...` per line, '#'
 // starts a comment, blank lines ignored. Errors are collected, each as "FILE:LINE: message".
 //
 // A PolicyFile is an immutable snapshot: loaders return shared_ptr<const PolicyFile> (null when
@@ -15,6 +16,7 @@
 #include <string_view>
 #include <vector>
 
+#include "common/client.h"
 #include "common/ip.h"
 #include "policy/from_header.h"
 #include "policy/signing_table.h"
@@ -48,7 +50,12 @@ struct HostPattern {
   std::optional<am::Cidr> cidr;
   DomainPattern host;
   bool matches(const am::IpAddress& addr, std::string_view hostname) const;
+  bool matches(const am::ClientInfo& client) const;  // false for an address pattern without an address
 };
+
+// One host pattern as written: "192.0.2.1", "192.0.2.0/24", "2001:db8::/32", "mail.example.org"
+// or ".example.org" (a subtree). Used by the policy file and by InternalHosts.
+std::optional<HostPattern> parseHostPattern(std::string_view text);
 
 struct DomainOverride {
   DomainPattern pattern;
@@ -61,9 +68,6 @@ struct PolicyFile {
   std::vector<HostPattern> forwarders;        // `forwarder` evaluate + report, never act
   std::vector<HostPattern> allowClients;      // `allow-client` skip enforcement
   std::vector<DomainPattern> allowFrom;       // `allow-from` From domains never acted on
-  std::vector<am::Cidr> internalNetworks;     // `internal`
-  bool skipAuthenticated = true;              // `skip-authenticated yes|no`
-  bool skipInternal = true;                   // `skip-internal yes|no`
   bool honorPct = true;                       // `pct honor|ignore` (feeds DmarcOptions)
   // `from <missing|multiple|multiple-addresses|no-domain|unparseable> <action>`
   std::map<FromResult::Status, Action> fromActions{
@@ -76,7 +80,6 @@ struct PolicyFile {
   SigningTable signing;  // `key` and `sign` lines (policy/signing_table.h)
 
   const DomainOverride* overrideFor(std::string_view fromDomain) const;
-  bool isInternal(const am::IpAddress& addr) const;
 };
 
 std::shared_ptr<const PolicyFile> parsePolicyText(std::string_view text, const std::string& nameForErrors,

@@ -90,6 +90,11 @@ Setter choice(E Config::*field, std::map<std::string, E> names) {
   };
 }
 
+// A key that is gone: reading an old file says what to write instead.
+Setter removed(const char* instead) {
+  return [=](Config&, std::string_view, std::string& err) { return err = std::string("this key is gone: ") + instead, false; };
+}
+
 Setter socketSetter() {
   return [](Config& c, std::string_view v, std::string& err) {
     if (!validSocketSpec(v, &err)) return false;
@@ -160,8 +165,10 @@ const std::vector<Key>& keyTable() {
       {"SPFCheckHELO", boolean(&Config::spfCheckHelo)},
       {"AddReceivedSPF", boolean(&Config::addReceivedSpf)},
       {"SPFTimeout", number(&Config::spfTimeoutMs, 1, 120, 1000)},
-      {"SPFIgnoreAuthenticatedClients", boolean(&Config::spfSkipAuthenticated)},
-      {"SPFIgnoreInternalHosts", boolean(&Config::spfSkipInternal)},
+      {"IgnoreAuthenticatedClients", boolean(&Config::ignoreAuthenticated)},
+      {"IgnoreInternalHosts", boolean(&Config::ignoreInternal)},
+      {"SPFIgnoreAuthenticatedClients", removed("write IgnoreAuthenticatedClients (it covers SPF and DMARC enforcement)")},
+      {"SPFIgnoreInternalHosts", removed("write IgnoreInternalHosts (it covers SPF and DMARC enforcement)")},
       {"SPFRejectFailures", boolean(&Config::spfRejectFailures)},
       {"MaximumSignaturesToVerify", number(&Config::maxSignatures, 1, 50)},
       {"MinimumKeyBits", number(&Config::minimumKeyBits, 1024, 16384)},  // RFC 8301 §3.2: never below 1024

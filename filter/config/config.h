@@ -36,7 +36,11 @@ struct Config {
   bool logDebug = false;
   std::string authservId;  // empty: the host name
   std::vector<std::string> trustedAuthservIds;  // other ids whose AR headers we keep; ours is always removed
-  std::vector<std::string> internalHosts{"127.0.0.1", "::1"};  // CIDRs or host names
+  // The one list of internal hosts (addresses, networks, verified host names, ".domain" subtrees):
+  // their mail is signed, and with the Ignore* switches neither SPF-checked nor DMARC-enforced.
+  std::vector<std::string> internalHosts{"127.0.0.1", "::1"};
+  bool ignoreAuthenticated = true;  // IgnoreAuthenticatedClients: no SPF check, DMARC not enforced
+  bool ignoreInternal = true;       // IgnoreInternalHosts: the same for InternalHosts clients
   std::string policyFile;  // empty: no policy file
   FallbackAction onInternalError = FallbackAction::TempFail;
   unsigned shutdownTimeout = 25;  // seconds to let messages in flight finish on SIGTERM
@@ -55,8 +59,6 @@ struct Config {
   bool spfCheckHelo = true;
   bool addReceivedSpf = false;
   unsigned spfTimeoutMs = 20000;
-  bool spfSkipAuthenticated = true;
-  bool spfSkipInternal = true;
   bool spfRejectFailures = false;  // for From domains that publish no DMARC record
 
   // --- DKIM verification ---

@@ -28,19 +28,19 @@ authres::ResInfo dkimResult(const DkimOutput& d) {
 
 std::vector<authres::ResInfo> authResults(const MessageOutcome& o) {
   std::vector<authres::ResInfo> out;
-  if (!o.authUser.empty()) out.push_back({"auth", "pass", "", "", {{"smtp", "auth", o.authUser}}});
+  if (!o.client.authUser.empty()) out.push_back({"auth", "pass", "", "", {{"smtp", "auth", o.client.authUser}}});
   if (o.spfMailFrom.checked) {
     authres::ResInfo r{"spf", toString(o.spfMailFrom.result), "", "", {}};
     if (o.spfMailFrom.identity == SpfIdentity::MailFrom && !o.mailFrom.empty())
       r.props.push_back({"smtp", "mailfrom", o.spfMailFrom.domain});
-    if (!o.helo.empty()) r.props.push_back({"smtp", "helo", o.helo});
+    if (!o.client.helo.empty()) r.props.push_back({"smtp", "helo", o.client.helo});
     out.push_back(std::move(r));
-  } else if (o.authUser.empty() && !o.internal) {
+  } else if (o.client.authUser.empty() && !o.client.internal) {
     out.push_back({"spf", "none", "", "", {}});
   }
   if (o.spfHelo.checked && o.spfHelo.result != SpfResult::None && o.spfHelo.result != o.spfMailFrom.result &&
       !o.mailFrom.empty())
-    out.push_back({"spf", toString(o.spfHelo.result), "", "identity=helo", {{"smtp", "helo", o.helo}}});
+    out.push_back({"spf", toString(o.spfHelo.result), "", "identity=helo", {{"smtp", "helo", o.client.helo}}});
   if (!o.signing || !o.dkim.empty()) {
     if (o.dkim.empty()) out.push_back({"dkim", "none", "", "", {}});
     for (auto& d : o.dkim) out.push_back(dkimResult(d));
@@ -70,8 +70,8 @@ std::string authResultsHeader(const MessageOutcome& o, std::string_view authserv
 }
 
 std::optional<std::string> receivedSpfHeader(const MessageOutcome& o, const config::Config& cfg) {
-  if (!cfg.addReceivedSpf || !o.spfMailFrom.checked || !o.clientAddr) return std::nullopt;
-  return spf::receivedSpf(o.spfMailFrom, *o.clientAddr, o.helo, cfg.authservId);
+  if (!cfg.addReceivedSpf || !o.spfMailFrom.checked || !o.client.addr) return std::nullopt;
+  return spf::receivedSpf(o.spfMailFrom, *o.client.addr, o.client.helo, cfg.authservId);
 }
 
 // One buffer, values appended in place (appendLogValue); only the client[name] and dkim values,
@@ -81,27 +81,27 @@ std::string logLine(const MessageOutcome& o) {
   l.reserve(320);
   l += "qid=";
   appendLogValue(l, o.queueId.empty() ? std::string_view("-") : std::string_view(o.queueId));
-  std::string part = o.clientAddr ? o.clientAddr->str() : std::string("-");
+  std::string part = o.client.addr ? o.client.addr->str() : std::string("-");
   part += '[';
-  part += o.clientName.empty() || o.clientName[0] == '[' ? std::string_view("unknown") : std::string_view(o.clientName);
+  part += o.client.hostname.empty() || o.client.hostname[0] == '[' ? std::string_view("unknown") : std::string_view(o.client.hostname);
   part += ']';
   l += " client=";
   appendLogValue(l, part);
   l += " helo=";
-  appendLogValue(l, o.helo);
+  appendLogValue(l, o.client.helo);
   l += " mailfrom=";
   appendLogValue(l, o.mailFrom);
-  if (!o.authUser.empty()) {
+  if (!o.client.authUser.empty()) {
     l += " auth=";
-    appendLogValue(l, o.authUser);
+    appendLogValue(l, o.client.authUser);
   }
-  if (!o.tls.version.empty()) {
+  if (!o.client.tlsVersion.empty()) {
     l += " tls=";
-    appendLogValue(l, o.tls.version);
+    appendLogValue(l, o.client.tlsVersion);
   }
-  if (!o.tls.cipher.empty()) {
+  if (!o.client.tlsCipher.empty()) {
     l += " cipher=";
-    appendLogValue(l, o.tls.cipher);
+    appendLogValue(l, o.client.tlsCipher);
   }
   l += " from=";
   appendLogValue(l, o.from.domain.empty() ? std::string_view("-") : std::string_view(o.from.domain));

@@ -57,12 +57,9 @@ bool isTcpSocket(std::string_view spec) {
 Snapshot::Snapshot() = default;
 Snapshot::~Snapshot() = default;
 
-bool Snapshot::isInternal(const IpAddress* addr, std::string_view hostname) const {
-  if (addr)
-    for (auto& n : internalNets)
-      if (n.contains(*addr)) return true;
-  for (auto& h : internalNames)
-    if (!hostname.empty() && iequals(h, hostname)) return true;
+bool Snapshot::isInternal(const ClientInfo& client) const {
+  for (auto& h : internalHosts)
+    if (h.matches(client)) return true;
   return false;
 }
 
@@ -73,8 +70,8 @@ std::shared_ptr<const Snapshot> buildSnapshot(std::shared_ptr<const config::Conf
   auto pf = loadPolicy(*cfg, errors);
   if (pf && !pf->signing.keys.empty()) s->keys = std::shared_ptr<const dkim::KeyStore>(dkim::KeyStore::load(pf->signing, errors));
   for (auto& h : cfg->internalHosts) {
-    if (auto c = Cidr::parse(h)) s->internalNets.push_back(*c);
-    else s->internalNames.push_back(toLower(h));
+    if (auto p = policy::parseHostPattern(h)) s->internalHosts.push_back(*p);
+    else errors.push_back(cfg->where("InternalHosts") + "InternalHosts: invalid address, network or host name '" + h + "'");
   }
   std::string err;
   if (cfg->dmarcMode == config::DmarcMode::Rfc7489) {

@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "common/client.h"
 #include "common/clock.h"
 #include "common/dns.h"
 #include "common/ip.h"
@@ -38,9 +39,8 @@ struct Snapshot {
   std::unique_ptr<spf::Evaluator> spf;
   std::unique_ptr<dkim::Verifier> dkim;         // DKIMVerifier and the verification keys of this config
   std::unique_ptr<policy::PublicSuffix> psl;    // DMARCMode rfc7489 only, else null
-  std::vector<Cidr> internalNets;
-  std::vector<std::string> internalNames;  // lowercase host names
-  bool isInternal(const IpAddress* addr, std::string_view hostname) const;
+  std::vector<policy::HostPattern> internalHosts;  // InternalHosts, parsed
+  bool isInternal(const ClientInfo& client) const;
 };
 
 // The one snapshot builder. Loads the policy file, the OpenDKIM KeyTable/SigningTable, every

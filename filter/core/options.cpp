@@ -36,6 +36,8 @@ policy::DispositionOptions dispositionOptions(const config::Config& cfg) {
   o.holdQuarantined = cfg.holdQuarantinedMessages;
   o.tempfailOnDnsError = cfg.tempfailOnDnsError;
   o.spfRejectFailures = cfg.spfRejectFailures;
+  o.ignoreAuthenticated = cfg.ignoreAuthenticated;
+  o.ignoreInternal = cfg.ignoreInternal;
   return o;
 }
 

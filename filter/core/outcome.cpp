@@ -29,8 +29,7 @@ MessageOutcome conclude(MessageOutcome o, const Snapshot& snap, Resolver& dns) {
     SystemRng rng;
     o.dmarc = policy::evaluate(o.from.domain, o.spfMailFrom, o.dkim, dns, snap.psl.get(), opts, rng);
   }
-  policy::ClientInfo client{o.clientAddr.value_or(IpAddress{}), o.clientName, !o.authUser.empty(), o.internal};
-  o.disposition = policy::decide(o.from, o.dmarc ? &*o.dmarc : nullptr, o.spfMailFrom, *snap.policy, client,
+  o.disposition = policy::decide(o.from, o.dmarc ? &*o.dmarc : nullptr, o.spfMailFrom, *snap.policy, o.client,
                                  dispositionOptions(cfg));
   return o;
 }

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "common/auth_types.h"
+#include "common/client.h"
 #include "common/ip.h"
 #include "filter/core/engine.h"
 #include "policy/disposition.h"
@@ -20,19 +21,9 @@
 
 namespace am::core {
 
-struct TlsInfo {
-  std::string version;  // {tls_version}, "" without TLS
-  std::string cipher;   // {cipher}
-};
-
 struct MessageOutcome {
-  // The client, as classified at connect (and authenticated at MAIL FROM).
-  std::optional<IpAddress> clientAddr;
-  std::string clientName;  // as the MTA gave it ("[192.0.2.1]" when unverified)
-  std::string helo;
-  std::string authUser;    // {auth_authen}, "" when not authenticated
-  TlsInfo tls;
-  bool internal = false;   // InternalHosts
+  // The client: address, name, HELO, SMTP AUTH, TLS, internal (classified once, at connect).
+  ClientInfo client;
 
   // Identities.
   std::string queueId;

@@ -44,8 +44,6 @@ const std::string* Session::macro(std::string_view name) const {
   return it == macros_.end() || it->second.empty() ? nullptr : &it->second;
 }
 
-bool Session::authenticated() const { return macro("{auth_authen}") != nullptr; }
-
 const policy::FromResult& Session::fromHeader() {
   if (!msg_->from) {
     std::vector<std::string> froms;
@@ -58,17 +56,18 @@ const policy::FromResult& Session::fromHeader() {
 
 Verdict Session::connect(std::string_view hostname, std::optional<IpAddress> addr) {
   if (engine_.draining) return Verdict::reply(Action::TempFail, "421", "4.3.2", "Service shutting down, try again later");
-  hostname_ = toLower(hostname);
+  client_ = ClientInfo{};
+  client_.hostname = toLower(hostname);
   if (!addr) {
     if (auto* a = macro("{client_addr}")) addr = IpAddress::parse(*a);
   }
-  if (addr) addr_ = addr->unmapped();
-  internal_ = snap_->isInternal(addr_ ? &*addr_ : nullptr, hostname_);
+  if (addr) client_.addr = addr->unmapped();
+  client_.internal = snap_->isInternal(client_);
   return Verdict::cont();
 }
 
 Verdict Session::helo(std::string_view name) {
-  helo_ = std::string(trim(name));
+  client_.helo = std::string(trim(name));
   return Verdict::cont();
 }
 
@@ -82,11 +81,17 @@ Verdict Session::mailFrom(std::string_view addr) {
   msg_->mailFrom = std::string(a);
   if (auto* q = macro("i")) msg_->queueId = *q;
 
+  // SMTP AUTH comes with MAIL FROM's macros, TLS with HELO's: the client is complete now.
+  auto value = [this](std::string_view m) { auto* v = macro(m); return v ? *v : std::string(); };
+  client_.authUser = value("{auth_authen}");
+  client_.tlsVersion = value("{tls_version}");
+  client_.tlsCipher = value("{cipher}");
+
   const auto& cfg = *snap_->config;
-  bool skip = (cfg.spfSkipAuthenticated && authenticated()) || (cfg.spfSkipInternal && internal_) || !addr_;
-  if (!skip) {
-    msg_->spfMailFrom = snap_->spf->checkMailFrom(*addr_, msg_->mailFrom, helo_);
-    if (cfg.spfCheckHelo && !helo_.empty()) msg_->spfHelo = snap_->spf->checkHelo(*addr_, helo_);
+  bool ignored = (cfg.ignoreAuthenticated && client_.authenticated()) || (cfg.ignoreInternal && client_.internal);
+  if (!ignored && client_.addr) {
+    msg_->spfMailFrom = snap_->spf->checkMailFrom(*client_.addr, msg_->mailFrom, client_.helo);
+    if (cfg.spfCheckHelo && !client_.helo.empty()) msg_->spfHelo = snap_->spf->checkHelo(*client_.addr, client_.helo);
   }
   return Verdict::cont();
 }
@@ -125,7 +130,7 @@ void Session::startVerification() {
 
 void Session::startSigning() {
   const auto& cfg = *snap_->config;
-  if (!snap_->keys || !snap_->policy || !(authenticated() || internal_)) return;
+  if (!snap_->keys || !snap_->policy || !(client_.authenticated() || client_.internal)) return;
   std::string address;
   if (cfg.signByEnvelopeSender) {
     address = msg_->mailFrom;
@@ -175,13 +180,7 @@ Verdict Session::endOfMessage() {
 
 Verdict Session::finish() {
   MessageOutcome o;
-  o.clientAddr = addr_;
-  o.clientName = hostname_;
-  o.helo = helo_;
-  o.internal = internal_;
-  if (auto* u = macro("{auth_authen}")) o.authUser = *u;
-  if (auto* t = macro("{tls_version}")) o.tls.version = *t;
-  if (auto* t = macro("{cipher}")) o.tls.cipher = *t;
+  o.client = client_;
   o.signing = msg_->signing;
   o.evaluated = msg_->verifying;
   if (msg_->verify) o.dkim = msg_->verify->finish();

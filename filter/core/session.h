@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "common/auth_types.h"
+#include "common/client.h"
 #include "common/ip.h"
 #include "filter/core/engine.h"
 #include "filter/core/verdict.h"
@@ -69,7 +70,6 @@ class Session {
 
  private:
   const std::string* macro(std::string_view name) const;
-  bool authenticated() const;
   const policy::FromResult& fromHeader();  // parses msg_'s From header(s) on first use
   void startVerification();
   void startSigning();
@@ -79,10 +79,7 @@ class Session {
   Engine& engine_;
   std::shared_ptr<const Snapshot> snap_;
   std::map<std::string, std::string, std::less<>> macros_;
-  std::string hostname_;
-  std::optional<IpAddress> addr_;
-  std::string helo_;
-  bool internal_ = false;
+  ClientInfo client_;  // classified at connect, completed at HELO and MAIL FROM
   std::unique_ptr<Message> msg_;
   std::string lastLog_;
 };

@@ -114,6 +114,30 @@ TEST(Config, RestartOnlyChangesAreNamed) {
   EXPECT_TRUE(am::config::restartOnlyChanges(*a.config, *a.config).empty());
 }
 
+TEST(Config, OneSetOfIgnoreSwitchesAndRemovedKeysSayWhatToWrite) {
+  auto d = parseText("", "t.conf");
+  ASSERT_TRUE(d.config);
+  EXPECT_TRUE(d.config->ignoreAuthenticated);
+  EXPECT_TRUE(d.config->ignoreInternal);
+  auto r = parseText("IgnoreAuthenticatedClients no\nIgnoreInternalHosts no\n", "t.conf");
+  ASSERT_TRUE(r.config);
+  EXPECT_FALSE(r.config->ignoreAuthenticated);
+  EXPECT_FALSE(r.config->ignoreInternal);
+  auto old = parseText("SPFIgnoreAuthenticatedClients yes\nSPFIgnoreInternalHosts no\n", "old.conf");
+  ASSERT_EQ(old.errors.size(), 2u);
+  EXPECT_EQ(old.errors[0], "old.conf:1: SPFIgnoreAuthenticatedClients: this key is gone: write IgnoreAuthenticatedClients "
+                           "(it covers SPF and DMARC enforcement)");
+  EXPECT_EQ(old.errors[1].rfind("old.conf:2: SPFIgnoreInternalHosts: this key is gone: write IgnoreInternalHosts", 0), 0u);
+}
+
+TEST(Config, DnsCacheKeys) {
+  auto r = parseText("DNSCacheBytes 1048576\nDNSFailureTTL 0\n", "t.conf");
+  ASSERT_TRUE(r.config);
+  EXPECT_EQ(r.config->dnsCacheBytes, 1048576u);
+  EXPECT_EQ(r.config->dnsFailureTtl, 0u);
+  EXPECT_EQ(parseText("DNSCacheBytes 100\n", "t.conf").errors.size(), 1u);
+}
+
 TEST(Config, SocketForms) {
   std::string why;
   EXPECT_TRUE(am::config::validSocketSpec("unix:/tmp/x.sock", &why));

@@ -46,10 +46,11 @@ struct EngineFixture : ::testing::Test {
   }
 
   // A forged From of bank.example (p=reject) from an outside client, through a new session.
-  Verdict forged() {
+  Verdict forged(const std::string& host = "evil.test", const std::string& addr = "198.51.100.7",
+                 std::string* log = nullptr) {
     Session s(*engine);
     s.setMacro("i", "QID1");
-    s.connect("evil.test", IpAddress::parse("198.51.100.7"));
+    s.connect(host, IpAddress::parse(addr));
     s.helo("evil.test");
     s.mailFrom("<x@evil.test>");
     s.rcpt("<rcpt@mx.test>");
@@ -57,11 +58,38 @@ struct EngineFixture : ::testing::Test {
     s.header("Subject", " pay now");
     s.endOfHeaders();
     s.body("pay\r\n");
-    return s.endOfMessage();
+    Verdict v = s.endOfMessage();
+    if (log) *log = s.lastLogLine();
+    return v;
   }
 };
 
 const std::string kBase = "AuthservID mx.test\nSyslog no\n";
+
+// One list of internal hosts (addresses, networks, verified names, .domain subtrees), read once
+// at connect, and one switch that decides whether such clients are enforced.
+TEST_F(EngineFixture, InternalHostsIsTheOneList) {
+  start(kBase + "InternalHosts 10.0.0.0/8, .corp.example\n");
+  dns->addTxt("_dmarc.bank.example", "v=DMARC1; p=reject");
+  std::string log;
+  EXPECT_EQ(forged("relay.corp.example", "192.0.2.9", &log).action, Action::Accept);
+  EXPECT_NE(log.find("internal client, DMARC not enforced"), std::string::npos) << log;
+  EXPECT_EQ(log.find(" spf="), std::string::npos) << log;  // not SPF-checked
+  EXPECT_EQ(forged("evil.test", "10.1.2.3").action, Action::Accept);
+  EXPECT_EQ(forged("[192.0.2.9]", "192.0.2.9").action, Action::Reject);  // unverified name: not internal
+  EXPECT_EQ(forged("relay.corp.example.evil", "192.0.2.9").action, Action::Reject);
+
+  write(conf(), kBase + "InternalHosts 10.0.0.0/8, .corp.example\nIgnoreInternalHosts no\n");
+  std::vector<std::string> errors;
+  ASSERT_TRUE(engine->reload(conf(), errors));
+  EXPECT_EQ(forged("relay.corp.example", "192.0.2.9", &log).action, Action::Reject);
+  EXPECT_NE(log.find(" spf="), std::string::npos) << log;
+
+  write(conf(), kBase + "InternalHosts 10.0.0.0/8, bad!name\n");
+  EXPECT_FALSE(engine->reload(conf(), errors));
+  ASSERT_FALSE(errors.empty());
+  EXPECT_EQ(errors.back(), conf() + ":3: InternalHosts: invalid address, network or host name 'bad!name'");
+}
 
 TEST_F(EngineFixture, ReloadIntoRfc7489LoadsThePublicSuffixList) {
   start(kBase + "DMARCMode rfc9989\n");

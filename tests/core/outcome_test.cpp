@@ -12,9 +12,9 @@ namespace {
 
 MessageOutcome failing() {
   MessageOutcome o;
-  o.clientAddr = IpAddress::parse("198.51.100.7");
-  o.clientName = "evil.example";
-  o.helo = "evil.example";
+  o.client.addr = IpAddress::parse("198.51.100.7");
+  o.client.hostname = "evil.example";
+  o.client.helo = "evil.example";
   o.queueId = "Q1";
   o.mailFrom = "x@evil.example";
   o.evaluated = true;

@@ -31,6 +31,9 @@ struct Scenario {
   std::string client = "198.51.100.7";
   std::string hostname = "";
   bool authenticated = false;
+  bool internal = false;  // the client matched InternalHosts
+  bool ignoreAuthenticated = true;
+  bool ignoreInternal = true;
   bool rejectFailures = true;
   bool hold = true;
   bool tempfailDns = true;
@@ -207,8 +210,12 @@ std::vector<Scenario> scenarios() {
       {.name = "report_only_mode", .txt = {{"_dmarc.example.com", kReject}}, .rejectFailures = false,
        .action = A::Accept, .text = "report-only"},
       {.name = "authenticated_client_skipped", .from = {}, .authenticated = true, .action = A::Accept},
-      {.name = "internal_network_skipped", .txt = {{"_dmarc.example.com", kReject}}, .policy = "internal 10.0.0.0/8",
-       .client = "10.1.2.3", .action = A::Accept, .text = "internal"},
+      {.name = "internal_network_skipped", .txt = {{"_dmarc.example.com", kReject}}, .client = "10.1.2.3",
+       .internal = true, .action = A::Accept, .text = "internal", .override = "local_policy"},
+      {.name = "internal_enforced_when_not_ignored", .txt = {{"_dmarc.example.com", kReject}}, .client = "10.1.2.3",
+       .internal = true, .ignoreInternal = false},
+      {.name = "authenticated_enforced_when_not_ignored", .txt = {{"_dmarc.example.com", kReject}},
+       .authenticated = true, .ignoreAuthenticated = false},
       {.name = "allow_from_domain", .txt = {{"_dmarc.example.com", kReject}}, .policy = "allow-from example.com",
        .action = A::Accept, .text = "allowlisted"},
       {.name = "allow_client", .txt = {{"_dmarc.example.com", kReject}}, .policy = "allow-client 198.51.100.7",
@@ -244,12 +251,18 @@ TEST_P(Scenarios, Outcome) {
   std::optional<DmarcOutput> out;
   if (from.status == FromResult::Status::Ok)
     out = evaluate(from.domain, spf, dkim, dns, &psl, DmarcOptions{sc.mode, pf->honorPct}, rng);
-  ClientInfo client{*am::IpAddress::parse(sc.client), sc.hostname, sc.authenticated, false};
+  ClientInfo client;
+  client.addr = am::IpAddress::parse(sc.client);
+  client.hostname = sc.hostname;
+  client.authUser = sc.authenticated ? "user@example.com" : "";
+  client.internal = sc.internal;
   DispositionOptions opts;
   opts.rejectFailures = sc.rejectFailures;
   opts.holdQuarantined = sc.hold;
   opts.tempfailOnDnsError = sc.tempfailDns;
   opts.spfRejectFailures = sc.spfRejectFailures;
+  opts.ignoreAuthenticated = sc.ignoreAuthenticated;
+  opts.ignoreInternal = sc.ignoreInternal;
   Disposition d = decide(from, out ? &*out : nullptr, spf, *pf, client, opts);
 
   if (out) {

@@ -23,8 +23,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   (void)p->overrideFor("example.com");
   (void)p->overrideFor("sub.example.com");
-  (void)p->isInternal(am::IpAddress::v4(10, 1, 2, 3));
-  if (auto v6 = am::IpAddress::parse("2001:db8::1")) (void)p->isInternal(*v6);
+  am::ClientInfo c;
+  c.addr = am::IpAddress::v4(10, 1, 2, 3);
+  c.hostname = "mx1.lists.example.org";
+  for (auto& f : p->forwarders) (void)f.matches(c);
+  c.addr = am::IpAddress::parse("2001:db8::1");
+  for (auto& a : p->allowClients) (void)a.matches(c);
   (void)p->signing.lookup("user@example.com");
   (void)p->signing.lookup("a@sub.example.org");
   return 0;

@@ -18,9 +18,6 @@ domain forced.example reject
 forwarder 192.0.2.0/24 2001:db8::/32 .lists.example.org
 allow-client 198.51.100.7 relay.example.com
 allow-from partner.example .friends.example
-internal 10.0.0.0/8 192.168.0.0/16
-skip-authenticated no
-skip-internal yes
 pct ignore
 from missing tempfail
 from multiple-addresses quarantine
@@ -41,9 +38,6 @@ TEST(PolicyFile, GoodFile) {
   EXPECT_EQ(pf->forwarders.size(), 3u);
   EXPECT_EQ(pf->allowClients.size(), 2u);
   EXPECT_EQ(pf->allowFrom.size(), 2u);
-  EXPECT_EQ(pf->internalNetworks.size(), 2u);
-  EXPECT_FALSE(pf->skipAuthenticated);
-  EXPECT_TRUE(pf->skipInternal);
   EXPECT_FALSE(pf->honorPct);
   EXPECT_EQ(pf->fromActions.at(FromResult::Status::Missing), Action::TempFail);
   EXPECT_EQ(pf->fromActions.at(FromResult::Status::MultipleAddresses), Action::Quarantine);
@@ -68,15 +62,41 @@ TEST(PolicyFile, Matching) {
   EXPECT_FALSE(pf->forwarders[2].matches(ip("203.0.113.1"), "[203.0.113.1]"));
   EXPECT_FALSE(pf->forwarders[2].matches(ip("203.0.113.1"), "unknown"));
   EXPECT_FALSE(pf->forwarders[2].matches(ip("203.0.113.1"), "lists.example.org.evil.example"));
-  EXPECT_TRUE(pf->isInternal(ip("10.9.8.7")));
-  EXPECT_FALSE(pf->isInternal(ip("11.0.0.1")));
+}
+
+TEST(PolicyFile, HostPatternsMatchAClient) {
+  auto addr = parseHostPattern("10.0.0.0/8");
+  auto name = parseHostPattern(".lists.example.org");
+  ASSERT_TRUE(addr && name);
+  am::ClientInfo c;
+  EXPECT_FALSE(addr->matches(c));  // no address: an address pattern never matches
+  c.addr = am::IpAddress::parse("10.9.8.7");
+  EXPECT_TRUE(addr->matches(c));
+  c.hostname = "mx1.lists.example.org";
+  EXPECT_TRUE(name->matches(c));
+  c.hostname = "[10.9.8.7]";  // unverified: never matches a name
+  EXPECT_FALSE(name->matches(c));
+  c.hostname = "unknown";
+  EXPECT_FALSE(name->matches(c));
+  EXPECT_FALSE(parseHostPattern("not a host!"));
+}
+
+// The rules that moved to authmilter.conf say what to write there instead.
+TEST(PolicyFile, RulesThatMovedNameTheirKey) {
+  std::vector<std::string> errors;
+  EXPECT_EQ(parsePolicyText("internal 10.0.0.0/8\nskip-authenticated no\nskip-internal yes\n", "old.policy", errors),
+            nullptr);
+  ASSERT_EQ(errors.size(), 3u);
+  EXPECT_EQ(errors[0].rfind("old.policy:1: 'internal' is gone: list internal hosts with InternalHosts", 0), 0u) << errors[0];
+  EXPECT_EQ(errors[1].rfind("old.policy:2: 'skip-authenticated' is gone: write IgnoreAuthenticatedClients", 0), 0u)
+      << errors[1];
+  EXPECT_EQ(errors[2].rfind("old.policy:3: 'skip-internal' is gone: write IgnoreInternalHosts", 0), 0u) << errors[2];
 }
 
 TEST(PolicyFile, EmptyFileHasDefaults) {
   std::vector<std::string> errors;
   auto pf = parsePolicyText("", "empty", errors);
   ASSERT_TRUE(pf);
-  EXPECT_TRUE(pf->skipAuthenticated);
   EXPECT_TRUE(pf->honorPct);
   for (auto& [status, action] : pf->fromActions) EXPECT_EQ(action, Action::Reject);
 }
@@ -97,8 +117,8 @@ TEST(PolicyFile, BadLinesAllReportedWithFileAndLine) {
       "# fine\n"                         // 4
       "forwarder\n"                      // 5
       "forwarder not_a host!\n"          // 6
-      "internal 10.0.0.0/33\n"           // 7
-      "skip-authenticated maybe\n"       // 8
+      "allow-client 10.0.0.0/33\n"       // 7
+      "pct\n"                            // 8
       "pct sometimes\n"                  // 9
       "from nowhere reject\n"            // 10
       "from missing explode\n"           // 11
@@ -113,8 +133,8 @@ TEST(PolicyFile, BadLinesAllReportedWithFileAndLine) {
       "/etc/authmilter.policy:3: invalid domain 'exa$mple.com'",
       "/etc/authmilter.policy:5: usage: forwarder <ip|cidr|host|.domain>...",
       "/etc/authmilter.policy:6: invalid address, network or host name 'host!'",
-      "/etc/authmilter.policy:7: invalid address or network '10.0.0.0/33'",
-      "/etc/authmilter.policy:8: expected yes or no, got 'maybe'",
+      "/etc/authmilter.policy:7: invalid address, network or host name '10.0.0.0/33'",
+      "/etc/authmilter.policy:8: usage: pct honor|ignore",
       "/etc/authmilter.policy:9: expected honor or ignore, got 'sometimes'",
       "/etc/authmilter.policy:10: unknown From condition 'nowhere'",
       "/etc/authmilter.policy:11: unknown action 'explode'",
