@@ -120,6 +120,15 @@ std::string logLine(const MessageOutcome& o) {
   if (o.signing) l.append(" signed=").append(std::to_string(o.signatures.size()));
   if (o.dmarc)
     l.append(" dmarc=").append(policy::toString(o.dmarc->result)).append(" policy=").append(policy::toString(o.dmarc->appliedPolicy));
+  if (!o.upstream.empty()) {
+    part.clear();
+    for (auto& u : o.upstream) {
+      if (!part.empty()) part += ',';
+      part.append(u.authservId).append(":").append(u.method).append("=").append(u.result);
+    }
+    l += " upstream=";
+    appendLogValue(l, part);
+  }
   l.append(" action=").append(actionName(o));
   if (o.disposition.override != policy::Override::None)
     l.append(" override=").append(policy::toString(o.disposition.override));
@@ -127,6 +136,39 @@ std::string logLine(const MessageOutcome& o) {
     l += " reason=";
     appendLogValue(l, o.disposition.logReason);
   }
+  return l;
+}
+
+std::string debugLine(const MessageOutcome& o) {
+  std::string l = "qid=";
+  appendLogValue(l, o.queueId.empty() ? std::string_view("-") : std::string_view(o.queueId));
+  l += " debug=outcome";
+  auto kv = [&l](std::string_view k, std::string_view v) {
+    l.append(" ").append(k).append("=");
+    appendLogValue(l, v);
+  };
+  if (o.spfMailFrom.checked) kv("spf.reason", o.spfMailFrom.reason);
+  if (o.spfHelo.checked) kv("spf.helo.reason", o.spfHelo.reason);
+  for (size_t i = 0; i < o.dkim.size(); ++i) {
+    const DkimOutput& d = o.dkim[i];
+    kv("dkim." + std::to_string(i + 1), "d=" + d.domain + " s=" + d.selector + " a=" + d.algorithm + " result=" +
+                                             toString(d.result) + (d.reason.empty() ? "" : " reason=" + d.reason));
+  }
+  if (o.dmarc) {
+    const policy::DmarcOutput& d = *o.dmarc;
+    if (d.record) {
+      std::string rec;
+      for (auto& [tag, value] : d.record->tags) rec.append(rec.empty() ? "" : "; ").append(tag).append("=").append(value);
+      kv("dmarc.record", rec);
+    }
+    kv("dmarc.policy_domain", d.policyDomain.empty() ? "-" : d.policyDomain);
+    kv("dmarc.org_domain", d.orgDomain);
+    kv("dmarc.org_by", o.dmarcMode == policy::DmarcMode::Rfc7489 ? "psl" : "tree-walk");
+    kv("dmarc.aligned_spf", d.alignedSpf ? "yes" : "no");
+    kv("dmarc.aligned_dkim", d.alignedDkim ? d.alignedDkimDomain : "no");
+    if (!d.reason.empty()) kv("dmarc.reason", d.reason);
+  }
+  kv("rule", o.disposition.logReason.empty() ? "-" : o.disposition.logReason);
   return l;
 }
 

@@ -20,6 +20,11 @@ std::string authResultsHeader(const MessageOutcome& o, std::string_view authserv
 std::optional<std::string> receivedSpfHeader(const MessageOutcome& o, const config::Config& cfg);
 // The key=value log line ("qid=... client=... action=... reason=...").
 std::string logLine(const MessageOutcome& o);
+// LogDebug: what an operator needs to understand one verdict, as one more key=value line: each SPF
+// reason, each signature (domain, selector, algorithm, result, reason), the DMARC record as
+// published, where it was found, the organizational domain and how, the alignment of each
+// identifier, and the policy rule that decided. (The DNS answers used are logged as they arrive.)
+std::string debugLine(const MessageOutcome& o);
 // What the milter layer does: the reply or quarantine of the disposition, then header edits in
 // order — deletes of forged AR headers (highest index first), our AR header at the top,
 // Received-SPF, DKIM-Signature headers, a quarantine marking header.

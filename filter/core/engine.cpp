@@ -4,6 +4,7 @@
 #include "common/strings.h"
 #include "filter/auth/dkim/verifier.h"
 #include "filter/auth/dkim_sign/signer.h"
+#include "filter/core/debug_resolver.h"
 #include "filter/core/options.h"
 #include "filter/dns/udp_resolver.h"
 #include "filter/psl/libpsl_suffix.h"
@@ -109,6 +110,7 @@ std::unique_ptr<Engine> Engine::create(std::shared_ptr<const config::Config> cfg
   std::unique_ptr<Engine> e(new Engine(log, clock));
   e->dns_ = dns ? std::move(dns) : makeResolver(*cfg, errors);
   if (!e->dns_) return nullptr;
+  if (cfg->logDebug) e->dns_ = std::make_unique<DebugResolver>(std::move(e->dns_), log);  // LogDebug: each answer
   e->snap_ = buildSnapshot(std::move(cfg), *e->dns_, clock, errors);
   if (!e->snap_) return nullptr;
   return e;

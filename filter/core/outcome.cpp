@@ -1,6 +1,7 @@
 // filter/core/outcome.cpp — see outcome.h.
 #include "filter/core/outcome.h"
 
+#include <algorithm>
 #include <random>
 
 #include "common/strings.h"
@@ -44,6 +45,27 @@ std::vector<int> forgedAuthResults(const std::vector<std::pair<std::string, std:
     if (authres::forgesAuthservId(value, authservId)) idx.push_back(n);
   }
   return {idx.rbegin(), idx.rend()};  // highest first: deleting one never shifts the next (CVE-2022-48521)
+}
+
+std::vector<UpstreamResult> trustedAuthResults(const std::vector<std::pair<std::string, std::string>>& headers,
+                                               const std::vector<std::string>& trusted, std::string_view ours) {
+  constexpr size_t kMax = 16;
+  std::vector<UpstreamResult> out;
+  if (trusted.empty()) return out;
+  std::string us = normalizeDomain(ours);
+  for (auto& [name, value] : headers) {
+    if (!iequals(name, "Authentication-Results") || out.size() >= kMax) continue;
+    std::string id = normalizeDomain(authres::authservIdOf(value));
+    bool isTrusted = std::any_of(trusted.begin(), trusted.end(), [&](const std::string& t) { return normalizeDomain(t) == id; });
+    if (id.empty() || id == us || !isTrusted) continue;
+    auto parsed = authres::parse(value, nullptr);
+    if (!parsed) continue;
+    for (auto& r : parsed->results) {
+      if (out.size() >= kMax) break;
+      out.push_back({id, r.method, r.result});
+    }
+  }
+  return out;
 }
 
 }  // namespace am::core

@@ -21,6 +21,14 @@
 
 namespace am::core {
 
+// One result of an Authentication-Results header from a TrustedAuthservIDs host (kept in the
+// message; reported in the log).
+struct UpstreamResult {
+  std::string authservId;
+  std::string method;  // "spf", "dkim", "dmarc", "arc"...
+  std::string result;  // "pass", "fail"...
+};
+
 struct MessageOutcome {
   // The client: address, name, HELO, SMTP AUTH, TLS, internal (classified once, at connect).
   ClientInfo client;
@@ -42,6 +50,7 @@ struct MessageOutcome {
   bool signing = false;                 // outgoing mail we sign
   std::vector<std::string> signatures;  // DKIM-Signature values we add
   std::vector<int> forgedAr;            // 1-based indexes of incoming AR headers claiming our id, highest first
+  std::vector<UpstreamResult> upstream;  // results claimed by trusted upstream hosts (TrustedAuthservIDs)
   policy::Disposition disposition;      // action, reply, reason, override
 };
 
@@ -52,5 +61,10 @@ MessageOutcome conclude(MessageOutcome facts, const Snapshot& snap, Resolver& dn
 // forge our authserv-id (authres::forgesAuthservId), to be deleted.
 std::vector<int> forgedAuthResults(const std::vector<std::pair<std::string, std::string>>& headers,
                                    std::string_view authservId);
+
+// The results of the AR headers whose authserv-id is one of `trusted` (and not `ours`, which is
+// always deleted): at most 16 results in all, in header order. Headers that do not parse give none.
+std::vector<UpstreamResult> trustedAuthResults(const std::vector<std::pair<std::string, std::string>>& headers,
+                                               const std::vector<std::string>& trusted, std::string_view ours);
 
 }  // namespace am::core

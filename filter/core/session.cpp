@@ -7,6 +7,7 @@
 #include "filter/authres/authres.h"
 #include "filter/core/options.h"
 #include "filter/core/consumers.h"
+#include "filter/core/debug_resolver.h"
 #include "filter/core/outcome.h"
 #include "policy/disposition.h"
 #include "policy/from_header.h"
@@ -80,6 +81,8 @@ Verdict Session::mailFrom(std::string_view addr) {
   if (a.size() >= 2 && a.front() == '<' && a.back() == '>') a = a.substr(1, a.size() - 2);
   msg_->mailFrom = std::string(a);
   if (auto* q = macro("i")) msg_->queueId = *q;
+  std::optional<DebugQid> tag;  // LogDebug: DNS answers are logged with the queue id
+  if (engine_.log().debugEnabled()) tag.emplace(msg_->queueId);
 
   // SMTP AUTH comes with MAIL FROM's macros, TLS with HELO's: the client is complete now.
   auto value = [this](std::string_view m) { auto* v = macro(m); return v ? *v : std::string(); };
@@ -116,6 +119,8 @@ Verdict Session::endOfHeaders() {
   if (!msg_) return Verdict::cont();
   if (auto* q = macro("i"); q && msg_->queueId.empty()) msg_->queueId = *q;
   if (msg_->headersOverflow) return Verdict::cont();
+  std::optional<DebugQid> tag;
+  if (engine_.log().debugEnabled()) tag.emplace(msg_->queueId);
   startSigning();
   msg_->verifying = !msg_->signing || snap_->config->evaluateSignedMail;
   if (msg_->verifying) startVerification();
@@ -166,6 +171,9 @@ Verdict Session::body(std::string_view chunk) {
 Verdict Session::endOfMessage() {
   if (!msg_) return Verdict::cont();
   if (auto* q = macro("i"); q && msg_->queueId.empty()) msg_->queueId = *q;
+  std::string qid;  // finish() moves the queue id into the outcome
+  std::optional<DebugQid> tag;
+  if (engine_.log().debugEnabled()) tag.emplace(qid = msg_->queueId);
   Verdict v;
   if (msg_->headersOverflow) {
     v = Verdict::reply(Action::TempFail, "451", "4.3.0", "Message headers too large to authenticate");
@@ -186,6 +194,7 @@ Verdict Session::finish() {
   if (msg_->verify) o.dkim = msg_->verify->finish();
   if (msg_->sign) o.signatures = msg_->sign->finish();
   o.forgedAr = forgedAuthResults(msg_->headers, snap_->config->authservId);
+  o.upstream = trustedAuthResults(msg_->headers, snap_->config->trustedAuthservIds, snap_->config->authservId);
   o.from = fromHeader();
   // The transaction ends with this message: its values move instead of being copied.
   o.queueId = std::move(msg_->queueId);
@@ -196,6 +205,7 @@ Verdict Session::finish() {
   const MessageOutcome outcome = conclude(std::move(o), *snap_, engine_.dns());
   lastLog_ = logLine(outcome);
   engine_.log().info(lastLog_);
+  if (engine_.log().debugEnabled()) engine_.log().debug(debugLine(outcome));
   return verdictFor(outcome, *snap_->config);
 }
 

@@ -66,6 +66,23 @@ struct EngineFixture : ::testing::Test {
 
 const std::string kBase = "AuthservID mx.test\nSyslog no\n";
 
+// Everything written to stderr (where the Logger writes without syslog) while `f` runs.
+template <class F>
+std::string stderrOf(F f) {
+  char path[] = "/tmp/am-engine-stderr-XXXXXX";
+  int fd = mkstemp(path);
+  int saved = dup(2);
+  dup2(fd, 2);
+  f();
+  dup2(saved, 2);
+  close(saved);
+  std::ifstream in(path);
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  close(fd);
+  unlink(path);
+  return text;
+}
+
 // One list of internal hosts (addresses, networks, verified names, .domain subtrees), read once
 // at connect, and one switch that decides whether such clients are enforced.
 TEST_F(EngineFixture, InternalHostsIsTheOneList) {
@@ -89,6 +106,31 @@ TEST_F(EngineFixture, InternalHostsIsTheOneList) {
   EXPECT_FALSE(engine->reload(conf(), errors));
   ASSERT_FALSE(errors.empty());
   EXPECT_EQ(errors.back(), conf() + ":3: InternalHosts: invalid address, network or host name 'bad!name'");
+}
+
+// LogDebug: each DNS answer used, tagged with the queue id, and one line with the details of the
+// verdict (record as published, org domain and how, alignment, the rule that decided).
+TEST_F(EngineFixture, LogDebugExplainsOneVerdict) {
+  start(kBase + "LogDebug yes\n");
+  log.configure(false, "mail", true);
+  dns->addTxt("_dmarc.bank.example", "v=DMARC1; p=reject; adkim=s");
+  std::string out = stderrOf([&] { EXPECT_EQ(forged().action, Action::Reject); });
+  EXPECT_NE(out.find("qid=QID1 debug=dns type=TXT name=_dmarc.pay.bank.example status=nxdomain"), std::string::npos) << out;
+  EXPECT_NE(out.find("qid=QID1 debug=dns type=TXT name=_dmarc.bank.example status=ok answer=\"v=DMARC1; p=reject; adkim=s\""),
+            std::string::npos) << out;
+  EXPECT_NE(out.find("debug=outcome"), std::string::npos) << out;
+  EXPECT_NE(out.find("dmarc.record=\"adkim=s; p=reject; v=DMARC1\""), std::string::npos) << out;
+  EXPECT_NE(out.find("dmarc.policy_domain=bank.example dmarc.org_domain=bank.example dmarc.org_by=tree-walk "
+                     "dmarc.aligned_spf=no dmarc.aligned_dkim=no"), std::string::npos) << out;
+  EXPECT_NE(out.find("rule=\"dmarc=fail p=reject dis=reject"), std::string::npos) << out;
+}
+
+TEST_F(EngineFixture, WithoutLogDebugNothingIsLoggedAtDebug) {
+  start(kBase);
+  dns->addTxt("_dmarc.bank.example", "v=DMARC1; p=reject");
+  std::string out = stderrOf([&] { forged(); });
+  EXPECT_EQ(out.find("debug="), std::string::npos) << out;
+  EXPECT_NE(out.find("action=reject"), std::string::npos) << out;
 }
 
 TEST_F(EngineFixture, ReloadIntoRfc7489LoadsThePublicSuffixList) {

@@ -132,6 +132,26 @@ TEST_F(Fixture, RemovesMalformedAuthenticationResultsThatMentionOurId) {
   EXPECT_EQ(deleted, (std::vector<int>{3, 1}));  // the unparseable one that does not name us stays
 }
 
+// TrustedAuthservIDs: an upstream host's AR header is kept and its results are in the log line;
+// an untrusted one is kept too but never reported; ours is always deleted.
+TEST_F(Fixture, TrustedUpstreamResultsAreReportedInTheLog) {
+  start("TrustedAuthservIDs relay.example.org, Other.Example.\n");
+  auto headers = basicHeaders("alice@example.org");
+  headers.insert(headers.begin(), {"Authentication-Results", "relay.example.org; spf=pass smtp.mailfrom=a@x.example;\n\tdkim=pass header.d=x.example"});
+  headers.insert(headers.begin() + 1, {"Authentication-Results", "stranger.example; dmarc=pass header.from=bank.example"});
+  headers.insert(headers.begin() + 2, {"Authentication-Results", "mx.test; dmarc=pass"});
+  headers.insert(headers.begin() + 3, {"Authentication-Results", "other.example; arc=pass"});
+  std::string line;
+  auto v = run("192.0.2.5", "h.example", "alice@example.org", headers, "x\r\n", "", &line);
+  EXPECT_NE(line.find(" upstream=\"relay.example.org:spf=pass,relay.example.org:dkim=pass,other.example:arc=pass\" "),
+            std::string::npos) << line;
+  EXPECT_EQ(line.find("stranger.example"), std::string::npos) << line;
+  std::vector<int> deleted;
+  for (auto& e : v.edits)
+    if (e.kind == HeaderEdit::Kind::Change) deleted.push_back(e.index);
+  EXPECT_EQ(deleted, (std::vector<int>{3}));
+}
+
 TEST_F(Fixture, RejectsForgedFromUnderPReject) {
   start();
   dns->addTxt("_dmarc.bank.example", "v=DMARC1; p=reject");
