@@ -239,8 +239,16 @@ std::optional<Message> decodeMessage(std::span<const uint8_t> msg) {
 }
 
 bool matchesQuery(const Preamble& reply, uint16_t id, std::string_view qname, uint16_t qtype) {
-  return reply.header.id == id && reply.header.qr() && reply.qtype == qtype &&
-         reply.qclass == kClassIn && reply.qname == qname;
+  if (reply.header.id != id || !reply.header.qr() || reply.qtype != qtype || reply.qclass != kClassIn) return false;
+  // readName() gives the presentation form (a space is "\032", a backslash "\\"); our query name
+  // is a normalized name whose dots separate labels: compare it in the same form.
+  std::string ours;
+  ours.reserve(qname.size());
+  for (char c : qname) {
+    if (c == '.') ours += '.';
+    else appendLabelChar(ours, static_cast<uint8_t>(c));
+  }
+  return reply.qname == ours;
 }
 
 }  // namespace am::dns::wire

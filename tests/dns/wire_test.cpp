@@ -219,6 +219,17 @@ TEST(WireMatch, IdQrAndQuestionMustMatch) {
   EXPECT_FALSE(wire::matchesQuery(*query, 99, "e.org", t::TXT));  // QR clear: not a reply
 }
 
+// Names with spaces or backslashes (SPF macros make them) come back from readName() escaped; the
+// reply to our query must still be recognised as the reply (else: a timeout, and a temperror).
+TEST(WireMatch, PrintableOddOctetsInTheQuestionMatch) {
+  for (const char* name : {"a b.e.org", "a\\b.e.org", "\"a b\".x.e.org"}) {
+    auto reply = wire::decodePreamble(buildMessage(7, kQr, name, t::A));
+    ASSERT_TRUE(reply) << name;
+    EXPECT_TRUE(wire::matchesQuery(*reply, 7, name, t::A)) << name << " came back as " << reply->qname;
+    EXPECT_FALSE(wire::matchesQuery(*reply, 7, "ab.e.org", t::A)) << name;
+  }
+}
+
 // Deterministic mutation sweep (a poor man's fuzzer, seeded so failures reproduce): whatever
 // the bytes, decoding either fails or yields exactly the records the header announces.
 TEST(WireDecode, MutatedMessagesNeverBreakInvariants) {

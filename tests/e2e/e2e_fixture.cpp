@@ -59,7 +59,8 @@ std::string Env::start(const std::string& extraConfig) {
       "_dmarc.reject IN TXT \"v=DMARC1; p=reject\"\n"
       "_dmarc.quar IN TXT \"v=DMARC1; p=quarantine\"\n"
       "sign IN TXT \"v=spf1 ip4:198.51.100.0/24 -all\"\n"
-      "_dmarc.sign IN TXT \"v=DMARC1; p=reject; adkim=s; aspf=s\"\n";
+      "_dmarc.sign IN TXT \"v=DMARC1; p=reject; adkim=s; aspf=s\"\n"
+      "macro IN TXT \"v=spf1 exists:%{l}.x.macro.e2e.test -all\"\n";
   for (int i = 1; i <= 11; ++i) zone += "a" + std::to_string(i) + " IN A 198.51.100." + std::to_string(i) + "\n";
   zone += records;
   std::string err;

@@ -111,6 +111,15 @@ TEST_F(E2E, SpfFailSoftfailNeutralNone) {
   EXPECT_TRUE(has(ar(message("a@nothing.e2e.test", "a@pass.e2e.test")), "spf=none"));
 }
 
+// A quoted local part with a space, expanded by %{l}: the name is asked as it is (a space is a label
+// octet) and does not exist, so -all decides: fail, never a temperror the sender chose.
+TEST_F(E2E, SpfMacroWithASpaceIsAskedNotATempError) {
+  for (const char* sender : {"\"a b\"@macro.e2e.test", "a\\b@macro.e2e.test"}) {
+    std::string v = ar(message(sender, "a@macro.e2e.test"));
+    EXPECT_TRUE(has(v, "spf=fail")) << sender << ": " << v;
+  }
+}
+
 TEST_F(E2E, SpfPermErrorPastTheLookupLimit) {
   EXPECT_TRUE(has(ar(message("a@perm.e2e.test", "a@perm.e2e.test")), "spf=permerror"));
 }
