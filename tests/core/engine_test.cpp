@@ -8,8 +8,8 @@
 
 #include <fstream>
 
-#include "common/memory_resolver.h"
 #include "filter/core/session.h"
+#include "tests/core/core_fixture.h"
 
 using namespace am;
 using namespace am::core;
@@ -18,31 +18,13 @@ namespace {
 
 constexpr const char* kPsl = "/usr/share/publicsuffix/public_suffix_list.dat";
 
-struct EngineFixture : ::testing::Test {
-  FixedClock clock{1700000000};
-  Logger log;
-  InMemoryResolver* dns = nullptr;
-  std::unique_ptr<Engine> engine;
-  std::string dir;
-
-  void SetUp() override {
-    char tmpl[] = "/tmp/am-engine-XXXXXX";
-    dir = mkdtemp(tmpl);
-  }
-  void TearDown() override { std::system(("rm -rf " + dir).c_str()); }
-
+struct EngineFixture : am::core::test::CoreFixture {
   std::string conf() const { return dir + "/authmilter.conf"; }
   void write(const std::string& path, const std::string& text) { std::ofstream(path) << text; }
 
   void start(const std::string& text) {
     write(conf(), text);
-    auto cfg = config::loadFile(conf());
-    ASSERT_TRUE(cfg.config) << cfg.errors[0];
-    auto mem = std::make_unique<InMemoryResolver>();
-    dns = mem.get();
-    std::vector<std::string> errors;
-    engine = Engine::create(cfg.config, log, std::move(mem), clock, errors);
-    ASSERT_TRUE(engine) << (errors.empty() ? "" : errors[0]);
+    startEngine(config::loadFile(conf()));
   }
 
   // A forged From of bank.example (p=reject) from an outside client, through a new session.

@@ -6,9 +6,9 @@
 
 #include <fstream>
 
-#include "common/memory_resolver.h"
 #include "filter/authres/authres.h"
 #include "filter/core/session.h"
+#include "tests/core/core_fixture.h"
 
 using namespace am;
 using namespace am::core;
@@ -19,29 +19,11 @@ struct Header {
   std::string name, value;
 };
 
-struct Fixture : ::testing::Test {
-  FixedClock clock{1700000000};
-  Logger log;
-  InMemoryResolver* dns = nullptr;
-  std::unique_ptr<Engine> engine;
-  std::string dir;
-
-  void SetUp() override {
-    char tmpl[] = "/tmp/am-core-XXXXXX";
-    dir = mkdtemp(tmpl);
-  }
-  void TearDown() override { std::system(("rm -rf " + dir).c_str()); }
-
+struct Fixture : am::core::test::CoreFixture {
   void start(const std::string& extraConfig = "", const std::string& policy = "") {
     std::ofstream(dir + "/policy") << policy;
     std::string text = "AuthservID mx.test\nSyslog no\nInternalHosts 10.0.0.0/8\nPolicyFile " + dir + "/policy\n" + extraConfig;
-    auto cfg = config::parseText(text, "test.conf");
-    ASSERT_TRUE(cfg.config) << cfg.errors[0];
-    auto mem = std::make_unique<InMemoryResolver>();
-    dns = mem.get();
-    std::vector<std::string> errors;
-    engine = Engine::create(cfg.config, log, std::move(mem), clock, errors);
-    ASSERT_TRUE(engine) << (errors.empty() ? "" : errors[0]);
+    startEngine(config::parseText(text, "test.conf"));
   }
 
   // Drives one message through a new session; returns the end-of-message verdict.
