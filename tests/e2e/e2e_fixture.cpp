@@ -62,7 +62,7 @@ std::string Env::start(const std::string& extraConfig) {
       "_dmarc.sign IN TXT \"v=DMARC1; p=reject; adkim=s; aspf=s\"\n"
       "macro IN TXT \"v=spf1 exists:%{l}.x.macro.e2e.test -all\"\n";
   for (int i = 1; i <= 11; ++i) zone += "a" + std::to_string(i) + " IN A 198.51.100." + std::to_string(i) + "\n";
-  zone += records;
+  zone += records + extraRecords;
   std::string err;
   dns = am::testing::NsdServer::start({{"e2e.test", zone}}, &err);
   if (!dns) return "nsd: " + err;

@@ -23,6 +23,8 @@ struct Env {
   // The socket file, relative to `dir` (set before start(); a missing subdirectory is left for the
   // binary to create).
   std::string socketName = "milter.sock";
+  // More zone-file records for e2e.test (set before start()).
+  std::string extraRecords;
 
   // Builds keys, zones, config and policy, starts nsd and authmilter. Empty string on success.
   std::string start(const std::string& extraConfig = "");
