@@ -3,6 +3,9 @@
 //   RfcExamples  dkim-rfc-examples/expected.tsv (+ .zone files)
 //   MailDkim     dkim-mail-dkim/expected-results.tsv (+ FAKE_DNS.dat), upstream expectations
 //                mapped to an RFC 6376 + RFC 8301 verifier (see expectedMailDkim())
+//   MailDkimWeakCrypto  the MailDkim cases that verdict is policy (rsa-sha1, RSA keys under
+//                1024 bits), run again with rsa-sha1 and 512-bit keys allowed, so that their
+//                cryptographic verdicts (and RFC 6376's disregard of the key's g=) are tested too
 //   Dkimpy       dkim-dkimpy/vectors.tsv (+ dns-records.tsv); sign-verify vectors are signed
 //                with Debian's dkimpy at test time, then verified here.
 // The time is fixed (2026-01-01) so results never depend on when the suite runs.
@@ -136,26 +139,29 @@ bool has(const std::string& s, const char* what) { return s.find(what) != std::s
 // ed25519-sha256 only, 1024-bit minimum) should reach, derived from the upstream expectation
 // and the caveats column. Overall verdict = the best signature result
 // (pass > fail > policy > neutral > temperror > permerror), none when no DKIM-Signature.
-DkimResult expectedMailDkim(const MailDkimVector& t) {
+// `weakAllowed`: the verifier also accepts rsa-sha1 and RSA keys of 512 bits and more
+// (weakCryptoOptions()), so the rsa-sha1 / key<1024 caveats no longer turn the crypto verdict
+// into policy.
+DkimResult expectedMailDkim(const MailDkimVector& t, bool weakAllowed = false) {
   if (has(t.caveats, "DomainKeys")) return DkimResult::None;           // DomainKey-Signature only
   std::string up = t.expected;
   if (up == "invalid" && has(t.caveats, "key-g=tag")) up = "pass";      // RFC 6376 dropped g=
   if (up == "invalid")
     return has(t.keys, "dns-error") ? DkimResult::TempError : DkimResult::PermError;
   if (has(t.caveats, "pre-RFC-draft")) return DkimResult::PermError;   // v= missing or not "1"
-  if (has(t.caveats, "rsa-sha1") || has(t.caveats, "key<1024")) return DkimResult::Policy;
+  if (!weakAllowed && (has(t.caveats, "rsa-sha1") || has(t.caveats, "key<1024"))) return DkimResult::Policy;
   return up == "pass" ? DkimResult::Pass : DkimResult::Fail;
 }
 
 // When the comment column lists upstream's per-signature assertions ("1st invalid (...), 2nd
 // pass, ..."), map each the same way: invalid/unparseable → permerror, pass/fail → the
-// crypto result, or policy under the rsa-sha1 / key<1024 caveats.
-std::vector<DkimResult> perSignatureMailDkim(const MailDkimVector& t) {
+// crypto result, or policy under the rsa-sha1 / key<1024 caveats unless `weakAllowed`.
+std::vector<DkimResult> perSignatureMailDkim(const MailDkimVector& t, bool weakAllowed = false) {
   std::vector<DkimResult> out;
   const std::string marker = "per signature upstream asserts:";
   size_t at = t.comment.find(marker);
   if (at == std::string::npos) return out;
-  const bool policy = has(t.caveats, "rsa-sha1") || has(t.caveats, "key<1024");
+  const bool policy = !weakAllowed && (has(t.caveats, "rsa-sha1") || has(t.caveats, "key<1024"));
   for (const auto& part : split(t.comment.substr(at + marker.size()), ",;")) {
     if (has(part, "invalid") || has(part, "unparseable")) out.push_back(DkimResult::PermError);
     else if (has(part, " pass")) out.push_back(policy ? DkimResult::Policy : DkimResult::Pass);
@@ -187,20 +193,20 @@ void PrintTo(const MailDkimVector& v, std::ostream* os) { *os << v.file; }
 
 class MailDkim : public ::testing::TestWithParam<MailDkimVector> {};
 
-TEST_P(MailDkim, Verifies) {
-  const MailDkimVector& t = GetParam();
-  Fixture f;
+// Runs one corpus message through a verifier with `o` and checks the verdicts.
+void checkMailDkim(const MailDkimVector& t, VerifyOptions o, bool weakAllowed) {
+  Fixture f(std::move(o));
   ASSERT_TRUE(f.lib);
   loadFakeDns(kData + "/dkim-mail-dkim/FAKE_DNS.dat", f.dns);
   auto msg = parseMessage(readFile(kData + "/dkim-mail-dkim/corpus/" + t.file));
   auto r = verify(*f.lib, msg, 1000);
-  if (auto each = perSignatureMailDkim(t); !each.empty()) {
+  if (auto each = perSignatureMailDkim(t, weakAllowed); !each.empty()) {
     ASSERT_EQ(r.size(), each.size()) << describe(r);
     for (size_t i = 0; i < each.size(); ++i)
       EXPECT_STREQ(toString(r[i].result), toString(each[i])) << "signature " << i << ": " << describe(r);
     return;
   }
-  DkimResult want = expectedMailDkim(t);
+  DkimResult want = expectedMailDkim(t, weakAllowed);
   EXPECT_STREQ(toString(overall(r)), toString(want)) << describe(r);
   if (want != DkimResult::None) {
     size_t sigs = split(t.sigs, " ").size();
@@ -208,7 +214,38 @@ TEST_P(MailDkim, Verifies) {
   }
 }
 
+TEST_P(MailDkim, Verifies) { checkMailDkim(GetParam(), VerifyOptions{}, false); }
+
 INSTANTIATE_TEST_SUITE_P(Dkim, MailDkim, ::testing::ValuesIn(mailDkimVectors()),
+                         [](const auto& i) { return caseName(i.param.file); });
+
+// The verifier options of MailDkimWeakCrypto: RFC 8301's limits lifted (rsa-sha1 accepted,
+// RSA keys of 512 bits and more, the smallest in FAKE_DNS.dat).
+VerifyOptions weakCryptoOptions() {
+  VerifyOptions o;
+  o.minKeyBits = 512;
+  o.algorithms.push_back("rsa-sha1");
+  return o;
+}
+
+// The cases whose expected verdict (overall or for some signature) is policy under the
+// default options.
+std::vector<MailDkimVector> weakCryptoVectors() {
+  std::vector<MailDkimVector> v;
+  for (auto& t : mailDkimVectors()) {
+    auto each = perSignatureMailDkim(t);
+    if (expectedMailDkim(t) == DkimResult::Policy ||
+        std::find(each.begin(), each.end(), DkimResult::Policy) != each.end())
+      v.push_back(std::move(t));
+  }
+  return v;
+}
+
+class MailDkimWeakCrypto : public ::testing::TestWithParam<MailDkimVector> {};
+
+TEST_P(MailDkimWeakCrypto, Verifies) { checkMailDkim(GetParam(), weakCryptoOptions(), true); }
+
+INSTANTIATE_TEST_SUITE_P(Dkim, MailDkimWeakCrypto, ::testing::ValuesIn(weakCryptoVectors()),
                          [](const auto& i) { return caseName(i.param.file); });
 
 // ------------------------------------------------------------------ case counts
@@ -226,6 +263,9 @@ TEST(SuiteCounts, RowsAndCases) {
   }();
   EXPECT_EQ(rfcVectors().size(), 3u);  // + rfc8463-sign, a signing vector (tests/sign)
   EXPECT_EQ(mailDkimVectors().size(), 79u);
+  // rsa-sha1 / key<1024 cases that expect pass or fail (4 of them g= cases upstream calls
+  // invalid), plus multiple_2 (per signature).
+  EXPECT_EQ(weakCryptoVectors().size(), 17u);
 }
 
 }  // namespace

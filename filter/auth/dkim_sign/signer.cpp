@@ -158,10 +158,23 @@ std::vector<std::string> Signing::buildHList() const {
   return h;
 }
 
+std::optional<std::string> signHeaderFields(const LoadedKey& key, Canon headerCanon,
+                                            const std::vector<HeaderField>& fields, std::string_view sigValue) {
+  std::string data;
+  for (const auto& f : fields) appendCanonHeader(data, headerCanon, f.name, f.value);
+  appendCanonHeader(data, headerCanon, "DKIM-Signature", sigValue);
+  data.resize(data.size() - 2);  // the signature field is hashed without its CRLF
+  auto digest = sha256(data);
+  std::optional<std::string> b;
+  if (digest) b = signDigest(key, *digest);
+  ERR_clear_error();
+  return b;
+}
+
 // RFC 6376 §5.4.2: the i-th occurrence of a name in h= selects the i-th instance from the
 // bottom; an occurrence with no instance left contributes nothing (oversigning).
-std::string Signing::headerHashInput(const std::vector<std::string>& hlist) const {
-  std::string data;
+std::vector<HeaderField> Signing::selectFields(const std::vector<std::string>& hlist) const {
+  std::vector<HeaderField> fields;
   std::vector<std::pair<std::string, size_t>> used;
   for (const auto& n : hlist) {
     std::string key = toLower(n);
@@ -171,12 +184,12 @@ std::string Signing::headerHashInput(const std::vector<std::string>& hlist) cons
     for (auto it = headers_.rbegin(); it != headers_.rend(); ++it) {
       if (!iequals(it->name, n)) continue;
       if (skip-- == 0) {
-        appendCanonHeader(data, opts_.headerCanon, it->name, it->value);
+        fields.push_back({it->name, it->value});
         break;
       }
     }
   }
-  return data;
+  return fields;
 }
 
 std::string Signing::signOne(const KeyRef& k, const std::vector<std::string>& hlist, const std::string& bh) {
@@ -192,12 +205,7 @@ std::string Signing::signOne(const KeyRef& k, const std::vector<std::string>& hl
     f.add((i == 0 ? "h=" : "") + hlist[i] + (i + 1 == hlist.size() ? ";" : ":"), i == 0);
   f.add("bh=" + bh + ";", true);
   f.out += "\r\n\tb=";
-  std::string sigHdr = canonHeader(opts_.headerCanon, "DKIM-Signature", " " + f.out);
-  sigHdr.resize(sigHdr.size() - 2);  // the signature header is hashed without its CRLF
-  auto digest = sha256(headerHashInput(hlist) + sigHdr);
-  std::optional<std::string> b;
-  if (digest) b = signDigest(*k.key, *digest);
-  ERR_clear_error();
+  auto b = signHeaderFields(*k.key, opts_.headerCanon, selectFields(hlist), " " + f.out);
   if (!b) return {};
   for (size_t i = 0; i < b->size(); i += 72) {
     if (i > 0) f.out += "\r\n\t";

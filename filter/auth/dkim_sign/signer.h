@@ -17,6 +17,7 @@
 #pragma once
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -43,6 +44,21 @@ struct SignOptions {
 // word sets the header form and leaves the body simple, as OpenDKIM does).
 bool parseCanonicalization(std::string_view spec, SignOptions& o, std::string* err);
 
+// One header field as the MTA delivers it (the value keeps its leading space; LF or CRLF
+// folding).
+struct HeaderField {
+  std::string_view name, value;
+};
+
+// The signing step of RFC 6376 §5.5 on its own: the SHA-256 digest of the canonical `fields`
+// (the header fields h= selects, in h= order) followed by the canonical DKIM-Signature field
+// whose value is `sigValue` (b= empty; hashed without its trailing CRLF), signed with `key`
+// (RSA PKCS#1 v1.5, or Ed25519 over the digest as RFC 8463 §3 says). Returns the signature in
+// base64 (unfolded), or nullopt when OpenSSL fails. Signing::finish() signs through it; the
+// tests check it against the RFC 8463 A.3 signatures (both algorithms are deterministic).
+std::optional<std::string> signHeaderFields(const LoadedKey& key, Canon headerCanon,
+                                            const std::vector<HeaderField>& fields, std::string_view sigValue);
+
 class Signing {
  public:
   struct KeyRef {
@@ -64,7 +80,7 @@ class Signing {
   struct Hdr {
     std::string name, value;
   };
-  std::string headerHashInput(const std::vector<std::string>& hlist) const;
+  std::vector<HeaderField> selectFields(const std::vector<std::string>& hlist) const;
   std::vector<std::string> buildHList() const;
   std::string signOne(const KeyRef& k, const std::vector<std::string>& hlist, const std::string& bh);
 
