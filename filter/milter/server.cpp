@@ -52,6 +52,7 @@ struct Conn {
   // connection that has had a step since can never be claimed on the strength of an old one.
   static constexpr int64_t kBusy = -1, kTimedOut = -2;
   std::atomic<int64_t> idleSince{kBusy};
+  int64_t progressAt = -1;  // steady ms of the last whole packet handled or bytes written (worker-owned)
   std::list<std::unique_ptr<Conn>>::iterator self;
 };
 
@@ -192,8 +193,10 @@ void serveConn(PoolState& p, Conn& c, Worker& w) {
     ++p.timeouts;
   } else {
     if (!c.in.data) std::swap(c.in, w.spare);
+    const uint64_t before = c.st.packets + c.st.writes;
     try {
       wait = serveReady(c.fd, c.proto, c.in, c.out, c.st, p.engine.log());
+      if (c.progressAt < 0 || c.st.packets + c.st.writes != before) c.progressAt = nowMs();
     } catch (const std::exception& e) {  // bad_alloc and the like: this connection ends, the daemon stays
       logNoThrow([&] {
         p.engine.log().error(std::string("milter connection ") + c.proto.peer() + ": " + e.what() +
@@ -209,7 +212,7 @@ void serveConn(PoolState& p, Conn& c, Worker& w) {
     }
   }
   if (wait == IoWait::Close) return closeConn(p, c);
-  c.idleSince = nowMs();
+  c.idleSince = c.progressAt;
   epoll_event ev{};
   ev.events = (wait == IoWait::Write ? EPOLLOUT : EPOLLIN) | EPOLLONESHOT;
   ev.data.ptr = &c;

@@ -11,7 +11,8 @@
 // busy for `blockedAfter` (a stalled DNS lookup), up to `maxWorkers`. Idle workers beyond
 // max(1, `warmWorkers`) exit after `idleWorkerTimeout`. At most `maxConnections` connections are
 // open at once; further ones wait in the listen queue (a log line says so, at most every 10 s).
-// A connection that neither sends nor takes data for `ioTimeout` is closed.
+// A connection that completes no packet and writes nothing for `ioTimeout` is closed (a peer that
+// trickles one byte at a time is cut too: partial packets do not restart the clock).
 //
 // Ownership: the Server owns the listening socket, the epoll instance and every connection, and
 // shares the pool state with its workers (the last one frees it). Thread-safety: run() on one

@@ -1,8 +1,7 @@
 // tests/reliability/slow_peer_test.cpp — the milter server's I/O timeout against slow peers,
 // in-process (milter::Server with a 2 s ioTimeout; the binary's 600 s has no configuration key
-// yet): a peer that sends half a packet and stops is cut within the timeout (plus the
-// once-a-second sweep), and the server keeps serving. (A peer that sends one byte a second is not
-// cut today: docs/reliability.md, "Open".)
+// yet): a peer that sends half a packet and stops, and a peer that sends one byte a second, are
+// both cut within the timeout (plus the once-a-second sweep), and the server keeps serving.
 #include <gtest/gtest.h>
 #include <poll.h>
 #include <sys/socket.h>
@@ -67,5 +66,23 @@ TEST_F(SlowPeer, HalfAPacketThenSilenceIsCutByTheIoTimeout) {
   EXPECT_TRUE(cut) << "still open after " << since(t0) << " s";
   EXPECT_LT(since(t0), 6.0);  // 2 s, the sweep's second, slack for a loaded machine
   EXPECT_TRUE(eventually([&] { return server->stats().timeouts == 1 && server->stats().live == 0; }));
+  EXPECT_EQ(sendOne(message("a@pass.test", "a@pass.test")).action, Result::Action::Accept);
+}
+
+// A peer that trickles a packet one byte a second never goes silent for ioTimeout, yet never
+// completes a packet: the timeout covers the whole packet, not the gap between two bytes.
+TEST_F(SlowPeer, OneByteASecondIsCutByTheIoTimeout) {
+  open();
+  const std::string pkt = longHeader();
+  auto t0 = std::chrono::steady_clock::now();
+  bool cut = false;
+  for (size_t i = 0; i < pkt.size() && !cut && since(t0) < 12; ++i) {
+    if (!rawSend(fd, pkt.substr(i, 1))) cut = true;  // reset by the server
+    else cut = hungUp(1000);                          // the peer's pace: one byte a second
+  }
+  EXPECT_TRUE(cut) << "still open after " << since(t0) << " s of one byte a second (ioTimeout "
+                   << kIoTimeout.count() << " s)";
+  EXPECT_LT(since(t0), 6.0);  // 2 s, the sweep's second, slack for a loaded machine
+  EXPECT_TRUE(eventually([&] { return server->stats().live == 0; }));
   EXPECT_EQ(sendOne(message("a@pass.test", "a@pass.test")).action, Result::Action::Accept);
 }
