@@ -8,7 +8,7 @@
 
 #include <fstream>
 
-#include "common/memory_resolver.h"
+#include "tests/support/memorydns/memory_resolver.h"
 #include "filter/core/session.h"
 
 using namespace am;

@@ -6,7 +6,7 @@
 
 #include <fstream>
 
-#include "common/memory_resolver.h"
+#include "tests/support/memorydns/memory_resolver.h"
 #include "filter/authres/authres.h"
 #include "filter/core/session.h"
 
