@@ -1,7 +1,7 @@
 // common/dns.h — the one DNS resolver interface that SPF, DKIM and DMARC share.
 //
-// Implementations: am::InMemoryResolver (common/memory_resolver.h, tests and offline mode) and
-// am::dns::UdpResolver (filter/dns/, real nameserver, cache, timeout, retries).
+// Implementation: am::dns::UdpResolver (filter/dns/, real nameserver, cache, timeout, retries).
+// Tests use am::InMemoryResolver (tests/support/memorydns/, library am_test_dns).
 // Contract: names are given with or without a trailing dot, any case; implementations
 // normalise. Every call returns a value (never throws for DNS outcomes) and must be safe to
 // call from many threads at once. A TXT record's character-strings arrive already joined.

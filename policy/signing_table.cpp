@@ -96,19 +96,6 @@ std::optional<std::string> normalizeAddress(std::string_view address) {
   return toLower(a.substr(0, at)) + "@" + domain;
 }
 
-std::optional<std::string> addressFromHeader(std::string_view v) {
-  // Prefer an angle-addr; otherwise the first token containing '@'.
-  size_t lt = v.find('<');
-  if (lt != std::string_view::npos) {
-    size_t gt = v.find('>', lt);
-    if (gt != std::string_view::npos) return normalizeAddress(v.substr(lt + 1, gt - lt - 1));
-  }
-  for (const auto& tok : split(v, " \t\r\n,;:()")) {
-    if (tok.find('@') != std::string::npos) return normalizeAddress(tok);
-  }
-  return std::nullopt;
-}
-
 bool globMatch(std::string_view p, std::string_view s) {
   // Iterative matcher with single backtrack point (linear-ish, no recursion).
   size_t pi = 0, si = 0, star = std::string_view::npos, mark = 0;

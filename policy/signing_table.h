@@ -59,10 +59,6 @@ struct SigningTable {
 // no '@' with a non-empty domain after it.
 std::optional<std::string> normalizeAddress(std::string_view address);
 
-// The first address in a From header value ("Name <a@b>", "a@b (comment)", ...), normalized.
-// nullopt if none can be found. Group syntax and quoted local parts are handled loosely.
-std::optional<std::string> addressFromHeader(std::string_view fromValue);
-
 // Glob match, '*' = any run of characters (also empty). Both sides compared byte-exactly.
 bool globMatch(std::string_view pattern, std::string_view text);
 

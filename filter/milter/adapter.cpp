@@ -1,6 +1,6 @@
 // filter/milter/adapter.cpp — see adapter.h. Every callback is a few lines: fetch the Session,
-// convert the arguments, call the core, map the Verdict. C++ exceptions never unwind into libmilter:
-// `guarded` turns them into the configured fallback.
+// convert the arguments, call the core, map the Verdict's plan (apply.h) to smfi_* calls. C++
+// exceptions never unwind into libmilter: `guarded` turns them into the configured fallback.
 #include "filter/milter/adapter.h"
 
 #include <arpa/inet.h>
@@ -9,22 +9,54 @@
 #include <sys/stat.h>
 
 #include <cstring>
+#include <memory>
 #include <optional>
 #include <string_view>
 
 #include "filter/core/session.h"
+#include "filter/milter/apply.h"
 #include "filter/milter/listener.h"
+#include "filter/milter/protocol.h"
 
 namespace am::milter {
 namespace {
 
+static_assert(SMFIP_HDR_LEADSPC == proto::kHeaderLeadingSpace && SMFIF_ADDHDRS == proto::kActAddHeaders &&
+                  SMFIF_CHGHDRS == proto::kActChangeHeaders && SMFIF_QUARANTINE == proto::kActQuarantine,
+              "apply.h reads the protocol's bit values");
+
 core::Engine* gEngine = nullptr;  // set once in setup(), before smfi_main; read-only afterwards
+
+constexpr unsigned long kWantedActions = SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_QUARANTINE | SMFIF_SETSYMLIST;
+constexpr unsigned long kWantedProtocol = SMFIP_HDR_LEADSPC | SMFIP_NOUNKNOWN | SMFIP_NODATA;
+
+// One milter connection (smfi_setpriv): what the MTA granted, and the Session of the SMTP
+// connection it serves. Made at negotiation; freed at close. libmilter calls close also when the
+// MTA reuses the connection for a new SMTP session (SMFIC_QUIT_NC) and does not negotiate again:
+// the next connect then makes a new one that assumes everything asked for was granted, as any
+// MTA that offers connection reuse (Sendmail 8.14+) grants it.
+struct MilterConn {
+  Granted granted;
+  std::unique_ptr<core::Session> session;
+};
+
+MilterConn* conn(SMFICTX* ctx) { return static_cast<MilterConn*>(smfi_getpriv(ctx)); }
 
 char* cstr(const char* s) { return const_cast<char*>(s); }
 
+sfsistat toSfsistat(Final f) {
+  switch (f) {
+    case Final::Continue: return SMFIS_CONTINUE;
+    case Final::Accept: return SMFIS_ACCEPT;
+    case Final::Discard: return SMFIS_DISCARD;
+    case Final::Reject: return SMFIS_REJECT;
+    case Final::TempFail: return SMFIS_TEMPFAIL;
+  }
+  return SMFIS_TEMPFAIL;
+}
+
 sfsistat fallback() {
-  auto snap = gEngine->snapshot();
-  return snap->config->onInternalError == config::FallbackAction::Accept ? SMFIS_ACCEPT : SMFIS_TEMPFAIL;
+  return toSfsistat(plan(fallbackVerdict(gEngine->snapshot()->config->onInternalError), false, {}).final);
 }
 
 void fetchMacros(SMFICTX* ctx, core::Session& s, core::Stage stage) {
@@ -33,49 +65,36 @@ void fetchMacros(SMFICTX* ctx, core::Session& s, core::Stage stage) {
   }
 }
 
-// Escape '%' for smfi_setreply, which treats the text as a format.
-std::string replyText(std::string_view t) {
-  std::string out;
-  for (char c : t) {
-    if (c == '%') out += '%';
-    if (c == '\r' || c == '\n') c = ' ';
-    out += c;
+// Plans the verdict (apply.h) and makes the smfi_* calls it lists.
+sfsistat apply(SMFICTX* ctx, const MilterConn& c, const core::Verdict& v, bool atEom) {
+  Plan p = plan(v, atEom, c.granted);
+  auto& log = gEngine->log();
+  for (const auto& w : p.warnings) log.warning(w);
+  for (const auto& h : p.headers) {
+    char* name = cstr(h.name.c_str());
+    char* value = cstr(h.value.c_str());
+    int rc = h.insert ? smfi_insheader(ctx, h.index, name, value)
+                      : smfi_chgheader(ctx, name, h.index, h.value.empty() ? nullptr : value);
+    if (rc != MI_SUCCESS) log.warning("could not apply header change to " + h.name);
   }
-  return out;
+  if (p.quarantine && smfi_quarantine(ctx, cstr(p.quarantine->c_str())) != MI_SUCCESS)
+    log.warning("could not quarantine");
+  if (p.reply) {
+    const auto& r = *p.reply;
+    if (smfi_setreply(ctx, cstr(r.rcode.c_str()), r.xcode.empty() ? nullptr : cstr(r.xcode.c_str()),
+                      r.text.empty() ? nullptr : cstr(r.text.c_str())) != MI_SUCCESS)
+      log.warning("could not set the SMTP reply " + r.rcode);
+  }
+  return toSfsistat(p.final);
 }
 
-sfsistat apply(SMFICTX* ctx, const core::Verdict& v, bool atEom) {
-  if (atEom) {
-    for (const auto& e : v.edits) {
-      // We negotiate SMFIP_HDR_LEADSPC, so the MTA writes "Name:" + value verbatim: add the space.
-      std::string value = e.value.empty() || e.value[0] == ' ' || e.value[0] == '\t' ? e.value : " " + e.value;
-      int rc = e.kind == core::HeaderEdit::Kind::Insert
-                   ? smfi_insheader(ctx, e.index, cstr(e.name.c_str()), cstr(value.c_str()))
-                   : smfi_chgheader(ctx, cstr(e.name.c_str()), e.index, e.value.empty() ? nullptr : cstr(value.c_str()));
-      if (rc != MI_SUCCESS) gEngine->log().warning("could not apply header change to " + e.name);
-    }
-    if (v.quarantine) smfi_quarantine(ctx, cstr(replyText(*v.quarantine).c_str()));
-  }
-  switch (v.action) {
-    case core::Action::Continue: return SMFIS_CONTINUE;
-    case core::Action::Accept: return SMFIS_ACCEPT;
-    case core::Action::Discard: return SMFIS_DISCARD;
-    case core::Action::Reject:
-    case core::Action::TempFail: {
-      if (!v.rcode.empty())
-        smfi_setreply(ctx, cstr(v.rcode.c_str()), cstr(v.xcode.c_str()), cstr(replyText(v.text).c_str()));
-      return v.action == core::Action::Reject ? SMFIS_REJECT : SMFIS_TEMPFAIL;
-    }
-  }
-  return SMFIS_CONTINUE;
-}
-
+// Runs `f(conn, session)`; C++ exceptions end in the fallback, never in libmilter.
 template <class F>
 sfsistat guarded(SMFICTX* ctx, F&& f) noexcept {
-  auto* s = static_cast<core::Session*>(smfi_getpriv(ctx));
-  if (!s) return fallback();
+  MilterConn* c = conn(ctx);
+  if (!c || !c->session) return fallback();
   try {
-    return f(*s);
+    return f(*c, *c->session);
   } catch (const std::exception& e) {
     gEngine->log().error(std::string("internal error: ") + e.what());
   } catch (...) {
@@ -85,19 +104,26 @@ sfsistat guarded(SMFICTX* ctx, F&& f) noexcept {
 }
 
 sfsistat onNegotiate(SMFICTX* ctx, unsigned long f0, unsigned long f1, unsigned long, unsigned long,
-                     unsigned long* pf0, unsigned long* pf1, unsigned long* pf2, unsigned long* pf3) {
-  *pf0 = (SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_QUARANTINE | SMFIF_SETSYMLIST) & f0;
-  *pf1 = (SMFIP_HDR_LEADSPC | SMFIP_NOUNKNOWN | SMFIP_NODATA) & f1;
+                     unsigned long* pf0, unsigned long* pf1, unsigned long* pf2, unsigned long* pf3) noexcept {
+  *pf0 = kWantedActions & f0;
+  *pf1 = kWantedProtocol & f1;
   *pf2 = *pf3 = 0;
   const std::pair<int, core::Stage> stages[] = {{SMFIM_CONNECT, core::Stage::Connect}, {SMFIM_HELO, core::Stage::Helo},
                                                 {SMFIM_ENVFROM, core::Stage::MailFrom}, {SMFIM_ENVRCPT, core::Stage::Rcpt},
                                                 {SMFIM_EOM, core::Stage::EndOfMessage}};
-  if (f0 & SMFIF_SETSYMLIST) {
-    for (auto [id, stage] : stages) {
-      std::string list;
-      for (auto& m : core::wantedMacros(stage)) list += (list.empty() ? "" : " ") + m;
-      smfi_setsymlist(ctx, id, cstr(list.c_str()));
+  try {
+    delete conn(ctx);  // never set before negotiation; a guard only
+    smfi_setpriv(ctx, new MilterConn{Granted::from(static_cast<uint32_t>(*pf0), static_cast<uint32_t>(*pf1)), nullptr});
+    if (f0 & SMFIF_SETSYMLIST) {
+      for (auto [id, stage] : stages) {
+        std::string list;
+        for (auto& m : core::wantedMacros(stage)) list += (list.empty() ? "" : " ") + m;
+        smfi_setsymlist(ctx, id, cstr(list.c_str()));
+      }
     }
+  } catch (...) {
+    gEngine->log().error("internal error in milter negotiation");
+    return SMFIS_REJECT;  // libmilter drops the connection; the MTA applies its default action
   }
   return SMFIS_CONTINUE;
 }
@@ -118,70 +144,73 @@ std::optional<IpAddress> toIp(const _SOCK_ADDR* sa) {
 }
 
 sfsistat onConnect(SMFICTX* ctx, char* host, _SOCK_ADDR* sa) {
-  core::Session* s = nullptr;
   try {
-    s = new core::Session(*gEngine);
+    if (!conn(ctx)) {  // a connection reused after SMFIC_QUIT_NC (see MilterConn)
+      smfi_setpriv(ctx, new MilterConn{Granted::from(kWantedActions, kWantedProtocol), nullptr});
+    }
+    conn(ctx)->session = std::make_unique<core::Session>(*gEngine);
   } catch (...) {
     return fallback();
   }
-  smfi_setpriv(ctx, s);
-  return guarded(ctx, [&](core::Session& s) {
+  return guarded(ctx, [&](MilterConn& c, core::Session& s) {
     fetchMacros(ctx, s, core::Stage::Connect);
-    return apply(ctx, s.connect(host ? host : "", toIp(sa)), false);
+    return apply(ctx, c, s.connect(host ? host : "", toIp(sa)), false);
   });
 }
 
 sfsistat onHelo(SMFICTX* ctx, char* helo) {
-  return guarded(ctx, [&](core::Session& s) {
+  return guarded(ctx, [&](MilterConn& c, core::Session& s) {
     fetchMacros(ctx, s, core::Stage::Helo);
-    return apply(ctx, s.helo(helo ? helo : ""), false);
+    return apply(ctx, c, s.helo(helo ? helo : ""), false);
   });
 }
 
 sfsistat onEnvFrom(SMFICTX* ctx, char** argv) {
-  return guarded(ctx, [&](core::Session& s) {
+  return guarded(ctx, [&](MilterConn& c, core::Session& s) {
     fetchMacros(ctx, s, core::Stage::MailFrom);
-    return apply(ctx, s.mailFrom(argv && argv[0] ? argv[0] : ""), false);
+    return apply(ctx, c, s.mailFrom(argv && argv[0] ? argv[0] : ""), false);
   });
 }
 
 sfsistat onEnvRcpt(SMFICTX* ctx, char** argv) {
-  return guarded(ctx, [&](core::Session& s) {
+  return guarded(ctx, [&](MilterConn& c, core::Session& s) {
     fetchMacros(ctx, s, core::Stage::Rcpt);
-    return apply(ctx, s.rcpt(argv && argv[0] ? argv[0] : ""), false);
+    return apply(ctx, c, s.rcpt(argv && argv[0] ? argv[0] : ""), false);
   });
 }
 
 sfsistat onHeader(SMFICTX* ctx, char* name, char* value) {
-  return guarded(ctx, [&](core::Session& s) { return apply(ctx, s.header(name ? name : "", value ? value : ""), false); });
+  return guarded(ctx, [&](MilterConn& c, core::Session& s) {
+    return apply(ctx, c, s.header(name ? name : "", value ? value : ""), false);
+  });
 }
 
 sfsistat onEoh(SMFICTX* ctx) {
-  return guarded(ctx, [&](core::Session& s) { return apply(ctx, s.endOfHeaders(), false); });
+  return guarded(ctx, [&](MilterConn& c, core::Session& s) { return apply(ctx, c, s.endOfHeaders(), false); });
 }
 
 sfsistat onBody(SMFICTX* ctx, unsigned char* chunk, size_t len) {
-  return guarded(ctx, [&](core::Session& s) {
-    return apply(ctx, s.body(std::string_view(reinterpret_cast<const char*>(chunk), len)), false);
+  return guarded(ctx, [&](MilterConn& c, core::Session& s) {
+    return apply(ctx, c, s.body(std::string_view(reinterpret_cast<const char*>(chunk), len)), false);
   });
 }
 
 sfsistat onEom(SMFICTX* ctx) {
-  return guarded(ctx, [&](core::Session& s) {
+  return guarded(ctx, [&](MilterConn& c, core::Session& s) {
     fetchMacros(ctx, s, core::Stage::EndOfMessage);
-    return apply(ctx, s.endOfMessage(), true);
+    return apply(ctx, c, s.endOfMessage(), true);
   });
 }
 
 sfsistat onAbort(SMFICTX* ctx) {
-  return guarded(ctx, [&](core::Session& s) {
+  return guarded(ctx, [&](MilterConn&, core::Session& s) {
     s.abort();
     return SMFIS_CONTINUE;
   });
 }
 
 sfsistat onClose(SMFICTX* ctx) {
-  delete static_cast<core::Session*>(smfi_getpriv(ctx));  // may be null: close can be the only callback
+  delete conn(ctx);  // may be null: close can be the only callback
   smfi_setpriv(ctx, nullptr);
   return SMFIS_CONTINUE;
 }
@@ -193,7 +222,7 @@ bool setup(core::Engine& engine, const std::string& socketSpec, unsigned umask, 
   static smfiDesc desc{};
   desc.xxfi_name = cstr("authmilter");
   desc.xxfi_version = SMFI_VERSION;
-  desc.xxfi_flags = SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_QUARANTINE | SMFIF_SETSYMLIST;
+  desc.xxfi_flags = kWantedActions;
   desc.xxfi_connect = onConnect;
   desc.xxfi_helo = onHelo;
   desc.xxfi_envfrom = onEnvFrom;

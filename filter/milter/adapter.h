@@ -1,6 +1,6 @@
 // filter/milter/adapter.h — the only code that talks to libmilter. It registers the callbacks,
-// turns their C arguments into calls on core::Session and applies the returned core::Verdict with
-// smfi_* calls. No decision is made here.
+// turns their C arguments into calls on core::Session and applies the returned core::Verdict (planned
+// by apply.h, as for our own server) with smfi_* calls. No decision is made here.
 #pragma once
 #include <string>
 

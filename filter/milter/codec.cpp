@@ -89,11 +89,7 @@ void appendReplyCode(std::string& out, std::string_view rcode, std::string_view 
   out.append(rcode);
   if (!xcode.empty()) out.append(" ").append(xcode);
   if (!text.empty()) out.push_back(' ');
-  for (char c : text) {
-    if (c == '\0') break;
-    if (c == '%') out.push_back('%');
-    out.push_back(c == '\r' || c == '\n' ? ' ' : c);
-  }
+  out.append(text.substr(0, text.find('\0')));
   out.push_back('\0');
   finishPacket(out, start);
 }

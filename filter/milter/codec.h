@@ -51,8 +51,8 @@ void finishPacket(std::string& out, size_t start);
 void putU32(std::string& out, uint32_t v);
 void putStr(std::string& out, std::string_view s);  // s + NUL (embedded NULs are cut at the first)
 
-// SMFIR_REPLYCODE data: "rcode xcode text", CR/LF turned into spaces and '%' doubled (the MTA
-// treats the text as a format: Postfix turns "%%" back into "%").
+// SMFIR_REPLYCODE data: "rcode xcode text" as given (an empty xcode or text is left out with its
+// space). The text is already one line with '%' doubled: plan() in apply.h makes it so.
 void appendReplyCode(std::string& out, std::string_view rcode, std::string_view xcode, std::string_view text);
 
 }  // namespace am::milter

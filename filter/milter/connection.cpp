@@ -6,6 +6,7 @@
 #include <algorithm>
 
 #include "filter/core/session.h"
+#include "filter/milter/apply.h"
 #include "filter/milter/codec.h"
 #include "filter/milter/protocol.h"
 
@@ -57,13 +58,15 @@ uint32_t wantedActions() {
   return proto::kActAddHeaders | proto::kActChangeHeaders | proto::kActQuarantine | proto::kActSetSymList;
 }
 
-uint32_t wantedProtocol() {
-  // The core answers Continue at every stage but connect and end of message (filter/core/session.cpp),
-  // so those stages need no reply at all. Connect needs one only while draining (421): negotiate()
-  // adds kNrConnect when not draining.
-  return proto::kHeaderLeadingSpace | proto::kNoUnknown | proto::kNoData | proto::kNrHelo | proto::kNrMail |
-         proto::kNrRcpt | proto::kNrData | proto::kNrUnknown | proto::kNrHeader | proto::kNrEoh | proto::kNrBody;
+namespace {
+// The no-reply stages come from the stage table (apply.h): every stage where the core always
+// continues. Connect needs a reply only while draining (421).
+uint32_t protocolFor(bool draining) {
+  return proto::kHeaderLeadingSpace | proto::kNoUnknown | proto::kNoData | noReplyFlags(draining);
 }
+}  // namespace
+
+uint32_t wantedProtocol() { return protocolFor(true); }
 
 Connection::Connection(core::Engine& engine, std::string peer) : engine_(engine), peer_(std::move(peer)) {}
 
@@ -74,12 +77,7 @@ core::Session& Connection::session() {
   return *session_;
 }
 
-Verdict Connection::fallback() const {
-  auto snap = engine_.snapshot();
-  Verdict v;
-  v.action = snap->config->onInternalError == config::FallbackAction::Accept ? Action::Accept : Action::TempFail;
-  return v;
-}
+Verdict Connection::fallback() const { return fallbackVerdict(engine_.snapshot()->config->onInternalError); }
 
 Connection::Next Connection::protocolError(const std::string& what) {
   engine_.log().warning("milter peer " + peer_ + ": " + what + "; closing the connection");
@@ -87,18 +85,20 @@ Connection::Next Connection::protocolError(const std::string& what) {
 }
 
 namespace {
-// The SMFIP_NR_* bit that makes `cmd` a no-reply stage; 0 for commands that always take a reply.
+// The SMFIP_NR_* bit that makes `cmd` a no-reply stage (the stage table); 0 for commands that
+// always take a reply.
 uint32_t noReplyFlag(char cmd) {
+  auto nr = [](MilterStage s) { return stageInfo(s).noReplyFlag; };
   switch (cmd) {
-    case proto::kConnect: return proto::kNrConnect;
-    case proto::kHelo: return proto::kNrHelo;
-    case proto::kMail: return proto::kNrMail;
-    case proto::kRcpt: return proto::kNrRcpt;
-    case proto::kHeader: return proto::kNrHeader;
-    case proto::kEndOfHeaders: return proto::kNrEoh;
-    case proto::kBody: return proto::kNrBody;
-    case proto::kData: return proto::kNrData;
-    case proto::kUnknown: return proto::kNrUnknown;
+    case proto::kConnect: return nr(MilterStage::Connect);
+    case proto::kHelo: return nr(MilterStage::Helo);
+    case proto::kMail: return nr(MilterStage::Mail);
+    case proto::kRcpt: return nr(MilterStage::Rcpt);
+    case proto::kHeader: return nr(MilterStage::Header);
+    case proto::kEndOfHeaders: return nr(MilterStage::EndOfHeaders);
+    case proto::kBody: return nr(MilterStage::Body);
+    case proto::kData: return nr(MilterStage::Data);
+    case proto::kUnknown: return nr(MilterStage::Unknown);
     default: return 0;
   }
 }
@@ -134,11 +134,11 @@ Connection::Next Connection::dispatch(char cmd, std::string_view data, std::stri
     case proto::kMail:
     case proto::kRcpt: return firstArg(cmd, data, out);
     case proto::kHeader: return header(data, out);
-    case proto::kEndOfHeaders: reply(session().endOfHeaders(), proto::kNrEoh, out); return Next::Continue;
-    case proto::kBody: reply(session().body(data), proto::kNrBody, out); return Next::Continue;
+    case proto::kEndOfHeaders: reply(session().endOfHeaders(), noReplyFlag(cmd), out); return Next::Continue;
+    case proto::kBody: reply(session().body(data), noReplyFlag(cmd), out); return Next::Continue;
     case proto::kEndOfBody: return endOfMessage(data, out);
-    case proto::kData: reply(Verdict::cont(), proto::kNrData, out); return Next::Continue;
-    case proto::kUnknown: reply(Verdict::cont(), proto::kNrUnknown, out); return Next::Continue;
+    case proto::kData: reply(Verdict::cont(), noReplyFlag(cmd), out); return Next::Continue;
+    case proto::kUnknown: reply(Verdict::cont(), noReplyFlag(cmd), out); return Next::Continue;
     case proto::kAbort:
       if (session_) session_->abort();
       pending_ = connectPending_;  // a connect-level 421 (drain) outlives the transaction
@@ -161,7 +161,7 @@ Connection::Next Connection::negotiate(std::string_view data, std::string& out) 
   actions_ = wantedActions() & *actions;
   // Not waiting for a connect reply saves the MTA a round trip per connection; while draining the
   // connect reply carries the 421.
-  protocol_ = (wantedProtocol() | (engine_.draining ? 0 : proto::kNrConnect)) & *protocol;
+  protocol_ = protocolFor(engine_.draining) & *protocol;
   negotiated_ = true;
   size_t start = beginPacket(out, proto::kOptNeg);
   putU32(out, std::min(*version, proto::kVersion));
@@ -210,14 +210,14 @@ Connection::Next Connection::connect(std::string_view data, std::string& out) {
     addr = parseClientAddr(*family, *text);
   }
   Verdict v = session().connect(*host, addr);
-  if ((protocol_ & proto::kNrConnect) && v.action != Action::Continue) {
+  if ((protocol_ & noReplyFlag(proto::kConnect)) && v.action != Action::Continue) {
     // Draining began between negotiation and connect: answer the 421 at the next reply, and
     // again after an abort (every later transaction of this session gets it).
     connectPending_ = v;
     if (!pending_) pending_ = std::move(v);
     return Next::Continue;
   }
-  reply(v, proto::kNrConnect, out);
+  reply(v, noReplyFlag(proto::kConnect), out);
   return Next::Continue;
 }
 
@@ -226,9 +226,9 @@ Connection::Next Connection::firstArg(char cmd, std::string_view data, std::stri
   auto arg = r.str();
   if (!arg) return protocolError("malformed " + cmdName(cmd) + " packet");
   auto& s = session();
-  if (cmd == proto::kHelo) reply(s.helo(*arg), proto::kNrHelo, out);
-  else if (cmd == proto::kMail) reply(s.mailFrom(*arg), proto::kNrMail, out);
-  else reply(s.rcpt(*arg), proto::kNrRcpt, out);
+  if (cmd == proto::kHelo) reply(s.helo(*arg), noReplyFlag(cmd), out);
+  else if (cmd == proto::kMail) reply(s.mailFrom(*arg), noReplyFlag(cmd), out);
+  else reply(s.rcpt(*arg), noReplyFlag(cmd), out);
   return Next::Continue;
 }
 
@@ -237,7 +237,7 @@ Connection::Next Connection::header(std::string_view data, std::string& out) {
   auto name = r.str();
   auto value = r.str();
   if (!name || !value) return protocolError("malformed header packet");
-  reply(session().header(*name, *value), proto::kNrHeader, out);
+  reply(session().header(*name, *value), noReplyFlag(proto::kHeader), out);
   return Next::Continue;
 }
 
@@ -271,55 +271,25 @@ void Connection::reply(const Verdict& v, uint32_t noReplyFlag, std::string& out)
   appendVerdict(v, false, out);
 }
 
-void Connection::appendEdits(const Verdict& v, std::string& out) {
-  bool leadSpace = protocol_ & proto::kHeaderLeadingSpace;
-  for (const auto& e : v.edits) {
-    bool insert = e.kind == core::HeaderEdit::Kind::Insert;
-    uint32_t need = insert ? proto::kActAddHeaders : proto::kActChangeHeaders;
-    if (!(actions_ & need)) {
-      engine_.log().warning("could not apply header change to " + e.name + ": action not negotiated");
-      continue;
-    }
-    // With SMFIP_HDR_LEADSPC the MTA writes "Name:" + value verbatim: add the space.
-    bool addSpace = leadSpace && !e.value.empty() && e.value[0] != ' ' && e.value[0] != '\t';
-    size_t start = beginPacket(out, insert ? proto::kInsertHeader : proto::kChangeHeader);
-    putU32(out, static_cast<uint32_t>(std::max(e.index, 0)));
-    putStr(out, e.name);
-    if (addSpace) out.push_back(' ');
-    putStr(out, e.value);
+void Connection::appendVerdict(const Verdict& v, bool atEom, std::string& out) {
+  Plan p = plan(v, atEom, Granted::from(actions_, protocol_));
+  for (const auto& w : p.warnings) engine_.log().warning(w);
+  for (const auto& h : p.headers) {
+    size_t start = beginPacket(out, h.insert ? proto::kInsertHeader : proto::kChangeHeader);
+    putU32(out, static_cast<uint32_t>(h.index));
+    putStr(out, h.name);
+    putStr(out, h.value);
     finishPacket(out, start);
   }
-}
-
-void Connection::appendVerdict(const Verdict& v, bool atEom, std::string& out) {
-  if (atEom) {
-    appendEdits(v, out);
-    if (v.quarantine) {
-      if (actions_ & proto::kActQuarantine) {
-        size_t start = beginPacket(out, proto::kQuarantine);
-        std::string reason = *v.quarantine;
-        std::replace(reason.begin(), reason.end(), '\r', ' ');
-        std::replace(reason.begin(), reason.end(), '\n', ' ');
-        putStr(out, reason);
-        finishPacket(out, start);
-      } else {
-        engine_.log().warning("could not quarantine: action not negotiated");
-      }
-    }
+  if (p.quarantine) appendPacket(out, proto::kQuarantine, std::string_view(p.quarantine->c_str(), p.quarantine->size() + 1));
+  if (p.reply) return appendReplyCode(out, p.reply->rcode, p.reply->xcode, p.reply->text);
+  switch (p.final) {
+    case Final::Continue: return appendPacket(out, proto::kContinue);
+    case Final::Accept: return appendPacket(out, proto::kAccept);
+    case Final::Discard: return appendPacket(out, proto::kDiscard);
+    case Final::Reject: return appendPacket(out, proto::kReject);
+    case Final::TempFail: return appendPacket(out, proto::kTempFail);
   }
-  switch (v.action) {
-    case Action::Continue: appendPacket(out, proto::kContinue); return;
-    case Action::Accept: appendPacket(out, proto::kAccept); return;
-    case Action::Discard: appendPacket(out, proto::kDiscard); return;
-    case Action::Reject:
-    case Action::TempFail: {
-      char cls = v.action == Action::Reject ? '5' : '4';
-      if (v.rcode.size() == 3 && v.rcode[0] == cls) appendReplyCode(out, v.rcode, v.xcode, v.text);
-      else appendPacket(out, v.action == Action::Reject ? proto::kReject : proto::kTempFail);
-      return;
-    }
-  }
-  appendPacket(out, proto::kTempFail);
 }
 
 }  // namespace am::milter

@@ -60,8 +60,8 @@ class Connection {
   // Replies with `v` unless the stage was negotiated as no-reply (then a non-Continue verdict is
   // kept and answered at the next command that takes a reply).
   void reply(const core::Verdict& v, uint32_t noReplyFlag, std::string& out);
+  // Plans `v` with what was negotiated (apply.h) and appends its packets.
   void appendVerdict(const core::Verdict& v, bool atEom, std::string& out);
-  void appendEdits(const core::Verdict& v, std::string& out);
   core::Verdict fallback() const;
   Next protocolError(const std::string& what);
   core::Session& session();

@@ -9,7 +9,7 @@
 #include <memory>
 #include <string>
 
-#include "common/memory_resolver.h"
+#include "tests/support/memorydns/memory_resolver.h"
 #include "filter/core/engine.h"
 
 namespace am::core::test {

@@ -13,7 +13,7 @@
 #include <set>
 #include <sstream>
 
-#include "common/memory_resolver.h"
+#include "tests/support/memorydns/memory_resolver.h"
 #include "common/strings.h"
 #include "filter/auth/dkim/native_verifier.h"
 #include "filter/auth/dkim/primitives/body_hash.h"

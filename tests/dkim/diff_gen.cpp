@@ -4,7 +4,7 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
-#include "common/memory_resolver.h"
+#include "tests/support/memorydns/memory_resolver.h"
 #include "filter/auth/dkim/handles.h"
 #include "filter/auth/dkim/opendkim_verifier.h"
 #include "filter/auth/dkim_sign/keygen.h"

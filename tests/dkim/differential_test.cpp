@@ -12,7 +12,7 @@
 
 #include <algorithm>
 
-#include "common/memory_resolver.h"
+#include "tests/support/memorydns/memory_resolver.h"
 #include "diff_gen.h"
 
 namespace am::dkim::test {

@@ -14,7 +14,7 @@
 #include <random>
 #include <thread>
 
-#include "common/memory_resolver.h"
+#include "tests/support/memorydns/memory_resolver.h"
 #include "filter/auth/dkim/primitives/body_hash.h"
 #include "filter/auth/dkim/key_cache.h"
 #include "filter/auth/dkim/native_sig.h"

@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "common/auth_types.h"
-#include "common/memory_resolver.h"
+#include "tests/support/memorydns/memory_resolver.h"
 #include "filter/auth/dkim/opendkim_verifier.h"
 
 namespace am::dkim::test {

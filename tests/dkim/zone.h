@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "common/memory_resolver.h"
+#include "tests/support/memorydns/memory_resolver.h"
 
 namespace am::dkim::test {
 

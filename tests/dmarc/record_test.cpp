@@ -4,7 +4,7 @@
 
 #include <gtest/gtest.h>
 
-#include "common/memory_resolver.h"
+#include "tests/support/memorydns/memory_resolver.h"
 #include "policy/dmarc.h"
 #include "policy/dmarc_dns.h"
 #include "tests/dmarc/test_util.h"

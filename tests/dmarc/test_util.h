@@ -6,7 +6,7 @@
 #include <string>
 #include <string_view>
 
-#include "common/memory_resolver.h"
+#include "tests/support/memorydns/memory_resolver.h"
 #include "filter/psl/libpsl_suffix.h"
 #include "policy/dmarc.h"
 

@@ -1,7 +1,8 @@
 // tests/milterd/binary_test.cpp — the real authmilter binary (real nsd, the e2e environment of
 // tests/e2e) with each value of `MilterServer`: both servers accept, add Authentication-Results,
-// reject with 550, quarantine, and stop on SIGTERM with exit 0; a unix socket in use is refused, a
-// stale one replaced, whatever else is at the path left alone.
+// reject with 550, quarantine, and stop on SIGTERM with exit 0; both write inserted headers as the
+// MTA's SMFIP_HDR_LEADSPC grant asks; a unix socket in use is refused, a stale one replaced,
+// whatever else is at the path left alone.
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/stat.h>
@@ -44,6 +45,36 @@ TEST_P(MilterServerChoice, ServesMessagesAndStops) {
   ASSERT_TRUE(st.has_value());
   EXPECT_TRUE(st->exited && st->code == 0) << st->str() << "\n" << env.milter->output();
   EXPECT_FALSE(st->killed);
+}
+
+
+// The space after "Name:" of an inserted header is the MTA's to write unless it granted
+// SMFIP_HDR_LEADSPC: both servers send the value with exactly one leading space when it was
+// granted and with none when it was not (an MTA that was not granted it writes "Name: " itself).
+TEST_P(MilterServerChoice, InsertedHeadersFollowTheLeadingSpaceGrant) {
+  ASSERT_EQ(env.start("MilterServer " + GetParam() + "\n"), "");
+  for (bool offered : {true, false}) {
+    SCOPED_TRACE(offered ? "SMFIP_HDR_LEADSPC offered" : "SMFIP_HDR_LEADSPC not offered");
+    am::milter_client::Client::Options o;
+    o.timeout = std::chrono::seconds(30);
+    if (!offered) o.protocol &= ~am::milter_client::wire::kHeaderLeadingSpace;
+    std::string err;
+    auto c = am::milter_client::Client::connect(env.socket, o, &err);
+    ASSERT_TRUE(c) << err;
+    EXPECT_EQ((c->filterProtocol() & am::milter_client::wire::kHeaderLeadingSpace) != 0, offered);
+    auto r = c->send(message("a@pass.e2e.test", "a@pass.e2e.test"));
+    ASSERT_EQ(r.action, Result::Action::Accept) << r.replyText;
+    int inserted = 0;
+    for (const auto& ch : r.changes) {
+      if (ch.kind != am::milter_client::HeaderChange::Kind::Insert) continue;
+      ++inserted;
+      ASSERT_FALSE(ch.value.empty()) << ch.name;
+      if (offered) EXPECT_TRUE(ch.value[0] == ' ' && ch.value[1] != ' ') << ch.name << ":" << ch.value;
+      else EXPECT_NE(ch.value[0], ' ') << ch.name << ":" << ch.value;
+    }
+    EXPECT_GE(inserted, 1);  // Authentication-Results at least
+    EXPECT_TRUE(has(ourAuthResults(r), "spf=pass")) << ourAuthResults(r);
+  }
 }
 
 

@@ -15,7 +15,7 @@
 #include <thread>
 
 #include "common/clock.h"
-#include "common/memory_resolver.h"
+#include "tests/support/memorydns/memory_resolver.h"
 #include "filter/core/engine.h"
 #include "filter/milter/server.h"
 #include "tests/milterclient/milter_client.h"

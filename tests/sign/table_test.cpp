@@ -178,13 +178,12 @@ TEST(SigningTable, OpenDkimErrorsCarryFileAndLine) {
   EXPECT_NE(errors.at(0).find(d.file("missing")), std::string::npos);
 }
 
-TEST(SigningTable, AddressFromHeader) {
-  EXPECT_EQ(addressFromHeader(" Alice <Alice@Example.COM.>").value_or(""), "alice@example.com");
-  EXPECT_EQ(addressFromHeader(" bob@example.org (Bob)").value_or(""), "bob@example.org");
-  EXPECT_EQ(addressFromHeader(" \"Doe, John\" <j@example.net>").value_or(""), "j@example.net");
-  EXPECT_FALSE(addressFromHeader(" undisclosed-recipients:;").has_value());
-  EXPECT_FALSE(addressFromHeader("").has_value());
+TEST(SigningTable, NormalizeAddress) {
+  EXPECT_EQ(normalizeAddress(" <Alice@Example.COM.> ").value_or(""), "alice@example.com");
+  EXPECT_EQ(normalizeAddress("bob@example.org").value_or(""), "bob@example.org");
   EXPECT_FALSE(normalizeAddress("user@").has_value());
+  EXPECT_FALSE(normalizeAddress("no-at-sign").has_value());
+  EXPECT_FALSE(normalizeAddress("a@b c").has_value());
 }
 
 TEST(SigningTable, GlobMatch) {

@@ -11,7 +11,7 @@
 #include <map>
 
 #include "common/clock.h"
-#include "common/memory_resolver.h"
+#include "tests/support/memorydns/memory_resolver.h"
 #include "filter/auth/spf/spf.h"
 #include "tests/spf/yaml_suite.h"
 

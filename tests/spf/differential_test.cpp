@@ -12,7 +12,7 @@
 #include <sstream>
 
 #include "common/clock.h"
-#include "common/memory_resolver.h"
+#include "tests/support/memorydns/memory_resolver.h"
 #include "filter/auth/spf/spf.h"
 #include "tests/spf/differential_gen.h"
 #include "tests/spf/libspf2_engine.h"

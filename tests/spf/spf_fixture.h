@@ -4,7 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "common/clock.h"
-#include "common/memory_resolver.h"
+#include "tests/support/memorydns/memory_resolver.h"
 #include "filter/auth/spf/spf.h"
 
 namespace am::spftest {

@@ -12,7 +12,7 @@
 
 #include "common/dns.h"
 #include "common/ip.h"
-#include "common/memory_resolver.h"
+#include "tests/support/memorydns/memory_resolver.h"
 
 namespace am::spftest {
 

@@ -18,7 +18,7 @@
 #include <string>
 #include <vector>
 
-#include "common/memory_resolver.h"
+#include "tests/support/memorydns/memory_resolver.h"
 #include "filter/auth/dkim/native_sig.h"
 #include "filter/auth/dkim/primitives/body_hash.h"
 #include "filter/auth/dkim/verifier.h"

@@ -1,6 +1,8 @@
-// common/memory_resolver.h — an in-memory Resolver for unit tests, conformance runners and
-// offline runs. A name that has any record (or a forced status) exists: other types answer
-// NoData; unknown names answer NxDomain. CNAMEs are followed (bounded). Thread-safe.
+// tests/support/memorydns/memory_resolver.h — an in-memory Resolver (common/dns.h) for unit
+// tests, conformance runners and fuzz targets (library am_test_dns; never linked into authmilter).
+// A name that has any record (or a forced status) exists: other types answer NoData; unknown
+// names answer NxDomain. A name the real resolver would not query (am::queryableName) gets its
+// PermFail, without a lookup. CNAMEs are followed (bounded). Thread-safe.
 #pragma once
 #include <atomic>
 #include <map>

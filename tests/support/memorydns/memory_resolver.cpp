@@ -1,5 +1,5 @@
-// common/memory_resolver.cpp — see memory_resolver.h.
-#include "common/memory_resolver.h"
+// tests/support/memorydns/memory_resolver.cpp — see memory_resolver.h.
+#include "tests/support/memorydns/memory_resolver.h"
 
 #include "common/strings.h"
 
