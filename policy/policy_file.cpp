@@ -180,16 +180,6 @@ Args words(std::string_view line) {
 
 }  // namespace
 
-const char* toString(Action a) {
-  switch (a) {
-    case Action::Accept: return "accept";
-    case Action::Quarantine: return "quarantine";
-    case Action::TempFail: return "tempfail";
-    case Action::Reject: return "reject";
-  }
-  return "accept";
-}
-
 bool DomainPattern::matches(std::string_view d) const {
   std::string n = normalizeDomain(d);
   if (n == domain) return true;

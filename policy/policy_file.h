@@ -16,6 +16,7 @@
 #include <string_view>
 #include <vector>
 
+#include "common/action.h"
 #include "common/client.h"
 #include "common/ip.h"
 #include "policy/from_header.h"
@@ -24,8 +25,10 @@
 namespace am::policy {
 
 // What to do with a message; the order is the strength of the action.
-enum class Action { Accept, Quarantine, TempFail, Reject };
-const char* toString(Action a);  // "accept", "quarantine", "tempfail", "reject"
+// The one Action (common/action.h); the policy file and the disposition use Accept, Quarantine,
+// TempFail and Reject.
+using am::Action;
+using am::toString;
 
 // Per-domain override for mail that fails DMARC.
 enum class OverrideKind {

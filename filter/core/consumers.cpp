@@ -53,15 +53,7 @@ std::vector<authres::ResInfo> authResults(const MessageOutcome& o) {
   return out;
 }
 
-const char* actionName(const MessageOutcome& o) {
-  switch (o.disposition.action) {
-    case policy::Action::Accept: return "accept";
-    case policy::Action::Quarantine: return "quarantine";
-    case policy::Action::Reject: return "reject";
-    case policy::Action::TempFail: return "tempfail";
-  }
-  return "accept";
-}
+const char* actionName(const MessageOutcome& o) { return toString(o.disposition.action); }
 
 }  // namespace
 
@@ -176,13 +168,15 @@ Verdict verdictFor(const MessageOutcome& o, const config::Config& cfg) {
   const policy::Disposition& d = o.disposition;
   Verdict v;
   switch (d.action) {
-    case policy::Action::Accept: v.action = Action::Accept; break;
-    case policy::Action::Reject: v = Verdict::reply(Action::Reject, d.smtpCode, d.dsn, d.text); break;
-    case policy::Action::TempFail: v = Verdict::reply(Action::TempFail, d.smtpCode, d.dsn, d.text); break;
-    case policy::Action::Quarantine:
+    case Action::Reject:
+    case Action::TempFail: v = Verdict::reply(d.action, d.smtpCode, d.dsn, d.text); break;
+    case Action::Quarantine:  // accepted and held by the MTA
       v.action = Action::Accept;
       v.quarantine = d.quarantineReason;
       break;
+    case Action::Accept:
+    case Action::Continue:
+    case Action::Discard: v.action = d.action == Action::Discard ? Action::Discard : Action::Accept; break;
   }
   for (int i : o.forgedAr) v.edits.push_back({HeaderEdit::Kind::Change, "Authentication-Results", i, ""});
   v.edits.push_back({HeaderEdit::Kind::Insert, "Authentication-Results", 0, authResultsHeader(o, cfg.authservId)});

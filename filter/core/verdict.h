@@ -5,15 +5,13 @@
 #include <string>
 #include <vector>
 
+#include "common/action.h"
+
 namespace am::core {
 
-enum class Action {
-  Continue,  // go on with this message
-  Accept,    // accept; no further callbacks for this message
-  Reject,    // 5xx with reply
-  TempFail,  // 4xx with reply
-  Discard,
-};
+// The one Action (common/action.h); Quarantine is applied as Accept plus `quarantine` below.
+using am::Action;
+using am::toString;
 
 struct HeaderEdit {
   enum class Kind { Insert, Change } kind = Kind::Insert;
@@ -38,7 +36,5 @@ struct Verdict {
     return v;
   }
 };
-
-const char* toString(Action a);
 
 }  // namespace am::core

@@ -89,6 +89,7 @@ Final finalOf(Action a) {
   switch (a) {
     case Action::Continue: return Final::Continue;
     case Action::Accept: return Final::Accept;
+    case Action::Quarantine: return Final::Accept;  // the core sends Accept plus a quarantine reason
     case Action::Reject: return Final::Reject;
     case Action::TempFail: return Final::TempFail;
     case Action::Discard: return Final::Discard;
