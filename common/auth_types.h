@@ -2,6 +2,8 @@
 // values (RFC 7208 §2.6, RFC 8601 §2.7). Produced by filter/auth/*, consumed by policy/ and the
 // Authentication-Results writer. Pure values, thread-safe.
 #pragma once
+#include <cstddef>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -34,6 +36,10 @@ struct DkimOutput {
   std::string bPrefix;    // first 8 characters of b=
   unsigned keyBits = 0;   // 0 when unknown or ed25519
   std::string reason;     // "body hash mismatch", "key not found", ...
+  // For LogDebug (native engine; 0 when not known): the length of the canonicalized header-hash
+  // input and the number of canonicalized body bytes hashed.
+  size_t headerHashBytes = 0;
+  uint64_t bodyHashBytes = 0;
 };
 
 }  // namespace am

@@ -143,8 +143,11 @@ std::string debugLine(const MessageOutcome& o) {
   if (o.spfHelo.checked) kv("spf.helo.reason", o.spfHelo.reason);
   for (size_t i = 0; i < o.dkim.size(); ++i) {
     const DkimOutput& d = o.dkim[i];
-    kv("dkim." + std::to_string(i + 1), "d=" + d.domain + " s=" + d.selector + " a=" + d.algorithm + " result=" +
-                                             toString(d.result) + (d.reason.empty() ? "" : " reason=" + d.reason));
+    std::string sig = "d=" + d.domain + " s=" + d.selector + " a=" + d.algorithm + " result=" + toString(d.result);
+    if (d.headerHashBytes) sig += " header-hash-input=" + std::to_string(d.headerHashBytes);
+    if (d.bodyHashBytes) sig += " body-hashed=" + std::to_string(d.bodyHashBytes);
+    if (!d.reason.empty()) sig += " reason=" + d.reason;
+    kv("dkim." + std::to_string(i + 1), sig);
   }
   if (o.dmarc) {
     const policy::DmarcOutput& d = *o.dmarc;

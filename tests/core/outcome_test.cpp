@@ -102,6 +102,29 @@ TEST(Outcome, LogLineNamesActionOverrideAndReason) {
   EXPECT_NE(l.find(" dmarc=fail policy=reject action=reject override=local_policy reason="), std::string::npos) << l;
 }
 
+TEST(Outcome, DebugLineExplainsTheVerdict) {
+  MessageOutcome o = failing();
+  o.spfMailFrom.reason = "mechanism -all matched";
+  DkimOutput d;
+  d.result = DkimResult::Fail;
+  d.domain = "example.com";
+  d.selector = "s1";
+  d.algorithm = "rsa-sha256";
+  d.reason = "body hash mismatch";
+  d.headerHashBytes = 312;
+  d.bodyHashBytes = 1024;
+  o.dkim.push_back(d);
+  o.dmarc->record->tags = {{"v", "DMARC1"}, {"p", "reject"}};
+  o.dmarc->policyDomain = "example.com";
+  o.dmarc->orgDomain = "example.com";
+  std::string l = debugLine(o);
+  EXPECT_NE(l.find("qid=Q1 debug=outcome spf.reason=\"mechanism -all matched\""), std::string::npos) << l;
+  EXPECT_NE(l.find("dkim.1=\"d=example.com s=s1 a=rsa-sha256 result=fail header-hash-input=312 body-hashed=1024 "
+                   "reason=body hash mismatch\""), std::string::npos) << l;
+  EXPECT_NE(l.find("dmarc.record=\"p=reject; v=DMARC1\" dmarc.policy_domain=example.com"), std::string::npos) << l;
+  EXPECT_NE(l.find("rule=\"dmarc=fail p=reject dis=reject\""), std::string::npos) << l;
+}
+
 TEST(Outcome, ForgedAuthResultsIndexesHighestFirst) {
   std::vector<std::pair<std::string, std::string>> h{
       {"Authentication-Results", "mx.test; spf=pass"},

@@ -273,7 +273,13 @@ TEST(NativeVerification, FinishIsIdempotent) {
     EXPECT_EQ(second[i].identity, first[i].identity) << i;
     EXPECT_EQ(second[i].bPrefix, first[i].bPrefix) << i;
     EXPECT_EQ(second[i].keyBits, first[i].keyBits) << i;
+    EXPECT_EQ(second[i].headerHashBytes, first[i].headerHashBytes) << i;
   }
+  // What LogDebug reports: the header-hash input (the selected fields plus the signature with an
+  // empty b=) and the canonical body bytes hashed ("body\r\nmore\r\n" = 12; l=6 caps at 6).
+  EXPECT_GT(first[0].headerHashBytes, 100u);  // "from:a@example.com\r\nsubject:twice\r\ndkim-signature:..."
+  EXPECT_EQ(first[0].bodyHashBytes, 12u);
+  EXPECT_EQ(first[3].bodyHashBytes, 6u);
 }
 
 TEST(NativeKeys, EachKeyIsDecodedOnceAcrossMessagesAndThreads) {

@@ -1,14 +1,15 @@
 // tests/fuzz/dkim_key_fuzz.cpp — libFuzzer target: DKIM key TXT records — the PKCS#1 to
-// SubjectPublicKeyInfo fix-up (filter/auth/dkim/key_record.h normalizeKeyRecord, which decodes
+// SubjectPublicKeyInfo fix-up (filter/auth/dkim/primitives/key_record.h normalizeKeyRecord, which decodes
 // p= with OpenSSL) and the tag-list parse the native engine applies to key records. Stateless.
 #include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
 
-#include "filter/auth/dkim/key_record.h"
+#include "filter/auth/dkim/primitives/base64.h"
+#include "filter/auth/dkim/primitives/key_record.h"
 #include "filter/auth/dkim/native_sig.h"
-#include "filter/auth/dkim/tag_list.h"
+#include "filter/auth/dkim/primitives/tag_list.h"
 
 using namespace am::dkim;
 

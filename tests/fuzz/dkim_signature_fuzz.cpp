@@ -9,7 +9,9 @@
 #include <string_view>
 
 #include "filter/auth/dkim/native_sig.h"
-#include "filter/auth/dkim/tag_list.h"
+#include "filter/auth/dkim/primitives/base64.h"
+#include "filter/auth/dkim/primitives/canon.h"
+#include "filter/auth/dkim/primitives/tag_list.h"
 
 using namespace am::dkim;
 
@@ -32,7 +34,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   h.add("DKIM-Signature", value);
   (void)h.hashInput(sig);
   std::string canon;
-  appendCanonHeader(canon, CanonMode::Relaxed, "DKIM-Signature", value);
-  appendCanonHeader(canon, CanonMode::Simple, "DKIM-Signature", value);
+  appendCanonHeader(canon, Canon::Relaxed, "DKIM-Signature", value);
+  appendCanonHeader(canon, Canon::Simple, "DKIM-Signature", value);
   return 0;
 }

@@ -142,6 +142,7 @@ void NativeVerification::fetchKey(Sig& s) {
 void NativeVerification::verifyHeader(Sig& s) {
   const EVP_MD* md = v_.md(s.spec.hash);
   headers_.hashInputInto(hashBuf_, s.spec);
+  s.headerHashBytes = hashBuf_.size();
   Digest hash;
   bool ok = digest(md, hashBuf_, hash) &&
             (s.spec.keyType == KeyType::Rsa ? verifyRsa(s.key->pkey.get(), md, hash, s.spec.signature)
@@ -192,6 +193,11 @@ DkimOutput NativeVerification::result(Sig& s) {
                              h.total() > *s.spec.length;
   }
   DkimOutput out;
+  out.headerHashBytes = s.headerHashBytes;
+  if (s.hasher >= 0) {
+    const BodyHasher& h = *hashers_[static_cast<size_t>(s.hasher)];
+    out.bodyHashBytes = s.spec.length ? std::min<uint64_t>(h.total(), *s.spec.length) : h.total();
+  }
   out.domain = s.spec.domain;
   out.selector = s.spec.selector;
   out.algorithm = s.spec.algorithm;

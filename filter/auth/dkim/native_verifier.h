@@ -66,6 +66,7 @@ class NativeVerification final : public Verification {
     bool haveLookup = false;
     std::shared_ptr<const PublicKey> key;
     int hasher = -1;        // index into hashers_ when the body hash is needed
+    size_t headerHashBytes = 0;  // length of the header-hash input (LogDebug)
   };
   void checkSignature(Sig& s);
   void fetchKey(Sig& s);
