@@ -72,7 +72,7 @@ std::string LoadStack::start(const Settings& s) {
 void LoadStack::writeConfig(const Variant& v) {
   std::string conf = "Socket " + socket + "\nAuthservID " + kLoadAuthserv + "\nSyslog no\n" +
                      "Nameservers 127.0.0.1:" + std::to_string(v.otherNameserver ? 9 : proxy->port()) + "\n" +
-                     "DNSTimeout " + std::to_string(v.dnsTimeout) + "\nDNSRetries 1\nSPFTimeout 10\n" +
+                     "DNSTimeout " + std::to_string(v.dnsTimeout ? v.dnsTimeout : settings.dnsTimeout) + "\nDNSRetries 1\nSPFTimeout 10\n" +
                      "PolicyFile " + dir + "/policy\n" + "InternalHosts 10.255.255.255/32\nShutdownTimeout 10\nUMask 007\n";
   if (!settings.dnsCache) conf += "DNSCacheSize 0\nDNSFailureTTL 0\n";
   writeByRename(dir + "/policy", v.policy);
@@ -80,7 +80,7 @@ void LoadStack::writeConfig(const Variant& v) {
 }
 
 std::string LoadStack::startMilter() {
-  if (milter) replacedMilterLogs += tail(milter->output(), 4000) + "\n--- (replaced)\n";
+  if (milter) replacedMilterLogs += milter->output() + "\n--- (replaced)\n";
   milter.reset();
   std::string err;
   milter = am::milter_process::Process::start(AM_AUTHMILTER_BIN, {"-f", "-c", dir + "/authmilter.conf"}, &err);

@@ -25,10 +25,11 @@ inline constexpr char kLoadAuthserv[] = "mx.e2e.test";
 struct LoadStack {
   struct Settings {
     bool dnsCache = true;  // false: DNSCacheSize 0 and DNSFailureTTL 0 (every message asks)
+    unsigned dnsTimeout = 3;  // DNSTimeout of the configuration written at start
   };
   // A configuration variant for the reload storm.
   struct Variant {
-    unsigned dnsTimeout = 3;
+    unsigned dnsTimeout = 0;   // 0: the start-up setting
     std::string extraConfig;   // lines appended to authmilter.conf
     std::string policy = "# no overrides: published DMARC policies apply\n";
     bool otherNameserver = false;  // a Nameservers change, which a reload must refuse
