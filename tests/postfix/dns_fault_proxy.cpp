@@ -13,6 +13,7 @@
 #include <condition_variable>
 #include <cstring>
 #include <deque>
+#include <fstream>
 #include <map>
 #include <random>
 #include <vector>
@@ -121,22 +122,35 @@ DnsFaultProxy::~DnsFaultProxy() {
   }
 }
 
+// The lowest ephemeral port: ports below it are never handed out by the kernel for port 0.
+uint16_t ephemeralLow() {
+  std::ifstream in("/proc/sys/net/ipv4/ip_local_port_range");
+  unsigned low = 32768;
+  in >> low;
+  return static_cast<uint16_t>(low > 11000 && low < 65536 ? low : 32768);
+}
+
+// The first time, a free port BELOW the ephemeral range: while the proxy is Closed its port is
+// free, and an ephemeral one could be taken meanwhile by any socket bound to port 0 (authmilter's
+// resolver opens such sockets all the time). Later binds take the same port again.
 bool DnsFaultProxy::bindListen(std::string* err) {
-  int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-  if (fd < 0) return *err = std::string("socket: ") + std::strerror(errno), false;
-  int one = 1;
-  setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  sockaddr_in a = loopback(port_);
-  if (bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
-    *err = "bind 127.0.0.1:" + std::to_string(port_) + ": " + std::strerror(errno);
+  const bool first = port_ == 0;
+  const uint16_t low = ephemeralLow();
+  std::mt19937 rng(static_cast<unsigned>(getpid()) ^ static_cast<unsigned>(Clock::now().time_since_epoch().count()));
+  for (int attempt = 0; attempt < (first ? 50 : 1); ++attempt) {
+    uint16_t port = first ? static_cast<uint16_t>(low - 10000 + rng() % 9999) : port_;
+    int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    if (fd < 0) return *err = std::string("socket: ") + std::strerror(errno), false;
+    sockaddr_in a = loopback(port);
+    if (bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0) {
+      port_ = port;
+      st_->listenFd = fd;
+      return true;
+    }
+    *err = "bind 127.0.0.1:" + std::to_string(port) + ": " + std::strerror(errno);
     close(fd);
-    return false;
   }
-  socklen_t len = sizeof a;
-  getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  port_ = ntohs(a.sin_port);
-  st_->listenFd = fd;
-  return true;
+  return false;
 }
 
 bool DnsFaultProxy::setMode(Mode m, std::string* err) {

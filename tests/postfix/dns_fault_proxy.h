@@ -3,7 +3,8 @@
 // or misbehaves, by mode:
 //   Forward   relays queries and answers unchanged;
 //   Closed    its socket is closed, as when the server process is gone (the client gets ICMP
-//             port unreachable); leaving Closed binds the same port again;
+//             port unreachable); leaving Closed binds the same port again (it lies below the
+//             kernel's ephemeral range, so no port-0 socket takes it meanwhile);
 //   Slow      relays, but each answer goes back `delay` after the upstream gave it;
 //   ServFail  answers every query itself with RCODE 2 (SERVFAIL);
 //   Garbage   answers every query itself with junk, in turn: random bytes, a header that claims
