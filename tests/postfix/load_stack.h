@@ -1,5 +1,5 @@
 // tests/postfix/load_stack.h — the stack the Postfix load tests run against: a real nsd serving
-// e2e.test, a DnsFaultProxy in front of it (authmilter's only nameserver), the real authmilter
+// test (with e2e.test in it), a DnsFaultProxy in front of it (authmilter's only nameserver), the real authmilter
 // binary on a unix socket in a directory of the postfix group, and a private Postfix instance
 // with `milter_default_action = tempfail` (postfix_instance.h). The fault drivers of the tests
 // restart nsd and authmilter through it and rewrite authmilter's configuration.
