@@ -49,7 +49,23 @@ struct Evaluation {
   Policy appliedPolicy(const DmarcRecord& rec);
   void align(const am::SpfOutput& spf, const std::vector<am::DkimOutput>& dkim, const DmarcRecord& rec);
   void dispose(const DmarcRecord& rec, Rng& rng);
+  bool alignedTempError(const am::SpfOutput& spf, const std::vector<am::DkimOutput>& dkim, const DmarcRecord& rec);
 };
+
+// Nothing aligned, but an identifier that would align failed temporarily: the answer is unknown
+// (a fail would turn a DNS hiccup into a 550 for legitimate mail).
+bool Evaluation::alignedTempError(const am::SpfOutput& spf, const std::vector<am::DkimOutput>& dkim,
+                                  const DmarcRecord& rec) {
+  auto org = [this](std::string_view d) { return orgOf(d); };
+  if (spf.result == am::SpfResult::TempError && spf.identity == am::SpfIdentity::MailFrom && !spf.domain.empty() &&
+      aligned(out.fromDomain, normalizeDomain(spf.domain), rec.aspf, org))
+    return true;
+  for (auto& sig : dkim)
+    if (sig.result == am::DkimResult::TempError && !sig.domain.empty() &&
+        aligned(out.fromDomain, normalizeDomain(sig.domain), rec.adkim, org))
+      return true;
+  return false;
+}
 
 // Fills found and the org domain; false when evaluation ends here (out already set).
 bool Evaluation::discover(Found& found) {
@@ -60,7 +76,9 @@ bool Evaluation::discover(Found& found) {
     found = dns.walkPolicy(out.fromDomain);
     auto org = dns.walkOrg(out.fromDomain);
     out.orgDomain = org.domain;
-    if (org.tempFail) found.tempFail = true;
+    // Without a policy nothing can be decided; with one, an unknown org domain only matters if
+    // relaxed alignment needs it (then: temperror below), not for exact alignment.
+    if (org.tempFail) (found.domain.empty() ? found.tempFail : orgTempFail) = true;
   }
   addReason(out, found.note);
   if (found.tempFail) {
@@ -181,6 +199,9 @@ DmarcOutput evaluate(std::string_view fromDomain, const am::SpfOutput& spfMailFr
   } else if (ev.orgTempFail) {
     out.result = DmarcResult::TempError;
     addReason(out, "temporary DNS failure finding an organizational domain");
+  } else if (ev.alignedTempError(spfMailFrom, dkim, rec)) {
+    out.result = DmarcResult::TempError;
+    addReason(out, "temporary error authenticating an aligned identifier");
   } else {
     out.result = DmarcResult::Fail;
     addReason(out, "no aligned SPF or DKIM pass");

@@ -147,6 +147,22 @@ std::vector<Scenario> scenarios() {
       {.name = "override_local_policy", .txt = {{"_dmarc.example.com", kReject}},
        .policy = "domain example.com never-reject", .action = A::Quarantine, .override = "local_policy"},
       {.name = "override_none_when_enforced", .txt = {{"_dmarc.example.com", kReject}}, .override = "none"},
+      // A temporary failure of an identifier that would align leaves the answer unknown: 451, not 550.
+      {.name = "spf_temperror_aligned_is_temperror", .txt = {{"_dmarc.example.com", kReject}},
+       .spfDomain = "example.com", .spf = SpfResult::TempError, .result = R::TempError, .action = A::TempFail},
+      {.name = "spf_temperror_unaligned_still_fails", .txt = {{"_dmarc.example.com", kReject}},
+       .spf = SpfResult::TempError},
+      {.name = "dkim_temperror_aligned_is_temperror", .txt = {{"_dmarc.example.com", kReject}}, .spf = SpfResult::Fail,
+       .dkim = {{"example.com", DkimResult::TempError}}, .result = R::TempError, .action = A::TempFail},
+      // The org-domain walk failing temporarily above a found policy no longer ends the evaluation
+      // (it used to be a temperror for every domain below a name whose lookup timed out once).
+      {.name = "org_walk_tempfail_exact_alignment_passes", .txt = {{"_dmarc.example.com", kReject}},
+       .from = {"a@news.example.com"}, .spfDomain = "news.example.com", .result = R::Pass, .action = A::Accept,
+       .forced = {{"_dmarc.com", DnsStatus::TempFail}}},
+      // Whatever _dmarc.com holds, news.example.com and example.com share an org domain.
+      {.name = "org_walk_tempfail_relaxed_still_aligned", .txt = {{"_dmarc.example.com", kReject}},
+       .from = {"a@news.example.com"}, .spfDomain = "example.com", .result = R::Pass, .action = A::Accept,
+       .forced = {{"_dmarc.com", DnsStatus::TempFail}}},
       {.name = "no_record_none", .result = R::None, .action = A::Accept, .text = "dmarc=none"},
       {.name = "p_missing_9989_is_none", .txt = {{"_dmarc.example.com", "v=DMARC1; rua=mailto:d@example.com"}},
        .action = A::Accept},
