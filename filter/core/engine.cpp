@@ -14,22 +14,10 @@ namespace am::core {
 namespace {
 
 std::unique_ptr<Resolver> makeResolver(const config::Config& cfg, std::vector<std::string>& errors) {
-  dns::Options o;
-  for (auto& s : cfg.nameservers) {
-    auto srv = dns::parseServer(s);
-    if (!srv) {
-      errors.push_back(cfg.where("Nameservers") + "Nameservers: bad server '" + s + "'");
-      return nullptr;
-    }
-    o.servers.push_back(*srv);
-  }
-  o.timeout = std::chrono::milliseconds(cfg.dnsTimeoutMs);
-  o.retries = cfg.dnsRetries;
-  o.cacheEntries = cfg.dnsCacheSize;
-  o.cacheBytes = cfg.dnsCacheBytes;
-  o.failureTtl = cfg.dnsFailureTtl;
+  auto o = dnsOptions(cfg, errors);
+  if (!o) return nullptr;
   std::string err;
-  auto r = dns::UdpResolver::create(o, &err);
+  auto r = dns::UdpResolver::create(*o, &err);
   if (!r) errors.push_back(cfg.where("Nameservers") + "DNS resolver: " + err);
   return r;
 }

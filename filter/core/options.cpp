@@ -41,4 +41,22 @@ policy::DispositionOptions dispositionOptions(const config::Config& cfg) {
   return o;
 }
 
+std::optional<dns::Options> dnsOptions(const config::Config& cfg, std::vector<std::string>& errors) {
+  dns::Options o;
+  for (auto& s : cfg.nameservers) {
+    auto srv = dns::parseServer(s);
+    if (!srv) {
+      errors.push_back(cfg.where("Nameservers") + "Nameservers: bad server '" + s + "'");
+      return std::nullopt;
+    }
+    o.servers.push_back(*srv);
+  }
+  o.timeout = std::chrono::milliseconds(cfg.dnsTimeoutMs);
+  o.retries = cfg.dnsRetries;
+  o.cacheEntries = cfg.dnsCacheSize;
+  o.cacheBytes = cfg.dnsCacheBytes;
+  o.failureTtl = cfg.dnsFailureTtl;
+  return o;
+}
+
 }  // namespace am::core

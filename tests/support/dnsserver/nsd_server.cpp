@@ -87,6 +87,9 @@ std::string configText(const std::string& dir, uint16_t port,
     << "  xfrdfile: \"" << dir << "/xfrd.state\"\n  zonelistfile: \"" << dir << "/zone.list\"\n"
     << "  xfrdir: \"" << dir << "\"\n  server-count: 1\n  do-ip6: no\n  reuseport: no\n"
     << "  verbosity: 1\n  hide-version: yes\n  zonefiles-check: no\n"
+    // Tests send hundreds of queries a second from one address: no response-rate limiting
+    // (nsd drops answers past 200/s by default, which looks like a DNS outage under load).
+    << "  rrl-ratelimit: 0\n  rrl-whitelist-ratelimit: 0\n"
     << "remote-control:\n  control-enable: no\n";
   for (size_t i = 0; i < zones.size(); ++i)
     c << "zone:\n  name: \"" << origin(zones[i].origin) << "\"\n  zonefile: \"zone" << i << ".zone\"\n";
