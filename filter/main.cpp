@@ -17,12 +17,14 @@
 #include <grp.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <pwd.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <csignal>
 #include <cstdio>
@@ -99,6 +101,32 @@ int keygenMain(int argc, char** argv) {
   std::cerr << "private key written to " << r->privateKeyPath << " (mode 0600)\n";
   std::cout << r->dnsRecord << "\n";
   return 0;
+}
+
+// Connections need descriptors: raise the soft RLIMIT_NOFILE towards what MaxConnections needs
+// (plus room for DNS sockets, key files and logs), or lower the connection limit to what the hard
+// limit allows. Either way a log line says so.
+size_t fitConnectionsToDescriptors(size_t wanted, am::core::Logger& log) {
+  constexpr rlim_t kSpare = 64;
+  rlimit rl{};
+  if (getrlimit(RLIMIT_NOFILE, &rl) != 0) return wanted;
+  rlim_t need = static_cast<rlim_t>(wanted) + kSpare;
+  if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < need) {
+    rlim_t before = rl.rlim_cur;
+    rl.rlim_cur = rl.rlim_max == RLIM_INFINITY ? need : std::min(need, rl.rlim_max);
+    if (setrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur > before)
+      log.info("open-file limit raised from " + std::to_string(before) + " to " + std::to_string(rl.rlim_cur) +
+               " for MaxConnections " + std::to_string(wanted));
+    else if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+      return wanted;
+  }
+  if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < need) {
+    size_t fit = rl.rlim_cur > kSpare + 16 ? static_cast<size_t>(rl.rlim_cur - kSpare) : 16;
+    log.warning("MaxConnections " + std::to_string(wanted) + " lowered to " + std::to_string(fit) +
+                " to fit the open-file limit " + std::to_string(rl.rlim_cur) + " (raise LimitNOFILE / ulimit -n)");
+    return fit;
+  }
+  return wanted;
 }
 
 bool dropPrivileges(const std::string& user, std::string* err) {
@@ -213,12 +241,15 @@ int main(int argc, char** argv) {
   std::unique_ptr<am::milter::Server> server;  // MilterServer native
   bool opened = false;
   if (cfg->milterLibmilter) {
-    opened = am::milter::setup(*engine, cfg->socket, cfg->umask, &err);
+    opened = am::milter::setup(*engine, cfg->socket, cfg->umask, cfg->milterTimeout, &err);
   } else {
     std::signal(SIGPIPE, SIG_IGN);  // as smfi_main does; our sends use MSG_NOSIGNAL anyway
     am::milter::Server::Options opts;
     opts.socketSpec = cfg->socket;
     opts.umask = cfg->umask;
+    opts.maxConnections = fitConnectionsToDescriptors(cfg->maxConnections, log);
+    opts.ioTimeout = std::chrono::seconds(cfg->milterTimeout);
+    opts.maxWorkers = cfg->maxWorkers;
     server = am::milter::Server::create(*engine, opts, &err);
     opened = server != nullptr;
   }

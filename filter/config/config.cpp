@@ -193,6 +193,9 @@ const std::vector<Key>& keyTable() {
                                                                                     {"libopendkim", true}})},
       {"MilterServer", choice(&Config::milterLibmilter, std::map<std::string, bool>{{"native", false},
                                                                                    {"libmilter", true}}), kRestart},
+      {"MaxConnections", number(&Config::maxConnections, 16, 65536), kRestart},
+      {"MilterTimeout", number(&Config::milterTimeout, 10, 86400), kRestart},
+      {"MaxWorkers", number(&Config::maxWorkers, 2, 4096), kRestart},
       {"KeyTable", text(&Config::keyTable)},
       {"SigningTable", text(&Config::signingTable)},
       {"Canonicalization", [](Config& c, std::string_view v, std::string& err) {

@@ -46,6 +46,10 @@ struct Config {
   unsigned shutdownTimeout = 25;  // seconds to let messages in flight finish on SIGTERM
   size_t maxHeaderBytes = 1024 * 1024;  // per message, all headers; beyond → TempFail the message
   bool milterLibmilter = false;  // MilterServer native|libmilter: who speaks the milter protocol
+  // The native server (restart-only). Defaults as the benchmark ran (docs/benchmark.md).
+  size_t maxConnections = 1024;  // MaxConnections: open milter connections at once (more wait in the listen queue)
+  unsigned milterTimeout = 600;  // MilterTimeout: seconds a connection may complete no packet (also libmilter's)
+  size_t maxWorkers = 256;       // MaxWorkers: threads, busy, blocked in DNS or idle
 
   // --- DNS ---
   std::vector<std::string> nameservers;  // "ip", "ip:port", "[v6]:port"; empty: /etc/resolv.conf

@@ -217,7 +217,8 @@ sfsistat onClose(SMFICTX* ctx) {
 
 }  // namespace
 
-bool setup(core::Engine& engine, const std::string& socketSpec, unsigned umask, std::string* error) {
+bool setup(core::Engine& engine, const std::string& socketSpec, unsigned umask, unsigned timeoutSeconds,
+           std::string* error) {
   gEngine = &engine;
   static smfiDesc desc{};
   desc.xxfi_name = cstr("authmilter");
@@ -238,7 +239,7 @@ bool setup(core::Engine& engine, const std::string& socketSpec, unsigned umask, 
   if (smfi_setconn(cstr(spec.c_str())) != MI_SUCCESS) return *error = "smfi_setconn failed for " + spec, false;
   if (smfi_register(desc) != MI_SUCCESS) return *error = "smfi_register failed", false;
   smfi_setmaxdatasize(1 << 20);  // headers up to Postfix's header_size_limit fit in one packet
-  smfi_settimeout(600);
+  smfi_settimeout(static_cast<int>(timeoutSeconds));  // MilterTimeout
   // libmilter's own removal (rmsocket) would unlink a socket another instance is serving on: the
   // path is checked as for our server first, and the check's lock is held until the bind is done.
   std::optional<UniqueFd> pathLock;

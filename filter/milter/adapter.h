@@ -10,7 +10,8 @@ namespace am::milter {
 
 // Registers the filter and opens the socket (unix sockets get mode from `umask`). Returns false
 // with a message on failure. Must be called before threads that may receive signals are started.
-bool setup(core::Engine& engine, const std::string& socketSpec, unsigned umask, std::string* error);
+bool setup(core::Engine& engine, const std::string& socketSpec, unsigned umask, unsigned timeoutSeconds,
+           std::string* error);
 // Runs libmilter's main loop until stop() is called. Returns smfi_main's status.
 int run();
 // Makes run() return (call from a non-callback thread only).

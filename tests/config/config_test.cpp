@@ -130,6 +130,21 @@ TEST(Config, OneSetOfIgnoreSwitchesAndRemovedKeysSayWhatToWrite) {
   EXPECT_EQ(old.errors[1].rfind("old.conf:2: SPFIgnoreInternalHosts: this key is gone: write IgnoreInternalHosts", 0), 0u);
 }
 
+TEST(Config, ServerKeys) {
+  auto d = parseText("", "t.conf");
+  ASSERT_TRUE(d.config);
+  EXPECT_EQ(d.config->maxConnections, 1024u);
+  EXPECT_EQ(d.config->milterTimeout, 600u);
+  EXPECT_EQ(d.config->maxWorkers, 256u);
+  auto r = parseText("MaxConnections 4096\nMilterTimeout 30\nMaxWorkers 8\n", "t.conf");
+  ASSERT_TRUE(r.config);
+  EXPECT_EQ(r.config->maxConnections, 4096u);
+  EXPECT_EQ(r.config->milterTimeout, 30u);
+  EXPECT_EQ(r.config->maxWorkers, 8u);
+  EXPECT_EQ(am::config::reloadOf("MaxConnections"), am::config::Reload::Restart);
+  EXPECT_EQ(parseText("MilterTimeout 1\n", "t.conf").errors.size(), 1u);
+}
+
 TEST(Config, DnsCacheKeys) {
   auto r = parseText("DNSCacheBytes 1048576\nDNSFailureTTL 0\n", "t.conf");
   ASSERT_TRUE(r.config);

@@ -116,6 +116,30 @@ TEST_P(MilterServerChoice, ASocketInUseIsRefusedAndAStaleOneReplaced) {
 INSTANTIATE_TEST_SUITE_P(Servers, MilterServerChoice, ::testing::Values("native", "libmilter"),
                          [](const auto& info) { return info.param; });
 
+// MaxConnections needs descriptors: under a hard open-file limit of 512 the binary lowers its
+// connection limit to fit and says so; under a soft limit it can raise, it raises it.
+TEST(MilterLimits, ConnectionLimitFitsTheOpenFileLimit) {
+  char tmpl[] = "/tmp/am-limits-XXXXXX";
+  ASSERT_TRUE(mkdtemp(tmpl));
+  const std::string dir = tmpl, conf = dir + "/authmilter.conf";
+  std::ofstream(conf) << "Socket unix:" << dir << "/milter.sock\nSyslog no\nAuthservID mx.test\nMaxConnections 2000\n";
+  std::string err;
+  auto p = am::milter_process::Process::start("/usr/bin/prlimit", {"--nofile=512:512", AM_AUTHMILTER_BIN, "-f", "-c", conf}, &err);
+  ASSERT_TRUE(p) << err;
+  ASSERT_TRUE(waitForOutput(*p, "listening on")) << p->output();
+  EXPECT_TRUE(has(p->output(), "MaxConnections 2000 lowered to 448 to fit the open-file limit 512")) << p->output();
+  auto st = p->stop(std::chrono::seconds(15));
+  ASSERT_TRUE(st.has_value());
+
+  auto q = am::milter_process::Process::start("/usr/bin/prlimit", {"--nofile=256:4096", AM_AUTHMILTER_BIN, "-f", "-c", conf}, &err);
+  ASSERT_TRUE(q) << err;
+  ASSERT_TRUE(waitForOutput(*q, "listening on")) << q->output();
+  EXPECT_TRUE(has(q->output(), "open-file limit raised from 256 to 2064 for MaxConnections 2000")) << q->output();
+  EXPECT_FALSE(has(q->output(), "lowered")) << q->output();
+  ASSERT_TRUE(q->stop(std::chrono::seconds(15)).has_value());
+  runCommand("rm -rf '" + dir + "'");
+}
+
 // Whatever else sits at the socket path is not the milter's to remove.
 TEST(MilterSocketPath, AFileThatIsNotASocketIsLeftAlone) {
   char tmpl[] = "/tmp/am-sockpath-XXXXXX";
