@@ -167,8 +167,15 @@ void controlLoop(am::core::Engine& engine, const std::string& configPath, const 
     engine.draining = true;
     unsigned graceSeconds = engine.snapshot()->config->shutdownTimeout;  // as last (re)loaded
     auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(graceSeconds);
-    while (engine.transactionsInFlight > 0 && std::chrono::steady_clock::now() < deadline)
+    // The MTA sends MAIL FROM and the body without waiting for replies (no-reply stages), so a
+    // transaction may sit unread in a socket buffer while the count is still 0: stop only after
+    // the count stayed 0 for a moment in which such packets are read (bounded by the deadline).
+    constexpr int kQuietChecks = 6;  // 6 x 50 ms
+    int quiet = 0;
+    while (quiet < kQuietChecks && std::chrono::steady_clock::now() < deadline) {
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      quiet = engine.transactionsInFlight > 0 ? 0 : quiet + 1;
+    }
     if (engine.transactionsInFlight > 0)
       engine.log().warning("ShutdownTimeout reached with " + std::to_string(engine.transactionsInFlight.load()) +
                            " messages in flight");

@@ -273,6 +273,11 @@ TEST_F(E2E, ReloadKeepsOldPolicyWhenTheNewOneIsBad) {
 }
 
 TEST_F(E2E, SigtermLetsTheMessageInFlightFinish) {
+  // LogDebug shows when the binary has read MAIL FROM (its SPF lookup): the message is then in
+  // flight from the binary's point of view, not only sitting unread in the socket (a connection
+  // whose packets are first read after SIGTERM is a new session and gets 421).
+  env.stop();
+  ASSERT_EQ(env.start("LogDebug yes\n"), "");
   std::string err;
   auto c = am::milter_client::Client::connect(env.socket, std::chrono::seconds(20), &err);
   ASSERT_TRUE(c) << err;
@@ -283,6 +288,7 @@ TEST_F(E2E, SigtermLetsTheMessageInFlightFinish) {
   bool stopping = false;
   m.midBodyAfterPackets = 10;
   m.midBody = [&] {
+    EXPECT_TRUE(waitForOutput(*env.milter, "debug=dns type=TXT name=pass.e2e.test")) << env.milter->output();
     kill(env.milter->pid(), SIGTERM);
     stopping = waitForOutput(*env.milter, "stopping: refusing new connections");
   };
