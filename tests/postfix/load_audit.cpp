@@ -14,25 +14,6 @@ namespace am::postfix_test {
 
 namespace {
 
-// The header block, unfolded: (name, value) in order.
-std::vector<std::pair<std::string, std::string>> headerFields(const std::string& raw) {
-  std::vector<std::pair<std::string, std::string>> out;
-  std::istringstream in(raw);
-  std::string line;
-  while (std::getline(in, line)) {
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    if (line.empty()) break;
-    if ((line[0] == ' ' || line[0] == '\t') && !out.empty()) {
-      out.back().second += " " + line;
-      continue;
-    }
-    auto colon = line.find(':');
-    if (colon == std::string::npos) continue;
-    out.emplace_back(line.substr(0, colon), line.substr(colon + 1));
-  }
-  return out;
-}
-
 std::string trim(const std::string& s) {
   auto b = s.find_first_not_of(" \t");
   auto e = s.find_last_not_of(" \t");

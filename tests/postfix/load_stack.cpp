@@ -15,17 +15,6 @@ namespace am::postfix_test {
 
 namespace {
 
-// A directory for the milter socket that the postfix group (and root) can enter; "" on success.
-std::string socketDirForPostfix(const std::string& path) {
-  const group* g = getgrnam("postfix");
-  if (!g) return "no postfix group (is the Debian package postfix installed?)";
-  std::string parent = path.substr(0, path.rfind('/'));
-  if (chmod(parent.c_str(), 0711) != 0 || mkdir(path.c_str(), 0750) != 0 || chown(path.c_str(), 0, g->gr_gid) != 0 ||
-      chmod(path.c_str(), 02750) != 0)
-    return "cannot prepare the socket directory " + path + ": " + std::strerror(errno);
-  return "";
-}
-
 void writeByRename(const std::string& path, const std::string& text) {
   const std::string tmp = path + ".new";
   std::ofstream(tmp, std::ios::trunc) << text;

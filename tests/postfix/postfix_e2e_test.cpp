@@ -25,23 +25,13 @@
 
 using am::postfix_test::PostfixInstance;
 using am::postfix_test::runCommand;
+using am::postfix_test::headerFields;
+using am::postfix_test::socketDirForPostfix;
 
 namespace {
 
 constexpr char kAuthserv[] = "mx.e2e.test";
 constexpr auto kDeliveryWait = std::chrono::seconds(30);
-
-// Makes `path` a directory for the milter socket that the postfix group (and root) can enter, and
-// its parents passable; empty on success.
-std::string socketDirForPostfix(const std::string& path) {
-  const group* g = getgrnam("postfix");
-  if (!g) return "no postfix group (is the Debian package postfix installed?)";
-  std::string parent = path.substr(0, path.rfind('/'));
-  if (chmod(parent.c_str(), 0711) != 0 || mkdir(path.c_str(), 0750) != 0 || chown(path.c_str(), 0, g->gr_gid) != 0 ||
-      chmod(path.c_str(), 02750) != 0)
-    return "cannot prepare the socket directory " + path + ": " + std::strerror(errno);
-  return "";
-}
 
 bool has(const std::string& hay, const std::string& needle) { return hay.find(needle) != std::string::npos; }
 
@@ -145,28 +135,9 @@ struct Stack {
   }
 };
 
-// The header block of a raw message, unfolded: (name, value) in order.
-std::vector<std::pair<std::string, std::string>> headers(const std::string& raw) {
-  std::vector<std::pair<std::string, std::string>> out;
-  std::istringstream in(raw);
-  std::string line;
-  while (std::getline(in, line)) {
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    if (line.empty()) break;
-    if ((line[0] == ' ' || line[0] == '\t') && !out.empty()) {
-      out.back().second += " " + line;
-      continue;
-    }
-    auto colon = line.find(':');
-    if (colon == std::string::npos) continue;
-    out.emplace_back(line.substr(0, colon), line.substr(colon + 1));
-  }
-  return out;
-}
-
 std::vector<std::string> authResults(const std::string& raw) {
   std::vector<std::string> out;
-  for (auto& [n, v] : headers(raw))
+  for (auto& [n, v] : headerFields(raw))
     if (strcasecmp(n.c_str(), "Authentication-Results") == 0) out.push_back(v);
   return out;
 }

@@ -3,6 +3,7 @@
 
 #include <arpa/inet.h>
 #include <dirent.h>
+#include <grp.h>
 #include <netinet/in.h>
 #include <pwd.h>
 #include <sys/socket.h>
@@ -13,6 +14,7 @@
 
 #include <array>
 #include <cstdio>
+#include <cstring>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -277,5 +279,36 @@ void PostfixInstance::stop() {
 }
 
 PostfixInstance::~PostfixInstance() { stop(); }
+
+// The header block of a raw message, unfolded: (name, value) in order.
+std::vector<std::pair<std::string, std::string>> headerFields(const std::string& raw) {
+  std::vector<std::pair<std::string, std::string>> out;
+  std::istringstream in(raw);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (line.empty()) break;
+    if ((line[0] == ' ' || line[0] == '\t') && !out.empty()) {
+      out.back().second += " " + line;
+      continue;
+    }
+    auto colon = line.find(':');
+    if (colon == std::string::npos) continue;
+    out.emplace_back(line.substr(0, colon), line.substr(colon + 1));
+  }
+  return out;
+}
+
+// Makes `path` a directory for the milter socket that the postfix group (and root) can enter, and
+// its parents passable; empty on success.
+std::string socketDirForPostfix(const std::string& path) {
+  const group* g = getgrnam("postfix");
+  if (!g) return "no postfix group (is the Debian package postfix installed?)";
+  std::string parent = path.substr(0, path.rfind('/'));
+  if (chmod(parent.c_str(), 0711) != 0 || mkdir(path.c_str(), 0750) != 0 || chown(path.c_str(), 0, g->gr_gid) != 0 ||
+      chmod(path.c_str(), 02750) != 0)
+    return "cannot prepare the socket directory " + path + ": " + std::strerror(errno);
+  return "";
+}
 
 }  // namespace am::postfix_test

@@ -17,6 +17,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "tests/milterclient/process.h"
@@ -28,6 +29,13 @@ std::string runCommand(const std::string& cmd, int* status = nullptr);
 // A TCP port on 127.0.0.1 that was free a moment ago (bind to port 0, read it, close). Whoever
 // binds it must retry with another if it was taken in between (PostfixInstance::start does).
 std::optional<uint16_t> freeLoopbackPort();
+
+// The header block of a raw message, unfolded: (name, value) in order.
+std::vector<std::pair<std::string, std::string>> headerFields(const std::string& raw);
+
+// Makes `path` a directory for the milter socket that the postfix group (and root) can enter, and
+// its parents passable; empty on success.
+std::string socketDirForPostfix(const std::string& path);
 
 class PostfixInstance {
  public:
