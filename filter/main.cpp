@@ -42,6 +42,7 @@
 #include "filter/config/config.h"
 #include "filter/core/engine.h"
 #include "filter/core/log.h"
+#include "filter/core/options.h"
 #include "filter/milter/adapter.h"
 #include "filter/milter/server.h"
 
@@ -247,16 +248,17 @@ int main(int argc, char** argv) {
   std::string err;
   std::unique_ptr<am::milter::Server> server;  // MilterServer native
   bool opened = false;
-  if (cfg->milterLibmilter) {
-    opened = am::milter::setup(*engine, cfg->socket, cfg->umask, cfg->milterTimeout, &err);
+  const am::core::MilterSettings ms = am::core::milterSettings(*cfg);
+  if (ms.libmilter) {
+    opened = am::milter::setup(*engine, ms.socket, ms.umask, static_cast<unsigned>(ms.timeout.count()), &err);
   } else {
     std::signal(SIGPIPE, SIG_IGN);  // as smfi_main does; our sends use MSG_NOSIGNAL anyway
     am::milter::Server::Options opts;
-    opts.socketSpec = cfg->socket;
-    opts.umask = cfg->umask;
-    opts.maxConnections = fitConnectionsToDescriptors(cfg->maxConnections, log);
-    opts.ioTimeout = std::chrono::seconds(cfg->milterTimeout);
-    opts.maxWorkers = cfg->maxWorkers;
+    opts.socketSpec = ms.socket;
+    opts.umask = ms.umask;
+    opts.maxConnections = fitConnectionsToDescriptors(ms.maxConnections, log);
+    opts.ioTimeout = ms.timeout;
+    opts.maxWorkers = ms.maxWorkers;
     server = am::milter::Server::create(*engine, opts, &err);
     opened = server != nullptr;
   }

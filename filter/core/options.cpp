@@ -41,6 +41,17 @@ policy::DispositionOptions dispositionOptions(const config::Config& cfg) {
   return o;
 }
 
+MilterSettings milterSettings(const config::Config& cfg) {
+  MilterSettings m;
+  m.socket = cfg.socket;
+  m.umask = cfg.umask;
+  m.libmilter = cfg.milterLibmilter;
+  m.maxConnections = cfg.maxConnections;
+  m.timeout = std::chrono::seconds(cfg.milterTimeout);
+  m.maxWorkers = cfg.maxWorkers;
+  return m;
+}
+
 std::optional<dns::Options> dnsOptions(const config::Config& cfg, std::vector<std::string>& errors) {
   dns::Options o;
   for (auto& s : cfg.nameservers) {

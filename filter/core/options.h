@@ -1,7 +1,8 @@
 // filter/core/options.h — the one place where the typed configuration becomes each component's
 // options (DKIM verification and signing, DMARC evaluation, disposition, the resolver). Pure functions
-// of the Config; thread-safe. (The milter server takes Socket and UMask as they are: filter/main.cpp.)
+// of the Config, the milter front ends' settings); thread-safe.
 #pragma once
+#include <chrono>
 #include <optional>
 #include <string>
 #include <vector>
@@ -20,6 +21,18 @@ dkim::SignOptions signOptions(const config::Config& cfg);
 // `honorPct` comes from the policy file (the one place for pct handling).
 policy::DmarcOptions dmarcOptions(const config::Config& cfg, bool honorPct);
 policy::DispositionOptions dispositionOptions(const config::Config& cfg);
+// What the milter front ends take from the configuration (filter/main.cpp hands it to the server
+// or the libmilter adapter, which cannot be named here: they depend on the core).
+struct MilterSettings {
+  std::string socket;  // Socket
+  unsigned umask = 007;
+  bool libmilter = false;  // MilterServer
+  size_t maxConnections = 1024;
+  std::chrono::seconds timeout{600};  // MilterTimeout
+  size_t maxWorkers = 256;
+};
+MilterSettings milterSettings(const config::Config& cfg);
+
 // The resolver's options; a bad Nameservers entry is an error at the key's line (nullopt).
 std::optional<dns::Options> dnsOptions(const config::Config& cfg, std::vector<std::string>& errors);
 

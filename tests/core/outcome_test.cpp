@@ -4,6 +4,7 @@
 
 #include "filter/authres/authres.h"
 #include "filter/core/consumers.h"
+#include "filter/core/options.h"
 
 using namespace am;
 using namespace am::core;
@@ -137,3 +138,18 @@ TEST(Outcome, ForgedAuthResultsIndexesHighestFirst) {
 }
 
 }  // namespace
+
+// The one config→option mapping (filter/core/options.cpp) also gives the milter front ends theirs.
+TEST(Options, MilterSettingsComeFromTheConfig) {
+  auto cfg = am::config::parseText(
+      "Socket unix:/run/x/m.sock\nUMask 027\nMilterServer libmilter\nMaxConnections 300\nMilterTimeout 45\nMaxWorkers 9\n",
+      "t.conf");
+  ASSERT_TRUE(cfg.config) << cfg.errors[0];
+  auto m = am::core::milterSettings(*cfg.config);
+  EXPECT_EQ(m.socket, "unix:/run/x/m.sock");
+  EXPECT_EQ(m.umask, 027u);
+  EXPECT_TRUE(m.libmilter);
+  EXPECT_EQ(m.maxConnections, 300u);
+  EXPECT_EQ(m.timeout, std::chrono::seconds(45));
+  EXPECT_EQ(m.maxWorkers, 9u);
+}
