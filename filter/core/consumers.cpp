@@ -66,6 +66,14 @@ std::optional<std::string> receivedSpfHeader(const MessageOutcome& o, const conf
   return spf::receivedSpf(o.spfMailFrom, *o.client.addr, o.client.helo, cfg.authservId);
 }
 
+std::string clientField(const ClientInfo& c) {
+  std::string part = c.addr ? c.addr->str() : std::string("-");
+  part += '[';
+  part += c.hostname.empty() || c.hostname[0] == '[' ? std::string_view("unknown") : std::string_view(c.hostname);
+  part += ']';
+  return part;
+}
+
 // One buffer, values appended in place (appendLogValue); only the client[name] and dkim values,
 // which are quoted as a whole, are put together first.
 std::string logLine(const MessageOutcome& o) {
@@ -73,12 +81,8 @@ std::string logLine(const MessageOutcome& o) {
   l.reserve(320);
   l += "qid=";
   appendLogValue(l, o.queueId.empty() ? std::string_view("-") : std::string_view(o.queueId));
-  std::string part = o.client.addr ? o.client.addr->str() : std::string("-");
-  part += '[';
-  part += o.client.hostname.empty() || o.client.hostname[0] == '[' ? std::string_view("unknown") : std::string_view(o.client.hostname);
-  part += ']';
   l += " client=";
-  appendLogValue(l, part);
+  appendLogValue(l, clientField(o.client));
   l += " helo=";
   appendLogValue(l, o.client.helo);
   l += " mailfrom=";
@@ -102,7 +106,7 @@ std::string logLine(const MessageOutcome& o) {
     appendLogValue(l, o.spfMailFrom.domain);
   }
   if (o.spfHelo.checked) l.append(" spf.helo=").append(toString(o.spfHelo.result));
-  part.clear();
+  std::string part;
   for (auto& d : o.dkim) {
     if (!part.empty()) part += ',';
     part.append(toString(d.result)).append(":d=").append(d.domain);

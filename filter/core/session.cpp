@@ -56,14 +56,20 @@ const policy::FromResult& Session::fromHeader() {
 }
 
 Verdict Session::connect(std::string_view hostname, std::optional<IpAddress> addr) {
-  if (engine_.draining) return Verdict::reply(Action::TempFail, "421", "4.3.2", "Service shutting down, try again later");
   client_ = ClientInfo{};
+  refused_.reset();
   client_.hostname = toLower(hostname);
   if (!addr) {
     if (auto* a = macro("{client_addr}")) addr = IpAddress::parse(*a);
   }
   if (addr) client_.addr = addr->unmapped();
   client_.internal = snap_->isInternal(client_);
+  if (engine_.draining) {
+    // The MTA may send a whole transaction before it reads the 421 (no-reply connect stage):
+    // each one is answered with the 421 at end of message, and none is evaluated.
+    refused_ = Verdict::reply(Action::TempFail, "421", "4.3.2", "Service shutting down, try again later");
+    return *refused_;
+  }
   return Verdict::cont();
 }
 
@@ -81,6 +87,10 @@ Verdict Session::mailFrom(std::string_view addr) {
   if (a.size() >= 2 && a.front() == '<' && a.back() == '>') a = a.substr(1, a.size() - 2);
   msg_->mailFrom = std::string(a);
   if (auto* q = macro("i")) msg_->queueId = *q;
+  if (refused_) {
+    msg_->refused = true;
+    return Verdict::cont();
+  }
   std::optional<DebugQid> tag;  // LogDebug: DNS answers are logged with the queue id
   if (engine_.log().debugEnabled()) tag.emplace(msg_->queueId);
 
@@ -105,7 +115,7 @@ Verdict Session::rcpt(std::string_view addr) {
 }
 
 Verdict Session::header(std::string_view name, std::string_view value) {
-  if (!msg_) return Verdict::cont();
+  if (!msg_ || msg_->refused) return Verdict::cont();
   msg_->headerBytes += name.size() + value.size() + 4;
   if (msg_->headerBytes > snap_->config->maxHeaderBytes) {
     msg_->headersOverflow = true;
@@ -118,7 +128,7 @@ Verdict Session::header(std::string_view name, std::string_view value) {
 Verdict Session::endOfHeaders() {
   if (!msg_) return Verdict::cont();
   if (auto* q = macro("i"); q && msg_->queueId.empty()) msg_->queueId = *q;
-  if (msg_->headersOverflow) return Verdict::cont();
+  if (msg_->headersOverflow || msg_->refused) return Verdict::cont();
   std::optional<DebugQid> tag;
   if (engine_.log().debugEnabled()) tag.emplace(msg_->queueId);
   startSigning();
@@ -175,7 +185,12 @@ Verdict Session::endOfMessage() {
   std::optional<DebugQid> tag;
   if (engine_.log().debugEnabled()) tag.emplace(qid = msg_->queueId);
   Verdict v;
-  if (msg_->headersOverflow) {
+  if (msg_->refused) {
+    v = *refused_;
+    lastLog_ = "qid=" + logValue(msg_->queueId) + " client=" + logValue(clientField(client_)) +
+               " action=tempfail reason=\"shutting down\"";
+    engine_.log().warning(lastLog_);
+  } else if (msg_->headersOverflow) {
     v = Verdict::reply(Action::TempFail, "451", "4.3.0", "Message headers too large to authenticate");
     lastLog_ = "qid=" + logValue(msg_->queueId) + " action=tempfail reason=\"headers over MaxHeaderBytes\"";
     engine_.log().warning(lastLog_);

@@ -38,6 +38,7 @@ struct Message {
   std::vector<std::pair<std::string, std::string>> headers;  // exact name and value as delivered
   size_t headerBytes = 0;
   bool headersOverflow = false;
+  bool refused = false;    // the connection was refused (draining): not evaluated, answered 421
   bool signing = false;    // this message will be DKIM-signed
   bool verifying = false;  // DKIM verification + DMARC evaluation run
   SpfOutput spfMailFrom, spfHelo;
@@ -80,6 +81,7 @@ class Session {
   std::shared_ptr<const Snapshot> snap_;
   std::map<std::string, std::string, std::less<>> macros_;
   ClientInfo client_;  // classified at connect, completed at HELO and MAIL FROM
+  std::optional<Verdict> refused_;  // the connect verdict while draining (421): every transaction gets it
   std::unique_ptr<Message> msg_;
   std::string lastLog_;
 };
