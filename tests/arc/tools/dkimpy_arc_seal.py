@@ -14,7 +14,7 @@ message = sys.stdin.buffer.read()
 with open(keyfile, "rb") as f:
     key = f.read()
 lines = dkim.arc_sign(message, selector, domain, key, srv_id, timestamp=timestamp,
-                      include_headers=[b"from", b"to", b"subject", b"date", b"message-id", b"dkim-signature"])
+                      include_headers=[b"from", b"to", b"subject", b"date", b"message-id"])
 if not lines:
     sys.exit(1)
 sys.stdout.buffer.write(b"".join(lines) + message)
