@@ -2,6 +2,8 @@
 #include "filter/core/session.h"
 
 #include "common/strings.h"
+#include "filter/auth/arc/headers.h"
+#include "filter/auth/arc/verifier.h"
 #include "filter/auth/dkim/verifier.h"
 #include "filter/auth/dkim_sign/signer.h"
 #include "filter/authres/authres.h"
@@ -122,6 +124,7 @@ Verdict Session::header(std::string_view name, std::string_view value) {
     return Verdict::cont();
   }
   msg_->headers.emplace_back(std::string(name), std::string(value));
+  if (!msg_->hasArc && arc::kindOf(name) != arc::Kind::None) msg_->hasArc = true;
   return Verdict::cont();
 }
 
@@ -141,6 +144,10 @@ void Session::startVerification() {
   msg_->verify = snap_->dkim->startVerify(msg_->queueId.empty() ? "authmilter" : msg_->queueId);
   for (auto& [n, v] : msg_->headers) msg_->verify->header(n, v);
   msg_->verify->endOfHeaders();
+  if (!msg_->hasArc || !snap_->arc) return;  // mail without ARC fields: no ARC work at all
+  msg_->arc = snap_->arc->startVerify();
+  for (auto& [n, v] : msg_->headers) msg_->arc->header(n, v);
+  msg_->arc->endOfHeaders();
 }
 
 void Session::startSigning() {
@@ -174,6 +181,7 @@ void Session::startSigning() {
 Verdict Session::body(std::string_view chunk) {
   if (!msg_) return Verdict::cont();
   if (msg_->verify) msg_->verify->body(chunk);
+  if (msg_->arc) msg_->arc->body(chunk);
   if (msg_->sign) msg_->sign->body(chunk);
   return Verdict::cont();
 }
@@ -207,6 +215,7 @@ Verdict Session::finish() {
   o.signing = msg_->signing;
   o.evaluated = msg_->verifying;
   if (msg_->verify) o.dkim = msg_->verify->finish();
+  if (msg_->arc) o.arc = msg_->arc->finish();
   if (msg_->sign) o.signatures = msg_->sign->finish();
   o.forgedAr = forgedAuthResults(msg_->headers, snap_->config->authservId);
   o.upstream = trustedAuthResults(msg_->headers, snap_->config->trustedAuthservIds, snap_->config->authservId);

@@ -24,6 +24,9 @@ namespace am::dkim {
 class Verification;
 class Signing;
 }  // namespace am::dkim
+namespace am::arc {
+class Verification;
+}  // namespace am::arc
 
 namespace am::core {
 
@@ -41,9 +44,11 @@ struct Message {
   bool refused = false;    // the connection was refused (draining): not evaluated, answered 421
   bool signing = false;    // this message will be DKIM-signed
   bool verifying = false;  // DKIM verification + DMARC evaluation run
+  bool hasArc = false;     // an ARC header field was seen (only then does ARC validation run)
   SpfOutput spfMailFrom, spfHelo;
   std::optional<policy::FromResult> from;  // the From header(s), parsed once (fromHeader())
   std::unique_ptr<dkim::Verification> verify;
+  std::unique_ptr<arc::Verification> arc;
   std::unique_ptr<dkim::Signing> sign;
   ~Message();
 };
