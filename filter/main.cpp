@@ -132,7 +132,7 @@ int migrateMain(int argc, char** argv) {
   in.policyPath = policy;
   auto r = am::migrate::migrate(in);
   std::string text = am::migrate::formatReport(r);
-  std::cout << text;
+  std::cout << text << std::flush;
   if (!r.ok()) return std::cerr << "authmilter migrate: errors above; nothing written\n", 1;
   for (auto& f : {conf, policy})
     if (!force && access(f.c_str(), F_OK) == 0)

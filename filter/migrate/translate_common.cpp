@@ -133,11 +133,11 @@ void translateProcess(Builder& b) {
         if (oldBoolean(s->value).value_or(false)) syslog = true, slog = s;
         else if (!slog) slog = s;
       }
-  if (slog) b.translate(*slog, "Syslog", syslog ? "yes" : "no");
+  if (!slog) b.set("Syslog", "no", "neither daemon set Syslog (their default: no syslog)");
+  else b.translate(*slog, "Syslog", syslog ? "yes" : "no");
   for (OldConfig* c : {&b.dkim, &b.dmarc})
     if (OldEntry* s = c->given() ? c->find("Syslog") : nullptr; s && s != slog)
       b.note(NoteKind::Translated, s->origin, s->key, std::string("(merged: one process logs; Syslog ") + (syslog ? "yes" : "no") + ")");
-  else b.set("Syslog", "no", "neither daemon set Syslog (their default: no syslog)");
   for (OldConfig* c : {&b.dkim, &b.dmarc})
     if (c->given())
       if (OldEntry* f = c->find("SyslogFacility")) {
@@ -204,6 +204,22 @@ void dropRemaining(Builder& b) {
       {"keeptemporaryfiles", "bodies are streamed, never written to disk"},
       {"signaturealgorithm", "the algorithm comes from each key (rsa-sha256 or ed25519-sha256)"},
       {"dnsconnect", "DNS over TCP is used when an answer is truncated"},
+      {"allowsha1only", "rsa-sha1 never passes unless DKIMAlgorithms lists it (RFC 8301)"},
+      {"maximumsignedbytes", "authmilter signs the whole body (no l= tag)"},
+      {"mustbesigned", "no per-header signing requirement; DMARC decides"},
+      {"omitheaders", "the signed headers are SignHeaders (and OversignHeaders)"},
+      {"dontsignmailto", "who is signed depends on the client (InternalHosts, SMTP AUTH), not on recipients"},
+      {"exemptdomains", "who is signed depends on the client and the signing table"},
+      {"trustsignaturesfrom", "every signature up to MaximumSignaturesToVerify is verified"},
+      {"senderheaders", "the signing key is chosen by the From header or the envelope sender (SigningIdentity)"},
+      {"quarantine", "authmilter quarantines for DMARC only (HoldQuarantinedMessages)"},
+      {"redirectfailuresto", "failing mail is not redirected"},
+      {"sendreports", "DKIM failure reports (RFC 6651) are not sent"},
+      {"requestreports", "DKIM failure reports (RFC 6651) are not requested"},
+      {"reportaddress", "DKIM failure reports (RFC 6651) are not sent"},
+      {"reportbccaddress", "DKIM failure reports (RFC 6651) are not sent"},
+      {"fixcrlf", "bodies are canonicalized as received"},
+      {"bodylengthdb", "no l= signing; l= in received signatures follows BodyLengthPolicy"},
       {"userid", "one process; see the UserID line that was kept"},
       {"socket", "one milter socket; see the Socket line that was kept"},
       {"umask", "the UMask of the daemon whose socket was kept is used"},

@@ -78,7 +78,9 @@ void translateSigning(Builder& b, bool signing) {
   OldEntry* sel = b.dkim.find("Selector");
   OldEntry* kf = b.dkim.find("KeyFile");
   if (!signing) {
-    for (OldEntry* e : {kt, st, dom, sel, kf, b.dkim.find("SubDomains")})
+    for (const char* k : {"SubDomains", "Canonicalization", "SignHeaders", "OversignHeaders", "MultipleSignatures", "SignatureTTL"})
+      if (OldEntry* e = b.dkim.find(k)) b.note(NoteKind::Dropped, e->origin, e->key, "Mode has no s: a signing option, unused");
+    for (OldEntry* e : {kt, st, dom, sel, kf})
       if (e) b.note(NoteKind::Dropped, e->origin, e->key, "Mode has no s: OpenDKIM signed nothing");
     return;
   }
@@ -158,7 +160,9 @@ void translateVerify(Builder& b, bool verifying, OldEntry* mode) {
              v + " is not applied: authmilter acts on DKIM results only through DMARC and the policy file");
     }
   }
-  if (!b.dkim.find("On-DNSError") || toLower(b.dkim.find("On-DNSError")->value) != "accept")
+  if (OldEntry* c = b.dkim.find("ClockDrift"))
+    b.translate(*c, "ClockSkew", std::to_string(std::min(std::strtoul(c->value.c_str(), nullptr, 10), 86400ul)));
+  if (!b.dkim.find("On-DNSError"))
     b.note(NoteKind::Differs, Builder::defaultOrigin(b.dkim), "On-DNSError",
            "OpenDKIM temp-failed a message when a signature's key lookup failed temporarily (On-DNSError tempfail); "
            "authmilter records dkim=temperror and DMARC decides (a DMARC pass by SPF accepts)");

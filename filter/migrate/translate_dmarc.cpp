@@ -42,6 +42,8 @@ void translateAuthservIds(Builder& b) {
            "the old daemons used the MTA's name ({j} macro); authmilter uses this host's name: set AuthservID if they differ");
   }
   std::string dkimId = dk ? toLower(dk->value) : "";
+  if (dm && dk && iequals(dm->value, dk->value))
+    b.note(NoteKind::Translated, dk->origin, dk->key, "(the same as OpenDMARC's)");
   if (dm && dk && !iequals(dm->value, dk->value))
     b.note(NoteKind::Dropped, dk->origin, dk->key,
            dk->value + ": one Authentication-Results header now, under " + dm->value + "; downstream filters that "
@@ -67,6 +69,8 @@ void translateSpf(Builder& b) {
   auto self = b.dmarc.boolean("SPFSelfValidate", &bad);
   auto ignore = b.dmarc.boolean("SPFIgnoreResults", &bad);
   std::string origin = b.dmarc.find("SPFSelfValidate") ? b.dmarc.find("SPFSelfValidate")->origin : Builder::defaultOrigin(b.dmarc);
+  if (OldEntry* i = b.dmarc.find("SPFIgnoreResults"); i && i->origin != origin)
+    b.note(NoteKind::Translated, i->origin, i->key, "(see SPFSelfValidate: authmilter ignores SPF results in headers)");
   if (self.value_or(false) && ignore.value_or(false))
     b.note(NoteKind::Translated, origin, "SPFSelfValidate/SPFIgnoreResults", "(authmilter always checks SPF itself)");
   else
@@ -139,6 +143,8 @@ void translateDisposition(Builder& b) {
            "OpenDMARC passed mail with no From, several From headers or an unusable From; authmilter rejects it "
            "(policy `from` rules; `from any accept` restores the old behaviour, at the cost of a DMARC bypass)");
   }
+  if (multi && required.value_or(false))
+    b.note(NoteKind::Translated, b.dmarc.find("RejectMultiValueFrom")->origin, "RejectMultiValueFrom", "(covered by from any reject)");
   if (multi && !required.value_or(false)) {
     OldEntry* m = b.dmarc.find("RejectMultiValueFrom");
     if (*multi) b.note(NoteKind::Translated, m->origin, m->key, "(authmilter rejects several From addresses by default)");
