@@ -74,11 +74,17 @@ void translateSocket(Builder& b, OldEntry& e, OldConfig* other) {
     return;
   }
   b.translate(e, "Socket", v);
+  std::string lowerV = toLower(v);
+  if (lowerV.rfind("unix:", 0) == 0 && (lowerV.find("opendkim") != std::string::npos || lowerV.find("opendmarc") != std::string::npos))
+    b.note(NoteKind::Differs, e.origin, e.key,
+           v + " lies in the old daemon's directory (made by its package's unit or tmpfiles): once that package is "
+           "gone, move the socket to authmilter's own, e.g. unix:/run/authmilter/authmilter.sock, and tell the MTA");
   if (other && other->given())
     if (OldEntry* o = other->find("Socket"))
       b.note(NoteKind::Dropped, o->origin, o->key,
              o->value + ": one milter replaces two; in the MTA (Postfix smtpd_milters / non_smtpd_milters, "
-             "Sendmail INPUT_MAIL_FILTER) list only " + v + " and remove this socket");
+             "Sendmail INPUT_MAIL_FILTER) list only " + v + " (as the MTA sees it, e.g. inside Postfix's chroot) and "
+             "remove this socket");
 }
 
 void translateUmask(Builder& b, OldConfig& c) {

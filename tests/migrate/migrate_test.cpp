@@ -82,6 +82,7 @@ TEST(Migrate, DebianShippedConfigurations) {
   EXPECT_EQ(m.cfg->dmarcMode, am::config::DmarcMode::Rfc7489);
   EXPECT_TRUE(hasNote(m.r, NoteKind::Dropped, "Socket", "/run/opendmarc/opendmarc.sock"));
   EXPECT_TRUE(hasNote(m.r, NoteKind::Dropped, "TrustAnchorFile"));
+  EXPECT_TRUE(hasNote(m.r, NoteKind::Differs, "Socket", "old daemon's directory"));
   EXPECT_TRUE(hasNote(m.r, NoteKind::Differs, "SPFSelfValidate/SPFIgnoreResults"));
   EXPECT_TRUE(hasNote(m.r, NoteKind::Differs, "RequiredHeaders"));
   expectEveryLineNoted(m.r, dkim);
