@@ -5,6 +5,7 @@
 
 #include <map>
 
+#include "common/strings.h"
 #include "filter/config/config.h"
 #include "filter/migrate/builder.h"
 #include "policy/policy_file.h"
@@ -55,6 +56,10 @@ Result migrate(const Inputs& in) {
   if (!in.opendmarcConf.empty()) b.dmarc = readOldConfig(in.opendmarcConf);
   for (OldConfig* c : {&b.dkim, &b.dmarc})
     for (auto& e : c->errors) b.note(NoteKind::Error, e.substr(0, e.find(": ")), "(file)", e.substr(e.find(": ") + 2));
+  for (OldConfig* c : {&b.dkim, &b.dmarc})
+    for (auto& e : c->entries)
+      if (iequals(e.key, "Include"))
+        e.used = true, b.note(NoteKind::Translated, e.origin, e.key, "read in place: its keys are translated where they stand");
   translateProcess(b);
   translateDkim(b);
   translateDmarc(b);

@@ -33,6 +33,7 @@ void parseInto(std::string_view text, const std::string& name, OldConfig& c, int
     std::string value = ws == std::string::npos ? "" : std::string(trim(std::string_view(line).substr(ws)));
     std::string origin = name + ":" + std::to_string(lineNo);
     if (iequals(key, "Include")) {
+      c.entries.push_back({key, value, origin});  // noted by the migration; its keys follow in place
       auto inc = depth < 8 ? slurp(value) : std::nullopt;
       if (!inc) c.errors.push_back(origin + ": Include: cannot read '" + value + "'");
       else parseInto(*inc, value, c, depth + 1);
@@ -56,9 +57,8 @@ std::optional<bool> oldBoolean(std::string_view v) {
 OldEntry* OldConfig::find(std::string_view key) {
   OldEntry* found = nullptr;
   for (auto& e : entries)
-    if (iequals(e.key, key)) found = &e;
-  for (auto& e : entries)  // earlier duplicates are consumed too (the last one wins)
-    if (iequals(e.key, key)) e.used = true;
+    if (iequals(e.key, key)) found = &e;  // the last one wins; earlier ones stay unused (reported)
+  if (found) found->used = true;
   return found;
 }
 

@@ -28,7 +28,8 @@ struct OldConfig {
   std::vector<std::string> errors;
 
   bool given() const { return !path.empty(); }
-  // The last entry with this key (case-insensitive), marked used; null when absent.
+  // The last entry with this key (case-insensitive), marked used; null when absent. Earlier
+  // entries of the key stay unused (dropRemaining reports them as overridden).
   OldEntry* find(std::string_view key);
   // Boolean value of a key: nullopt when absent; `bad` set when present but not a boolean.
   std::optional<bool> boolean(std::string_view key, bool* bad = nullptr);

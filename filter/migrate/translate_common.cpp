@@ -231,9 +231,17 @@ void dropRemaining(Builder& b) {
       {"umask", "the UMask of the daemon whose socket was kept is used"},
   };
   for (OldConfig* c : {&b.dkim, &b.dmarc}) {
-    for (auto& e : c->entries) {
+    for (size_t i = 0; i < c->entries.size(); ++i) {
+      OldEntry& e = c->entries[i];
       if (e.used) continue;
       e.used = true;
+      const OldEntry* later = nullptr;
+      for (size_t j = i + 1; j < c->entries.size(); ++j)
+        if (iequals(c->entries[j].key, e.key)) later = &c->entries[j];
+      if (later) {
+        b.note(NoteKind::Dropped, e.origin, e.key, "repeated: the last one, " + later->origin + ", counts (as in the old daemon)");
+        continue;
+      }
       std::string k = toLower(e.key);
       auto it = reasons.find(k);
       std::string why = it != reasons.end() ? it->second

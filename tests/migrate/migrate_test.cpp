@@ -255,3 +255,26 @@ TEST(Migrate, ReportGroupsNotesByKind) {
 }
 
 }  // namespace
+
+namespace {
+
+// As both daemons read their files: Include in place, the last of a repeated key wins, booleans by
+// their first character.
+TEST(Migrate, IncludeRepeatsAndBooleansAsTheOldDaemonsReadThem) {
+  TempDir d;
+  auto inc = d.file("local.conf", "RejectFailures Yes\n");
+  auto dmarc = d.file("opendmarc.conf", "RejectFailures false\nInclude " + inc + "\nHoldQuarantinedMessages 1\n"
+                                        "IgnoreAuthenticatedClients nope\n");
+  auto m = run("", dmarc);
+  ASSERT_TRUE(m.r.ok()) << am::migrate::formatReport(m.r);
+  EXPECT_TRUE(m.cfg->rejectFailures);
+  EXPECT_TRUE(m.cfg->holdQuarantinedMessages);
+  EXPECT_FALSE(m.cfg->ignoreAuthenticated);
+  expectEveryLineNoted(m.r, inc);
+  expectEveryLineNoted(m.r, dmarc);
+  EXPECT_TRUE(hasNote(m.r, NoteKind::Dropped, "RejectFailures", "repeated"));
+  auto missing = am::migrate::migrate({"", d.file("bad.conf", "Include " + d.path + "/none.conf\n"), "/p"});
+  EXPECT_FALSE(missing.ok());
+}
+
+}  // namespace
