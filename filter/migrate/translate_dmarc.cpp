@@ -116,7 +116,15 @@ void translateIgnoreHosts(Builder& b) {
 void translateDisposition(Builder& b) {
   bool reject = explicitBool(b, b.dmarc, "RejectFailures", false, "RejectFailures");
   bool hold = explicitBool(b, b.dmarc, "HoldQuarantinedMessages", false, "HoldQuarantinedMessages");
-  explicitBool(b, b.dmarc, "IgnoreAuthenticatedClients", false, "IgnoreAuthenticatedClients");
+  bool ignoreAuth = explicitBool(b, b.dmarc, "IgnoreAuthenticatedClients", false, "IgnoreAuthenticatedClients");
+  bool signing = std::any_of(b.conf.begin(), b.conf.end(), [](const Builder::ConfLine& l) { return l.key == "KeyTable"; }) ||
+                 std::any_of(b.policy.begin(), b.policy.end(), [](const std::string& l) { return l.rfind("key ", 0) == 0; });
+  if (!ignoreAuth && signing)
+    b.note(NoteKind::Differs, Builder::defaultOrigin(b.dmarc), "IgnoreAuthenticatedClients",
+           "no: OpenDMARC DMARC-evaluated SMTP-authenticated submissions and saw no DKIM result for them (OpenDKIM "
+           "signed rather than verified), so one from an address outside the domain's SPF failed" +
+               std::string(reject ? " and was rejected" : "") +
+               "; authmilter signs such mail and does not DMARC-evaluate it (EvaluateSignedMail no)");
   if (reject && !hold)
     b.note(NoteKind::Differs, Builder::defaultOrigin(b.dmarc), "HoldQuarantinedMessages",
            "no: OpenDMARC delivered p=quarantine failures as they were; authmilter delivers them too, with a "

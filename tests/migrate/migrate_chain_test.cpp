@@ -3,7 +3,7 @@
 // SigningTable) and through the real authmilter running the configuration `authmilter migrate`
 // wrote from those files give the same actions. DNS is a real nsd (chain_env.h).
 //
-// Set-up runs once (SetUpTestSuite): the old chain gets every message, is stopped, the migration
+// Set-up runs once per test process (SetUpTestSuite): the old chain gets every message, is stopped, the migration
 // runs, authmilter starts on OpenDKIM's socket path (as an admin would switch) and gets every
 // message. Each TEST then compares one message's actions. Where the old chain differs on purpose,
 // the test says so and checks that the migration report names the difference.
@@ -47,6 +47,12 @@ const std::vector<std::pair<std::string, Message>>& cases() {
       {"unsigned-no-dmarc", message("203.0.113.5", "bob@nodmarc.example.net", "bob@nodmarc.example.net")},
       {"outbound", message("127.0.0.1", "user@example.org", "User <user@example.org>")},
       {"no-from", message("198.51.100.10", "alice@pass.example.net", "")},
+      {"authenticated-submission", [] {
+         Message m = message("203.0.113.77", "user@example.org", "User <user@example.org>");
+         m.macros["{auth_authen}"] = "user@example.org";
+         m.macros["{auth_type}"] = "PLAIN";
+         return m;
+       }()},
   };
   return c;
 }
@@ -167,6 +173,25 @@ TEST_F(MigrateChain, MissingFromIsTheDocumentedDifference) {
   EXPECT_EQ(actionOf(oldChain.results["no-from"]), "accept");
   EXPECT_EQ(actionOf(migrated.results["no-from"]), "reject");
   EXPECT_NE(report.find("RequiredHeaders: OpenDMARC passed mail with no From"), std::string::npos) << report;
+}
+
+}  // namespace
+
+namespace {
+
+// A documented difference: with IgnoreAuthenticatedClients off (OpenDMARC's default), OpenDMARC
+// evaluates an SMTP-authenticated submission from outside the domain's SPF and finds no DKIM result
+// (OpenDKIM signed it, verifying nothing), so p=reject rejects the site's own user. authmilter signs
+// the mail and does not evaluate what it signs. Both sign it; the report names the difference.
+TEST_F(MigrateChain, AuthenticatedSubmissionIsTheOtherDocumentedDifference) {
+  EXPECT_EQ(actionOf(oldChain.results["authenticated-submission"]), "reject");
+  EXPECT_EQ(actionOf(migrated.results["authenticated-submission"]), "accept");
+  bool signedByAuthmilter = false;
+  for (auto& [n, v] : migrated.results["authenticated-submission"].finalHeaders)
+    signedByAuthmilter = signedByAuthmilter || (n == "DKIM-Signature" && v.find("d=example.org") != std::string::npos);
+  EXPECT_TRUE(signedByAuthmilter);
+  EXPECT_NE(report.find("IgnoreAuthenticatedClients: no: OpenDMARC DMARC-evaluated SMTP-authenticated"), std::string::npos)
+      << report;
 }
 
 }  // namespace
