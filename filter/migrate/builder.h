@@ -29,6 +29,13 @@ struct Builder {
   static std::string defaultOrigin(const OldConfig& c);
 };
 
+// "a, b, c".
+inline std::string joined(const std::vector<std::string>& v) {
+  std::string s;
+  for (auto& x : v) s += (s.empty() ? "" : ", ") + x;
+  return s;
+}
+
 // Dataset entries as a list; entries with '!' and unreadable back ends become notes.
 std::vector<std::string> datasetList(Builder& b, const OldEntry& e, const char* what);
 

@@ -11,12 +11,6 @@
 namespace am::migrate {
 namespace {
 
-std::string joined(const std::vector<std::string>& v) {
-  std::string s;
-  for (auto& x : v) s += (s.empty() ? "" : ", ") + x;
-  return s;
-}
-
 std::string stripFilePrefix(const std::string& v) { return v.rfind("file:", 0) == 0 ? v.substr(5) : v; }
 
 void translateTables(Builder& b, OldEntry& kt, OldEntry* st) {

@@ -12,12 +12,6 @@ namespace {
 
 std::string yesNo(bool b) { return b ? "yes" : "no"; }
 
-std::string joined(const std::vector<std::string>& v) {
-  std::string s;
-  for (auto& x : v) s += (s.empty() ? "" : ", ") + x;
-  return s;
-}
-
 // A boolean with the old daemon's default written out explicitly.
 bool explicitBool(Builder& b, OldConfig& c, const char* key, bool oldDefault, const char* newKey) {
   OldEntry* e = c.find(key);
