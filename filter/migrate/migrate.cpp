@@ -16,7 +16,8 @@ namespace {
 std::string renderConf(const Builder& b, const Inputs& in) {
   std::string s =
       "# authmilter.conf written by `authmilter migrate` from\n"
-      "#   opendkim.conf:  " + (in.opendkimConf.empty() ? std::string("(not given)") : in.opendkimConf) + "\n" +
+      "#   opendkim.conf:  " +
+      (in.opendkimConf.empty() ? std::string("(not given)") : in.opendkimConf) + "\n" +
       "#   opendmarc.conf: " + (in.opendmarcConf.empty() ? std::string("(not given)") : in.opendmarcConf) + "\n" +
       "# Each key names where it came from. Keys not written keep authmilter's defaults\n"
       "# (etc/authmilter.conf documents every key). Check with: authmilter --check-config -c FILE\n\n";
@@ -36,10 +37,14 @@ std::string renderPolicy(const Builder& b) {
 
 const char* toString(NoteKind k) {
   switch (k) {
-    case NoteKind::Translated: return "translated";
-    case NoteKind::Dropped: return "dropped";
-    case NoteKind::Differs: return "differs";
-    case NoteKind::Error: return "error";
+    case NoteKind::Translated:
+      return "translated";
+    case NoteKind::Dropped:
+      return "dropped";
+    case NoteKind::Differs:
+      return "differs";
+    case NoteKind::Error:
+      return "error";
   }
   return "error";
 }
@@ -59,7 +64,8 @@ Result migrate(const Inputs& in) {
   for (OldConfig* c : {&b.dkim, &b.dmarc})
     for (auto& e : c->entries)
       if (iequals(e.key, "Include"))
-        e.used = true, b.note(NoteKind::Translated, e.origin, e.key, "read in place: its keys are translated where they stand");
+        e.used = true,
+        b.note(NoteKind::Translated, e.origin, e.key, "read in place: its keys are translated where they stand");
   translateProcess(b);
   translateDkim(b);
   translateDmarc(b);

@@ -37,7 +37,7 @@ struct Result {
   std::string conf;    // authmilter.conf text
   std::string policy;  // authmilter.policy text
   std::vector<Note> notes;
-  bool ok() const;     // no Error note
+  bool ok() const;  // no Error note
 };
 
 Result migrate(const Inputs& in);

@@ -35,8 +35,10 @@ void parseInto(std::string_view text, const std::string& name, OldConfig& c, int
     if (iequals(key, "Include")) {
       c.entries.push_back({key, value, origin});  // noted by the migration; its keys follow in place
       auto inc = depth < 8 ? slurp(value) : std::nullopt;
-      if (!inc) c.errors.push_back(origin + ": Include: cannot read '" + value + "'");
-      else parseInto(*inc, value, c, depth + 1);
+      if (!inc)
+        c.errors.push_back(origin + ": Include: cannot read '" + value + "'");
+      else
+        parseInto(*inc, value, c, depth + 1);
       continue;
     }
     c.entries.push_back({key, value, origin});
@@ -47,11 +49,9 @@ void parseInto(std::string_view text, const std::string& name, OldConfig& c, int
 
 std::optional<bool> oldBoolean(std::string_view v) {
   if (v.empty()) return std::nullopt;
-  switch (v.front()) {
-    case 't': case 'T': case 'y': case 'Y': case '1': return true;
-    case 'f': case 'F': case 'n': case 'N': case '0': return false;
-    default: return std::nullopt;
-  }
+  if (std::string_view("tTyY1").find(v.front()) != std::string_view::npos) return true;
+  if (std::string_view("fFnN0").find(v.front()) != std::string_view::npos) return false;
+  return std::nullopt;
 }
 
 OldEntry* OldConfig::find(std::string_view key) {

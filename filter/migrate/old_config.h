@@ -50,9 +50,9 @@ struct DatasetItem {
 
 struct Dataset {
   enum class Kind { List, File, Refile, Unsupported } kind = Kind::List;
-  std::string path;    // File/Refile: the file; Unsupported: the scheme ("db", "ldap"...)
+  std::string path;                // File/Refile: the file; Unsupported: the scheme ("db", "ldap"...)
   std::vector<DatasetItem> items;  // List/File: each entry (the first word of each file line)
-  std::string error;   // the file could not be read
+  std::string error;               // the file could not be read
 };
 
 // Reads a data set value. `origin` is the key's "FILE:LINE". File entries are read.

@@ -45,8 +45,9 @@ std::vector<std::string> datasetList(Builder& b, const OldEntry& e, const char* 
   for (auto& item : d.items) {
     if (!item.text.empty() && item.text.front() == '!') {
       b.note(NoteKind::Differs, item.origin, e.key,
-             "exclusion '" + item.text + "' has no equivalent (authmilter lists have no negation): the excluded "
-             "host now belongs to the enclosing entry's list");
+             "exclusion '" + item.text +
+                 "' has no equivalent (authmilter lists have no negation): the excluded "
+                 "host now belongs to the enclosing entry's list");
       continue;
     }
     out.push_back(item.text);
@@ -60,8 +61,10 @@ namespace {
 void translateSocket(Builder& b, OldEntry& e, OldConfig* other) {
   std::string v = e.value;
   std::string lower = toLower(v);
-  if (lower.rfind("local:", 0) == 0) v = "unix:" + v.substr(6);
-  else if (lower.rfind("/", 0) == 0) v = "unix:" + v;
+  if (lower.rfind("local:", 0) == 0)
+    v = "unix:" + v.substr(6);
+  else if (lower.rfind("/", 0) == 0)
+    v = "unix:" + v;
   else if ((lower.rfind("inet:", 0) == 0 || lower.rfind("inet6:", 0) == 0) && v.find('@') == std::string::npos) {
     v += lower.rfind("inet6:", 0) == 0 ? "@[::1]" : "@127.0.0.1";
     b.note(NoteKind::Differs, e.origin, e.key,
@@ -75,24 +78,29 @@ void translateSocket(Builder& b, OldEntry& e, OldConfig* other) {
   }
   b.translate(e, "Socket", v);
   std::string lowerV = toLower(v);
-  if (lowerV.rfind("unix:", 0) == 0 && (lowerV.find("opendkim") != std::string::npos || lowerV.find("opendmarc") != std::string::npos))
-    b.note(NoteKind::Differs, e.origin, e.key,
-           v + " lies in the old daemon's directory (made by its package's unit or tmpfiles): once that package is "
-           "gone, move the socket to authmilter's own, e.g. unix:/run/authmilter/authmilter.sock, and tell the MTA");
+  if (lowerV.rfind("unix:", 0) == 0 &&
+      (lowerV.find("opendkim") != std::string::npos || lowerV.find("opendmarc") != std::string::npos))
+    b.note(
+        NoteKind::Differs, e.origin, e.key,
+        v + " lies in the old daemon's directory (made by its package's unit or tmpfiles): once that package is "
+            "gone, move the socket to authmilter's own, e.g. unix:/run/authmilter/authmilter.sock, and tell the MTA");
   if (other && other->given())
     if (OldEntry* o = other->find("Socket"))
       b.note(NoteKind::Dropped, o->origin, o->key,
-             o->value + ": one milter replaces two; in the MTA (Postfix smtpd_milters / non_smtpd_milters, "
-             "Sendmail INPUT_MAIL_FILTER) list only " + v + " (as the MTA sees it, e.g. inside Postfix's chroot) and "
-             "remove this socket");
+             o->value +
+                 ": one milter replaces two; in the MTA (Postfix smtpd_milters / non_smtpd_milters, "
+                 "Sendmail INPUT_MAIL_FILTER) list only " +
+                 v +
+                 " (as the MTA sees it, e.g. inside Postfix's chroot) and "
+                 "remove this socket");
 }
 
 void translateUmask(Builder& b, OldConfig& c) {
   OldEntry* e = c.find("UMask");
   if (!e) return;
   std::string v = e->value;
-  if (v.size() > 1 && v.front() == '0') v = v.substr(v.find_first_not_of('0') == std::string::npos ? v.size() - 1
-                                                                                                  : v.find_first_not_of('0'));
+  if (v.size() > 1 && v.front() == '0')
+    v = v.substr(v.find_first_not_of('0') == std::string::npos ? v.size() - 1 : v.find_first_not_of('0'));
   if (v.size() < 3) v = std::string(3 - v.size(), '0') + v;
   b.translate(*e, "UMask", v);
 }
@@ -102,10 +110,13 @@ void translateUmask(Builder& b, OldConfig& c) {
 void translateProcess(Builder& b) {
   OldConfig& primary = b.dkim.given() ? b.dkim : b.dmarc;  // the socket the MTA already names first
   OldConfig* other = b.dkim.given() && b.dmarc.given() ? &b.dmarc : nullptr;
-  if (OldEntry* s = primary.find("Socket")) translateSocket(b, *s, other);
-  else if (other && other->find("Socket")) translateSocket(b, *other->find("Socket"), nullptr);
-  else b.note(NoteKind::Differs, Builder::defaultOrigin(primary), "Socket",
-              "no Socket set: authmilter's default inet:8894@127.0.0.1 is used (set Socket to what the MTA names)");
+  if (OldEntry* s = primary.find("Socket"))
+    translateSocket(b, *s, other);
+  else if (other && other->find("Socket"))
+    translateSocket(b, *other->find("Socket"), nullptr);
+  else
+    b.note(NoteKind::Differs, Builder::defaultOrigin(primary), "Socket",
+           "no Socket set: authmilter's default inet:8894@127.0.0.1 is used (set Socket to what the MTA names)");
   translateUmask(b, primary);
   if (other)
     if (OldEntry* u = other->find("UMask"))
@@ -136,21 +147,29 @@ void translateProcess(Builder& b) {
   for (OldConfig* c : {&b.dkim, &b.dmarc})
     if (c->given())
       if (OldEntry* s = c->find("Syslog")) {
-        if (oldBoolean(s->value).value_or(false)) syslog = true, slog = s;
-        else if (!slog) slog = s;
+        if (oldBoolean(s->value).value_or(false))
+          syslog = true, slog = s;
+        else if (!slog)
+          slog = s;
       }
-  if (!slog) b.set("Syslog", "no", "neither daemon set Syslog (their default: no syslog)");
-  else b.translate(*slog, "Syslog", syslog ? "yes" : "no");
+  if (!slog)
+    b.set("Syslog", "no", "neither daemon set Syslog (their default: no syslog)");
+  else
+    b.translate(*slog, "Syslog", syslog ? "yes" : "no");
   for (OldConfig* c : {&b.dkim, &b.dmarc})
     if (OldEntry* s = c->given() ? c->find("Syslog") : nullptr; s && s != slog)
-      b.note(NoteKind::Translated, s->origin, s->key, std::string("(merged: one process logs; Syslog ") + (syslog ? "yes" : "no") + ")");
+      b.note(NoteKind::Translated, s->origin, s->key,
+             std::string("(merged: one process logs; Syslog ") + (syslog ? "yes" : "no") + ")");
   for (OldConfig* c : {&b.dkim, &b.dmarc})
     if (c->given())
       if (OldEntry* f = c->find("SyslogFacility")) {
-        static const std::set<std::string> ok = {"mail", "daemon", "local0", "local1", "local2", "local3",
-                                                 "local4", "local5", "local6", "local7"};
-        if (ok.count(toLower(f->value))) b.translate(*f, "SyslogFacility", toLower(f->value));
-        else b.note(NoteKind::Dropped, f->origin, f->key, "facility '" + f->value + "' is not offered (mail, daemon, local0..7)");
+        static const std::set<std::string> ok = {"mail",   "daemon", "local0", "local1", "local2",
+                                                 "local3", "local4", "local5", "local6", "local7"};
+        if (ok.count(toLower(f->value)))
+          b.translate(*f, "SyslogFacility", toLower(f->value));
+        else
+          b.note(NoteKind::Dropped, f->origin, f->key,
+                 "facility '" + f->value + "' is not offered (mail, daemon, local0..7)");
       }
 }
 
@@ -178,8 +197,9 @@ void dropRemaining(Builder& b) {
       {"removeoldsignatures", "existing DKIM signatures are always kept"},
       {"querycache", "authmilter always caches DNS answers (DNSCacheSize)"},
       {"requiresafekeys", "authmilter always refuses key files that group or others can read"},
-      {"historyfile", "aggregate-report data: authmilter's report store (authmilter report) is being built and "
-                      "is not in this version; keep OpenDMARC's reporting until it is"},
+      {"historyfile",
+       "aggregate-report data: authmilter's report store (authmilter report) is being built and "
+       "is not in this version; keep OpenDMARC's reporting until it is"},
       {"recordallmessages", "aggregate-report data: see HistoryFile (authmilter's report store is being built)"},
       {"baselinereports", "aggregate reports: authmilter's report store is being built and is not in this version"},
       {"failurereports", "failure (ruf) reports are not sent by this version"},
@@ -194,12 +214,15 @@ void dropRemaining(Builder& b) {
       {"domainwhitelist", "ARC-based overrides are not in this version; list such From domains with allow-from"},
       {"domainwhitelistfile", "ARC-based overrides are not in this version"},
       {"domainwhitelistsize", "ARC-based overrides are not in this version"},
-      {"externalignorelist", "only silenced OpenDKIM's 'external host tried to send mail as' log line, which "
-                             "authmilter does not write"},
-      {"removearall", "authmilter removes the Authentication-Results headers that claim its own AuthservID, "
-                      "and keeps the rest"},
-      {"removearfrom", "authmilter removes the Authentication-Results headers that claim its own AuthservID, "
-                       "and keeps the rest"},
+      {"externalignorelist",
+       "only silenced OpenDKIM's 'external host tried to send mail as' log line, which "
+       "authmilter does not write"},
+      {"removearall",
+       "authmilter removes the Authentication-Results headers that claim its own AuthservID, "
+       "and keeps the rest"},
+      {"removearfrom",
+       "authmilter removes the Authentication-Results headers that claim its own AuthservID, "
+       "and keeps the rest"},
       {"keepauthresults", "headers claiming our AuthservID are always removed (they are forgeries)"},
       {"macrolist", "who is signed: InternalHosts and SMTP-authenticated clients ({auth_authen})"},
       {"mta", "who is signed: InternalHosts and SMTP-authenticated clients"},
@@ -239,7 +262,8 @@ void dropRemaining(Builder& b) {
       for (size_t j = i + 1; j < c->entries.size(); ++j)
         if (iequals(c->entries[j].key, e.key)) later = &c->entries[j];
       if (later) {
-        b.note(NoteKind::Dropped, e.origin, e.key, "repeated: the last one, " + later->origin + ", counts (as in the old daemon)");
+        b.note(NoteKind::Dropped, e.origin, e.key,
+               "repeated: the last one, " + later->origin + ", counts (as in the old daemon)");
         continue;
       }
       std::string k = toLower(e.key);

@@ -15,14 +15,16 @@ std::string stripFilePrefix(const std::string& v) { return v.rfind("file:", 0) =
 
 void translateTables(Builder& b, OldEntry& kt, OldEntry* st) {
   if (!st) {
-    b.note(NoteKind::Dropped, kt.origin, kt.key, "a KeyTable without a SigningTable selects no key: nothing was signed");
+    b.note(NoteKind::Dropped, kt.origin, kt.key,
+           "a KeyTable without a SigningTable selects no key: nothing was signed");
     return;
   }
   for (OldEntry* e : {&kt, st}) {
     Dataset d = readDataset(e->value, e->origin);
     if (d.kind == Dataset::Kind::Unsupported || d.kind == Dataset::Kind::List) {
       b.note(NoteKind::Error, e->origin, e->key,
-             "'" + e->value + "': only file: and refile: tables can be read; export the table to a file and run migrate again");
+             "'" + e->value +
+                 "': only file: and refile: tables can be read; export the table to a file and run migrate again");
       return;
     }
     if (!d.error.empty()) return b.note(NoteKind::Error, e->origin, e->key, d.error);
@@ -36,7 +38,8 @@ void translateTables(Builder& b, OldEntry& kt, OldEntry* st) {
   b.translate(kt, "KeyTable", ktPath);
   b.translate(*st, "SigningTable", stSpec);
   for (auto& k : t.keys)
-    b.note(NoteKind::Translated, k.origin, "KeyTable", "key " + k.name + ": d=" + k.domain + " s=" + k.selector + " " + k.keyPath);
+    b.note(NoteKind::Translated, k.origin, "KeyTable",
+           "key " + k.name + ": d=" + k.domain + " s=" + k.selector + " " + k.keyPath);
   b.note(NoteKind::Translated, st->origin, "SigningTable",
          std::to_string(t.rules.size()) + " signing rules, read by authmilter in OpenDKIM's order" +
              (stSpec.rfind("refile:", 0) == 0 ? " (refile: wildcards, file order)" : " (user@host, host, .parent, *)"));
@@ -45,7 +48,8 @@ void translateTables(Builder& b, OldEntry& kt, OldEntry* st) {
 void translateSingleKey(Builder& b, OldEntry* dom, OldEntry* sel, OldEntry* kf) {
   if (!dom || !sel || !kf) {
     for (OldEntry* e : {dom, sel, kf})
-      if (e) b.note(NoteKind::Dropped, e->origin, e->key, "single-key signing needs Domain, Selector and KeyFile together");
+      if (e)
+        b.note(NoteKind::Dropped, e->origin, e->key, "single-key signing needs Domain, Selector and KeyFile together");
     return;
   }
   OldEntry* subs = b.dkim.find("SubDomains");
@@ -54,7 +58,8 @@ void translateSingleKey(Builder& b, OldEntry* dom, OldEntry* sel, OldEntry* kf) 
   int n = 0;
   for (auto& d : domains) {
     std::string name = "migrated" + std::to_string(++n);
-    b.policy.push_back("# " + dom->origin + " Domain " + d + ", " + sel->origin + " Selector, " + kf->origin + " KeyFile");
+    b.policy.push_back("# " + dom->origin + " Domain " + d + ", " + sel->origin + " Selector, " + kf->origin +
+                       " KeyFile");
     b.policy.push_back("key " + name + " " + toLower(d) + " " + sel->value + " " + kf->value);
     b.policy.push_back("sign " + toLower(d) + " " + name);
     if (subdomains) b.policy.push_back("sign *." + toLower(d) + " " + name);
@@ -62,7 +67,8 @@ void translateSingleKey(Builder& b, OldEntry* dom, OldEntry* sel, OldEntry* kf) 
            "policy: key " + name + " " + toLower(d) + " " + sel->value + " " + kf->value + "; sign " + toLower(d) +
                (subdomains ? " and *." + toLower(d) : ""));
   }
-  if (subs) b.note(NoteKind::Translated, subs->origin, subs->key, subdomains ? "sign *.DOMAIN lines" : "(no subdomain lines)");
+  if (subs)
+    b.note(NoteKind::Translated, subs->origin, subs->key, subdomains ? "sign *.DOMAIN lines" : "(no subdomain lines)");
 }
 
 void translateSigning(Builder& b, bool signing) {
@@ -72,8 +78,10 @@ void translateSigning(Builder& b, bool signing) {
   OldEntry* sel = b.dkim.find("Selector");
   OldEntry* kf = b.dkim.find("KeyFile");
   if (!signing) {
-    for (const char* k : {"SubDomains", "Canonicalization", "SignHeaders", "OversignHeaders", "MultipleSignatures", "SignatureTTL"})
-      if (OldEntry* e = b.dkim.find(k)) b.note(NoteKind::Dropped, e->origin, e->key, "Mode has no s: a signing option, unused");
+    for (const char* k :
+         {"SubDomains", "Canonicalization", "SignHeaders", "OversignHeaders", "MultipleSignatures", "SignatureTTL"})
+      if (OldEntry* e = b.dkim.find(k))
+        b.note(NoteKind::Dropped, e->origin, e->key, "Mode has no s: a signing option, unused");
     for (OldEntry* e : {kt, st, dom, sel, kf})
       if (e) b.note(NoteKind::Dropped, e->origin, e->key, "Mode has no s: OpenDKIM signed nothing");
     return;
@@ -87,8 +95,10 @@ void translateSigning(Builder& b, bool signing) {
     translateSingleKey(b, dom, sel, kf);
   }
   OldEntry* c = b.dkim.find("Canonicalization");
-  if (c) b.translate(*c, "Canonicalization", toLower(c->value));
-  else b.set("Canonicalization", "simple/simple", "OpenDKIM's default (authmilter's is relaxed/relaxed)");
+  if (c)
+    b.translate(*c, "Canonicalization", toLower(c->value));
+  else
+    b.set("Canonicalization", "simple/simple", "OpenDKIM's default (authmilter's is relaxed/relaxed)");
   for (const char* key : {"SignHeaders", "OversignHeaders"})
     if (OldEntry* e = b.dkim.find(key)) {
       auto list = datasetList(b, *e, key);
@@ -99,7 +109,8 @@ void translateSigning(Builder& b, bool signing) {
     b.note(NoteKind::Differs, Builder::defaultOrigin(b.dkim), "OversignHeaders",
            "OpenDKIM oversigned nothing by default; authmilter oversigns From (OversignHeaders from), so a From "
            "header added after signing breaks the signature");
-  if (OldEntry* m = b.dkim.find("MultipleSignatures")) b.translate(*m, "MultipleSignatures", oldBoolean(m->value).value_or(false) ? "yes" : "no");
+  if (OldEntry* m = b.dkim.find("MultipleSignatures"))
+    b.translate(*m, "MultipleSignatures", oldBoolean(m->value).value_or(false) ? "yes" : "no");
   if (OldEntry* t = b.dkim.find("SignatureTTL")) b.translate(*t, "SignatureTTL", t->value);
 }
 
@@ -108,13 +119,18 @@ void translateHosts(Builder& b) {
   std::vector<std::string> hosts = e ? datasetList(b, *e, "InternalHosts list") : std::vector<std::string>{"127.0.0.1"};
   std::vector<std::string> good;
   for (auto& h : hosts) {
-    if (policy::parseHostPattern(h)) good.push_back(toLower(h));
-    else b.note(NoteKind::Error, e ? e->origin : "", "InternalHosts", "'" + h + "' is not an address, network or host name");
+    if (policy::parseHostPattern(h))
+      good.push_back(toLower(h));
+    else
+      b.note(NoteKind::Error, e ? e->origin : "", "InternalHosts",
+             "'" + h + "' is not an address, network or host name");
   }
   b.internalHosts = good;
   if (good.empty()) return;
-  if (e) b.translate(*e, "InternalHosts", joined(good));
-  else b.set("InternalHosts", joined(good), "OpenDKIM's default (authmilter's adds ::1)");
+  if (e)
+    b.translate(*e, "InternalHosts", joined(good));
+  else
+    b.set("InternalHosts", joined(good), "OpenDKIM's default (authmilter's adds ::1)");
   if (OldEntry* p = b.dkim.find("PeerList")) {
     for (auto& h : datasetList(b, *p, "PeerList")) {
       if (!policy::parseHostPattern(h)) {
@@ -139,8 +155,11 @@ void translateVerify(Builder& b, bool verifying, OldEntry* mode) {
     b.translate(*m, "MinimumKeyBits", std::to_string(std::clamp(n, 1024ul, 16384ul)));
   }
   OldEntry* s = b.dkim.find("MaximumSignaturesToVerify");
-  if (s) b.translate(*s, "MaximumSignaturesToVerify", std::to_string(std::clamp(std::strtoul(s->value.c_str(), nullptr, 10), 1ul, 50ul)));
-  else b.set("MaximumSignaturesToVerify", "3", "OpenDKIM's default (authmilter's is 5)");
+  if (s)
+    b.translate(*s, "MaximumSignaturesToVerify",
+                std::to_string(std::clamp(std::strtoul(s->value.c_str(), nullptr, 10), 1ul, 50ul)));
+  else
+    b.set("MaximumSignaturesToVerify", "3", "OpenDKIM's default (authmilter's is 5)");
   for (const char* key : {"On-Default", "On-BadSignature", "On-KeyNotFound", "On-NoSignature", "On-Security",
                           "On-SignatureError", "On-DNSError", "On-InternalError"}) {
     OldEntry* e = b.dkim.find(key);
@@ -161,8 +180,9 @@ void translateVerify(Builder& b, bool verifying, OldEntry* mode) {
            "OpenDKIM temp-failed a message when a signature's key lookup failed temporarily (On-DNSError tempfail); "
            "authmilter records dkim=temperror and DMARC decides (a DMARC pass by SPF accepts)");
   if (OldEntry* r = b.dkim.find("RequiredHeaders"))
-    b.note(NoteKind::Differs, r->origin, r->key, "authmilter checks the From header only (policy `from` rules reject "
-                                                 "none or several From headers by default)");
+    b.note(NoteKind::Differs, r->origin, r->key,
+           "authmilter checks the From header only (policy `from` rules reject "
+           "none or several From headers by default)");
 }
 
 }  // namespace
@@ -173,7 +193,8 @@ void translateDkim(Builder& b) {
   std::string m = mode ? toLower(mode->value) : "sv";
   bool signing = m.find('s') != std::string::npos, verifying = m.find('v') != std::string::npos;
   if (mode && signing && verifying)
-    b.note(NoteKind::Translated, mode->origin, mode->key, "(authmilter signs for InternalHosts and authenticated clients, verifies the rest)");
+    b.note(NoteKind::Translated, mode->origin, mode->key,
+           "(authmilter signs for InternalHosts and authenticated clients, verifies the rest)");
   else if (mode && !signing)
     b.note(NoteKind::Translated, mode->origin, mode->key, "(no signing keys are written)");
   translateHosts(b);

@@ -16,8 +16,10 @@ std::string yesNo(bool b) { return b ? "yes" : "no"; }
 bool explicitBool(Builder& b, OldConfig& c, const char* key, bool oldDefault, const char* newKey) {
   OldEntry* e = c.find(key);
   bool v = e ? oldBoolean(e->value).value_or(oldDefault) : oldDefault;
-  if (e) b.translate(*e, newKey, yesNo(v));
-  else b.set(newKey, yesNo(v), "OpenDMARC's default for " + std::string(key));
+  if (e)
+    b.translate(*e, newKey, yesNo(v));
+  else
+    b.set(newKey, yesNo(v), "OpenDMARC's default for " + std::string(key));
   return v;
 }
 
@@ -33,15 +35,18 @@ void translateAuthservIds(Builder& b) {
     b.translate(*use, "AuthservID", use->value);
   } else {
     b.note(NoteKind::Differs, Builder::defaultOrigin(b.dmarc.given() ? b.dmarc : b.dkim), "AuthservID",
-           "the old daemons used the MTA's name ({j} macro); authmilter uses this host's name: set AuthservID if they differ");
+           "the old daemons used the MTA's name ({j} macro); authmilter uses this host's name: set AuthservID if they "
+           "differ");
   }
   std::string dkimId = dk ? toLower(dk->value) : "";
   if (dm && dk && iequals(dm->value, dk->value))
     b.note(NoteKind::Translated, dk->origin, dk->key, "(the same as OpenDMARC's)");
   if (dm && dk && !iequals(dm->value, dk->value))
     b.note(NoteKind::Dropped, dk->origin, dk->key,
-           dk->value + ": one Authentication-Results header now, under " + dm->value + "; downstream filters that "
-           "trusted " + dk->value + " must trust " + dm->value);
+           dk->value + ": one Authentication-Results header now, under " + dm->value +
+               "; downstream filters that "
+               "trusted " +
+               dk->value + " must trust " + dm->value);
   if (!b.dmarc.given()) return;
   OldEntry* t = b.dmarc.find("TrustedAuthservIDs");
   std::vector<std::string> kept;
@@ -62,7 +67,8 @@ void translateSpf(Builder& b) {
   bool bad = false;
   auto self = b.dmarc.boolean("SPFSelfValidate", &bad);
   auto ignore = b.dmarc.boolean("SPFIgnoreResults", &bad);
-  std::string origin = b.dmarc.find("SPFSelfValidate") ? b.dmarc.find("SPFSelfValidate")->origin : Builder::defaultOrigin(b.dmarc);
+  std::string origin =
+      b.dmarc.find("SPFSelfValidate") ? b.dmarc.find("SPFSelfValidate")->origin : Builder::defaultOrigin(b.dmarc);
   if (OldEntry* i = b.dmarc.find("SPFIgnoreResults"); i && i->origin != origin)
     b.note(NoteKind::Translated, i->origin, i->key, "(see SPFSelfValidate: authmilter ignores SPF results in headers)");
   if (self.value_or(false) && ignore.value_or(false))
@@ -80,19 +86,22 @@ void translateIgnoreHosts(Builder& b) {
   for (auto& h : ignored) h = toLower(h);
   if (!b.dkim.given()) {  // no OpenDKIM: the ignored hosts become the internal hosts (nothing is signed)
     b.internalHosts = ignored;
-    if (!ignored.empty()) b.set("InternalHosts", joined(ignored), e ? e->origin + " IgnoreHosts" : "OpenDMARC's default IgnoreHosts");
+    if (!ignored.empty())
+      b.set("InternalHosts", joined(ignored), e ? e->origin + " IgnoreHosts" : "OpenDMARC's default IgnoreHosts");
   }
   bool allIgnored = std::all_of(b.internalHosts.begin(), b.internalHosts.end(), [&](const std::string& h) {
     return std::find(ignored.begin(), ignored.end(), h) != ignored.end();
   });
   std::string origin = e ? e->origin : Builder::defaultOrigin(b.dmarc);
-  b.set("IgnoreInternalHosts", yesNo(allIgnored), origin + " IgnoreHosts covers " + (allIgnored ? "every" : "not every") + " internal host");
+  b.set("IgnoreInternalHosts", yesNo(allIgnored),
+        origin + " IgnoreHosts covers " + (allIgnored ? "every" : "not every") + " internal host");
   if (!allIgnored)
     b.note(NoteKind::Differs, origin, "IgnoreHosts",
            "some InternalHosts are not in IgnoreHosts, so IgnoreInternalHosts no: mail from every internal host "
            "is now SPF-checked and DMARC-enforced (OpenDMARC skipped those in IgnoreHosts)");
   else
-    b.note(NoteKind::Translated, origin, "IgnoreHosts", "IgnoreInternalHosts yes (every internal host was ignored by OpenDMARC)");
+    b.note(NoteKind::Translated, origin, "IgnoreHosts",
+           "IgnoreInternalHosts yes (every internal host was ignored by OpenDMARC)");
   for (auto& h : ignored) {
     bool covered = allIgnored && std::find(b.internalHosts.begin(), b.internalHosts.end(), h) != b.internalHosts.end();
     if (covered) continue;
@@ -111,8 +120,9 @@ void translateDisposition(Builder& b) {
   bool reject = explicitBool(b, b.dmarc, "RejectFailures", false, "RejectFailures");
   bool hold = explicitBool(b, b.dmarc, "HoldQuarantinedMessages", false, "HoldQuarantinedMessages");
   bool ignoreAuth = explicitBool(b, b.dmarc, "IgnoreAuthenticatedClients", false, "IgnoreAuthenticatedClients");
-  bool signing = std::any_of(b.conf.begin(), b.conf.end(), [](const Builder::ConfLine& l) { return l.key == "KeyTable"; }) ||
-                 std::any_of(b.policy.begin(), b.policy.end(), [](const std::string& l) { return l.rfind("key ", 0) == 0; });
+  bool signing =
+      std::any_of(b.conf.begin(), b.conf.end(), [](const Builder::ConfLine& l) { return l.key == "KeyTable"; }) ||
+      std::any_of(b.policy.begin(), b.policy.end(), [](const std::string& l) { return l.rfind("key ", 0) == 0; });
   if (!ignoreAuth && signing)
     b.note(NoteKind::Differs, Builder::defaultOrigin(b.dmarc), "IgnoreAuthenticatedClients",
            "no: OpenDMARC DMARC-evaluated SMTP-authenticated submissions and saw no DKIM result for them (OpenDKIM "
@@ -129,10 +139,12 @@ void translateDisposition(Builder& b) {
   b.note(NoteKind::Differs, Builder::defaultOrigin(b.dmarc), "(DMARC version)",
          "DMARCMode rfc7489 as OpenDMARC 1.4; authmilter's default, rfc9989 (DMARCbis: DNS tree walk, np=, psd=), "
          "is one line away when you are ready");
-  if (psl) b.translate(*psl, "PublicSuffixList", psl->value);
-  else b.note(NoteKind::Differs, Builder::defaultOrigin(b.dmarc), "PublicSuffixList",
-              "OpenDMARC had no suffix list (organizational domain guessed); authmilter reads "
-              "/usr/share/publicsuffix/public_suffix_list.dat");
+  if (psl)
+    b.translate(*psl, "PublicSuffixList", psl->value);
+  else
+    b.note(NoteKind::Differs, Builder::defaultOrigin(b.dmarc), "PublicSuffixList",
+           "OpenDMARC had no suffix list (organizational domain guessed); authmilter reads "
+           "/usr/share/publicsuffix/public_suffix_list.dat");
   b.policy.push_back("pct honor  # OpenDMARC applies pct= sampling");
   bool bad = false;
   auto required = b.dmarc.boolean("RequiredHeaders", &bad);
@@ -146,19 +158,25 @@ void translateDisposition(Builder& b) {
            "(policy `from` rules; `from any accept` restores the old behaviour, at the cost of a DMARC bypass)");
   }
   if (multi && required.value_or(false))
-    b.note(NoteKind::Translated, b.dmarc.find("RejectMultiValueFrom")->origin, "RejectMultiValueFrom", "(covered by from any reject)");
+    b.note(NoteKind::Translated, b.dmarc.find("RejectMultiValueFrom")->origin, "RejectMultiValueFrom",
+           "(covered by from any reject)");
   if (multi && !required.value_or(false)) {
     OldEntry* m = b.dmarc.find("RejectMultiValueFrom");
-    if (*multi) b.note(NoteKind::Translated, m->origin, m->key, "(authmilter rejects several From addresses by default)");
-    else b.note(NoteKind::Differs, m->origin, m->key, "authmilter rejects a From header with several addresses "
-                                                      "(`from multiple-addresses accept` restores the old behaviour)");
+    if (*multi)
+      b.note(NoteKind::Translated, m->origin, m->key, "(authmilter rejects several From addresses by default)");
+    else
+      b.note(NoteKind::Differs, m->origin, m->key,
+             "authmilter rejects a From header with several addresses "
+             "(`from multiple-addresses accept` restores the old behaviour)");
   }
   if (OldEntry* f = b.dmarc.find("IgnoreMailFrom")) {
-    for (auto& d : split(f->value, ", \t")) b.policy.push_back("allow-from " + toLower(d) + "  # " + f->origin + " IgnoreMailFrom");
+    for (auto& d : split(f->value, ", \t"))
+      b.policy.push_back("allow-from " + toLower(d) + "  # " + f->origin + " IgnoreMailFrom");
     b.note(NoteKind::Translated, f->origin, f->key, "policy allow-from (evaluated and reported, never acted on)");
   }
   if (OldEntry* t = b.dmarc.find("DNSTimeout")) {
-    if (b.dkim.given() && b.dkim.find("DNSTimeout")) b.note(NoteKind::Dropped, t->origin, t->key, "one resolver: OpenDKIM's DNSTimeout is used");
+    if (b.dkim.given() && b.dkim.find("DNSTimeout"))
+      b.note(NoteKind::Dropped, t->origin, t->key, "one resolver: OpenDKIM's DNSTimeout is used");
   }
 }
 
@@ -169,7 +187,9 @@ void translateDns(Builder& b) {
   if (!t && b.dmarc.given()) t = b.dmarc.find("DNSTimeout");
   if (!t) return;
   unsigned long n = std::strtoul(t->value.c_str(), nullptr, 10);
-  if (n == 0 || n > 60) b.note(NoteKind::Differs, t->origin, t->key, t->value + " seconds is outside 1..60: 60 (a milter must answer the MTA)");
+  if (n == 0 || n > 60)
+    b.note(NoteKind::Differs, t->origin, t->key,
+           t->value + " seconds is outside 1..60: 60 (a milter must answer the MTA)");
   b.translate(*t, "DNSTimeout", std::to_string(std::clamp(n == 0 ? 60ul : n, 1ul, 60ul)));
 }
 
@@ -178,8 +198,9 @@ void translateDmarc(Builder& b) {
   translateDns(b);
   if (!b.dmarc.given()) {
     b.set("RejectFailures", "no", "no OpenDMARC: DMARC was not enforced");
-    b.note(NoteKind::Differs, "(no opendmarc.conf)", "(OpenDMARC)",
-           "DMARC and SPF are now evaluated and reported in Authentication-Results, never enforced (RejectFailures no)");
+    b.note(
+        NoteKind::Differs, "(no opendmarc.conf)", "(OpenDMARC)",
+        "DMARC and SPF are now evaluated and reported in Authentication-Results, never enforced (RejectFailures no)");
     return;
   }
   translateSpf(b);

@@ -3,8 +3,8 @@
 
 #include <sys/stat.h>
 
-#include <fstream>
 #include <algorithm>
+#include <fstream>
 #include <functional>
 #include <thread>
 
@@ -32,7 +32,8 @@ ChainEnv::~ChainEnv() {
   if (holder_) holder_->stop(std::chrono::seconds(5));
 }
 
-std::unique_ptr<am::milter_process::Process> ChainEnv::run(const std::string& program, const std::vector<std::string>& args,
+std::unique_ptr<am::milter_process::Process> ChainEnv::run(const std::string& program,
+                                                           const std::vector<std::string>& args,
                                                            const std::string& socketPath, std::string* err) {
   // nsenter enters the holder's namespaces and execs the program: the PID is the program's own.
   std::vector<std::string> argv{"-t", std::to_string(holder_->pid()), "-n", "-m", "--", program};
@@ -72,8 +73,10 @@ std::string ChainEnv::start(const std::vector<std::pair<std::string, std::string
   for (size_t i = 0; i < zones.size(); ++i) {
     std::string file = "zone" + std::to_string(i) + ".zone";
     conf << "zone:\n  name: \"" << zones[i].first << "\"\n  zonefile: \"" << file << "\"\n";
-    std::ofstream(d + "/" + file) << "$ORIGIN " << zones[i].first << ".\n$TTL 300\n@ IN SOA ns hostmaster 1 3600 600 86400 300\n"
-                                  << "@ IN NS ns\nns IN A " << kDnsAddr << "\nready IN A 192.0.2.1\n" << zones[i].second << "\n";
+    std::ofstream(d + "/" + file) << "$ORIGIN " << zones[i].first
+                                  << ".\n$TTL 300\n@ IN SOA ns hostmaster 1 3600 600 86400 300\n"
+                                  << "@ IN NS ns\nns IN A " << kDnsAddr << "\nready IN A 192.0.2.1\n"
+                                  << zones[i].second << "\n";
   }
   conf.close();
   nsd_ = run("/usr/sbin/nsd", {"-d", "-c", d + "/nsd.conf"}, "", &err);
@@ -81,11 +84,13 @@ std::string ChainEnv::start(const std::vector<std::pair<std::string, std::string
   // Ready when the namespace's resolver (resolv.conf, as OpenDMARC uses it) answers for every zone.
   std::string probe = "nsenter -t " + std::to_string(holder_->pid()) + " -n -m getent hosts";
   for (auto& z : zones) probe += " ready." + z.first;
-  bool ok = waitFor([&] {
-    int st = -1;
-    std::string out = am::migrate_test::run(probe + " 2>/dev/null", &st);
-    return st == 0 && std::count(out.begin(), out.end(), '\n') == static_cast<long>(zones.size());
-  }, std::chrono::seconds(20));
+  bool ok = waitFor(
+      [&] {
+        int st = -1;
+        std::string out = am::migrate_test::run(probe + " 2>/dev/null", &st);
+        return st == 0 && std::count(out.begin(), out.end(), '\n') == static_cast<long>(zones.size());
+      },
+      std::chrono::seconds(20));
   return ok ? "" : "nsd does not answer: " + nsd_->output() + readFile(d + "/nsd.log");
 }
 
@@ -119,12 +124,19 @@ std::string actionOf(const am::milter_client::Result& r) {
   if (!r.ok()) return "error: " + r.replyText;
   if (r.quarantined) return "quarantine";
   switch (r.action) {
-    case A::Accept: case A::Continue: return "accept";
-    case A::Reject: return "reject";
-    case A::TempFail: return "tempfail";
-    case A::Discard: return "discard";
-    case A::ReplyCode: return !r.replyText.empty() && r.replyText[0] == '4' ? "tempfail" : "reject";
-    default: return "error: " + r.replyText;
+    case A::Accept:
+    case A::Continue:
+      return "accept";
+    case A::Reject:
+      return "reject";
+    case A::TempFail:
+      return "tempfail";
+    case A::Discard:
+      return "discard";
+    case A::ReplyCode:
+      return !r.replyText.empty() && r.replyText[0] == '4' ? "tempfail" : "reject";
+    default:
+      return "error: " + r.replyText;
   }
 }
 

@@ -15,9 +15,9 @@
 #include <string>
 #include <vector>
 
+#include "tests/migrate/test_files.h"
 #include "tests/milterclient/milter_client.h"
 #include "tests/milterclient/process.h"
-#include "tests/migrate/test_files.h"
 
 namespace am::migrate_test {
 

@@ -8,18 +8,18 @@
 // message. Each TEST then compares one message's actions. Where the old chain differs on purpose,
 // the test says so and checks that the migration report names the difference.
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include <fstream>
 #include <map>
-#include <sys/stat.h>
 
 #include "tests/migrate/chain_env.h"
 
 namespace {
 
+using am::migrate_test::actionOf;
 using am::milter_client::Message;
 using am::milter_client::Result;
-using am::migrate_test::actionOf;
 
 const std::string kBin = AM_AUTHMILTER_BIN;
 
@@ -32,8 +32,10 @@ Message message(const std::string& client, const std::string& mailFrom, const st
   m.rcpts = {"<user@mx.example.com>"};
   m.macros = {{"i", "MIGQID"}, {"j", "mx.example.com"}, {"{daemon_name}", "smtpd"}};
   if (!from.empty()) m.headers.push_back({"From", from});
-  m.headers.insert(m.headers.end(), {{"To", "user@mx.example.com"}, {"Subject", "migration check"},
-                                     {"Date", "Fri, 04 Dec 2026 12:00:00 +0000"}, {"Message-ID", "<mig@sender.example>"}});
+  m.headers.insert(m.headers.end(), {{"To", "user@mx.example.com"},
+                                     {"Subject", "migration check"},
+                                     {"Date", "Fri, 04 Dec 2026 12:00:00 +0000"},
+                                     {"Message-ID", "<mig@sender.example>"}});
   m.body = "Hello,\r\n\r\nthis is a test.\r\n";
   return m;
 }
@@ -47,7 +49,8 @@ const std::vector<std::pair<std::string, Message>>& cases() {
       {"unsigned-no-dmarc", message("203.0.113.5", "bob@nodmarc.example.net", "bob@nodmarc.example.net")},
       {"outbound", message("127.0.0.1", "user@example.org", "User <user@example.org>")},
       {"no-from", message("198.51.100.10", "alice@pass.example.net", "")},
-      {"authenticated-submission", [] {
+      {"authenticated-submission",
+       [] {
          Message m = message("203.0.113.77", "user@example.org", "User <user@example.org>");
          m.macros["{auth_authen}"] = "user@example.org";
          m.macros["{auth_type}"] = "PLAIN";
@@ -84,8 +87,8 @@ class MigrateChain : public ::testing::Test {
   static void expectSame(const std::string& name, const std::string& expected) {
     std::string o = actionOf(oldChain.results[name]), n = actionOf(migrated.results[name]);
     EXPECT_EQ(o, expected) << name << " through opendkim+opendmarc: " << oldChain.results[name].replyText;
-    EXPECT_EQ(n, expected) << name << " through migrated authmilter: " << migrated.results[name].replyText
-                           << "\n" << authmilterLog;
+    EXPECT_EQ(n, expected) << name << " through migrated authmilter: " << migrated.results[name].replyText << "\n"
+                           << authmilterLog;
   }
 
   static inline std::string setupError, report, authmilterLog;
@@ -97,7 +100,8 @@ std::string MigrateChain::setUpAll() {
   const std::string d = env.dir();
   int st = -1;
   mkdir((d + "/keys").c_str(), 0700);
-  std::string keyRecord = am::migrate_test::run(kBin + " keygen -d example.org -s r2026 -D " + d + "/keys 2>/dev/null", &st);
+  std::string keyRecord =
+      am::migrate_test::run(kBin + " keygen -d example.org -s r2026 -D " + d + "/keys 2>/dev/null", &st);
   if (st != 0) return "keygen failed";
   std::string err = env.start({
       {"example.net",
@@ -136,7 +140,8 @@ std::string MigrateChain::setUpAll() {
   }
 
   report = am::migrate_test::run(kBin + " migrate --opendkim " + d + "/opendkim.conf --opendmarc " + d +
-                                     "/opendmarc.conf --out " + d + "/migrated 2>&1", &st);
+                                     "/opendmarc.conf --out " + d + "/migrated 2>&1",
+                                 &st);
   if (st != 0) return "migrate failed:\n" + report;
   auto am = env.run(kBin, {"-f", "-c", d + "/migrated/authmilter.conf"}, dkimSock, &err);
   if (!am) return "authmilter: " + err;
@@ -158,7 +163,8 @@ TEST_F(MigrateChain, OutboundFromInternalHostIsSignedByBoth) {
     std::string sig;
     for (auto& [n, v] : run->results["outbound"].finalHeaders)
       if (n == "DKIM-Signature") sig = v;
-    EXPECT_NE(sig.find("d=example.org"), std::string::npos) << (run == &oldChain ? "old chain" : "authmilter") << ": " << sig;
+    EXPECT_NE(sig.find("d=example.org"), std::string::npos)
+        << (run == &oldChain ? "old chain" : "authmilter") << ": " << sig;
     EXPECT_NE(sig.find("s=r2026"), std::string::npos) << sig;
   }
 }
@@ -190,7 +196,8 @@ TEST_F(MigrateChain, AuthenticatedSubmissionIsTheOtherDocumentedDifference) {
   for (auto& [n, v] : migrated.results["authenticated-submission"].finalHeaders)
     signedByAuthmilter = signedByAuthmilter || (n == "DKIM-Signature" && v.find("d=example.org") != std::string::npos);
   EXPECT_TRUE(signedByAuthmilter);
-  EXPECT_NE(report.find("IgnoreAuthenticatedClients: no: OpenDMARC DMARC-evaluated SMTP-authenticated"), std::string::npos)
+  EXPECT_NE(report.find("IgnoreAuthenticatedClients: no: OpenDMARC DMARC-evaluated SMTP-authenticated"),
+            std::string::npos)
       << report;
 }
 

@@ -34,7 +34,8 @@ TEST(MigrateCli, DebianShippedConfigurationsPassCheckConfig) {
   ASSERT_FALSE(dmarc.empty()) << err;
   int st = -1;
   std::string out = migrate("--opendkim " + d.file("opendkim.conf", dkim) + " --opendmarc " +
-                                d.file("opendmarc.conf", dmarc) + " --out " + d.path + "/out", &st);
+                                d.file("opendmarc.conf", dmarc) + " --out " + d.path + "/out",
+                            &st);
   ASSERT_EQ(st, 0) << out;
   EXPECT_NE(out.find("Translated:"), std::string::npos) << out;
   EXPECT_NE(out.find("Behaviour that differs"), std::string::npos) << out;
@@ -49,22 +50,33 @@ TEST(MigrateCli, KeyTableAndRefileSigningTablePassCheckConfig) {
   int st = -1;
   mkdir((d.path + "/keys").c_str(), 0700);
   for (auto [sel, alg] : {std::pair{"r2026", "rsa"}, std::pair{"e2026", "ed25519"}}) {
-    am::migrate_test::run(kBin + " keygen -d example.com -s " + sel + " -a " + alg + " -D " + d.path + "/keys 2>&1", &st);
+    am::migrate_test::run(kBin + " keygen -d example.com -s " + sel + " -a " + alg + " -D " + d.path + "/keys 2>&1",
+                          &st);
     ASSERT_EQ(st, 0);
   }
   std::string keys = am::migrate_test::run("ls " + d.path + "/keys/*.key");
   ASSERT_NE(keys.find("r2026"), std::string::npos) << keys;
-  auto kt = d.file("KeyTable", "rsa example.com:r2026:" + d.path + "/keys/example.com.r2026.key\n"
-                               "ed example.com:e2026:" + d.path + "/keys/example.com.e2026.key\n");
+  auto kt = d.file("KeyTable", "rsa example.com:r2026:" + d.path +
+                                   "/keys/example.com.r2026.key\n"
+                                   "ed example.com:e2026:" +
+                                   d.path + "/keys/example.com.e2026.key\n");
   auto sigt = d.file("SigningTable", "*@example.com rsa\n*@example.com ed\n");
   auto hosts = d.file("TrustedHosts", "127.0.0.1\n10.0.0.0/8\n");
-  auto dkim = d.file("opendkim.conf", "Syslog yes\nMode sv\nSocket local:" + d.path + "/opendkim.sock\n"
-                                      "KeyTable refile:" + kt + "\nSigningTable refile:" + sigt + "\nMultipleSignatures yes\n"
-                                      "InternalHosts " + hosts + "\nExternalIgnoreList " + hosts + "\n"
-                                      "Canonicalization relaxed/simple\nOversignHeaders From\nUserID root\n");
-  auto dmarc = d.file("opendmarc.conf", "Socket local:" + d.path + "/opendmarc.sock\nRejectFailures true\n"
-                                        "IgnoreHosts " + hosts + "\nAuthservID mx.example.com\n"
-                                        "TrustedAuthservIDs mx.example.com\nSPFSelfValidate true\n");
+  auto dkim = d.file("opendkim.conf", "Syslog yes\nMode sv\nSocket local:" + d.path +
+                                          "/opendkim.sock\n"
+                                          "KeyTable refile:" +
+                                          kt + "\nSigningTable refile:" + sigt +
+                                          "\nMultipleSignatures yes\n"
+                                          "InternalHosts " +
+                                          hosts + "\nExternalIgnoreList " + hosts +
+                                          "\n"
+                                          "Canonicalization relaxed/simple\nOversignHeaders From\nUserID root\n");
+  auto dmarc = d.file("opendmarc.conf", "Socket local:" + d.path +
+                                            "/opendmarc.sock\nRejectFailures true\n"
+                                            "IgnoreHosts " +
+                                            hosts +
+                                            "\nAuthservID mx.example.com\n"
+                                            "TrustedAuthservIDs mx.example.com\nSPFSelfValidate true\n");
   std::string out = migrate("--opendkim " + dkim + " --opendmarc " + dmarc + " --out " + d.path + "/out", &st);
   ASSERT_EQ(st, 0) << out;
   EXPECT_NE(out.find("key rsa: d=example.com s=r2026"), std::string::npos) << out;

@@ -2,13 +2,14 @@
 // opendkim.conf and opendmarc.conf, every key of both man pages, KeyTable + refile: SigningTable,
 // single-key signing, host lists, OpenDMARC's defaults written out, and what cannot be translated.
 // The output is read back with authmilter's own parsers (config, policy file, signing table).
+#include "filter/migrate/migrate.h"
+
 #include <gtest/gtest.h>
 
 #include <set>
 #include <sstream>
 
 #include "filter/config/config.h"
-#include "filter/migrate/migrate.h"
 #include "policy/policy_file.h"
 #include "policy/signing_table.h"
 #include "tests/migrate/test_files.h"
@@ -50,7 +51,8 @@ void expectEveryLineNoted(const am::migrate::Result& r, const std::string& file)
     ++lineNo;
     auto first = line.find_first_not_of(" \t");
     if (first == std::string::npos || line[first] == '#') continue;
-    EXPECT_TRUE(origins.count(file + ":" + std::to_string(lineNo))) << file << ":" << lineNo << " has no note: " << line;
+    EXPECT_TRUE(origins.count(file + ":" + std::to_string(lineNo)))
+        << file << ":" << lineNo << " has no note: " << line;
   }
 }
 
@@ -101,14 +103,17 @@ TEST(Migrate, EveryDocumentedKeyGetsANote) {
     int n = 0;
     for (std::string key, type; in >> key >> type; ++n) {
       std::string t = type.substr(0, 3);
-      std::string v = t == "Boo" || t == "boo" ? "yes" : t == "int" ? "5" : t == "dat" || t == "dat" ? "127.0.0.1" : "x";
+      std::string v = t == "Boo" || t == "boo"   ? "yes"
+                      : t == "int"               ? "5"
+                      : t == "dat" || t == "dat" ? "127.0.0.1"
+                                                 : "x";
       if (key == "Include") continue;
       conf += key + " " + v + "\n";
     }
     ASSERT_GT(n, std::string(pkg) == "opendkim" ? 100 : 35) << "man page of " << man << " not found";
     auto file = d.file(man, conf);
-    auto r = am::migrate::migrate({std::string(pkg) == "opendkim" ? file : "", std::string(pkg) == "opendkim" ? "" : file,
-                                   "/p"});
+    auto r = am::migrate::migrate(
+        {std::string(pkg) == "opendkim" ? file : "", std::string(pkg) == "opendkim" ? "" : file, "/p"});
     expectEveryLineNoted(r, file);
   }
 }
@@ -117,15 +122,23 @@ TEST(Migrate, KeyTableAndRefileSigningTable) {
   TempDir d;
   auto kt = d.file("KeyTable",
                    "# name  domain:selector:key\n"
-                   "rsa-example  example.com:r2026:" + d.path + "/example.key\n"
-                   "rsa-other    other.example:s1:" + d.path + "/other.key\n");
+                   "rsa-example  example.com:r2026:" +
+                       d.path +
+                       "/example.key\n"
+                       "rsa-other    other.example:s1:" +
+                       d.path + "/other.key\n");
   auto st = d.file("SigningTable", "*@example.com rsa-example\n*@*.other.example rsa-other\n");
   auto hosts = d.file("TrustedHosts", "127.0.0.1\n::1\n10.1.0.0/16   # office\nrelay.example.com\n!10.1.9.9\n");
   auto dkim = d.file("opendkim.conf",
                      "Mode sv\nSocket inet:8891@localhost\n"
-                     "KeyTable file:" + kt + "\nSigningTable refile:" + st + "\n"
-                     "InternalHosts refile:" + hosts + "\n"  // OpenDKIM accepts refile: for host sets too
-                     "ExternalIgnoreList file:" + hosts + "\nCanonicalization relaxed/relaxed\n");
+                     "KeyTable file:" +
+                         kt + "\nSigningTable refile:" + st +
+                         "\n"
+                         "InternalHosts refile:" +
+                         hosts +
+                         "\n"  // OpenDKIM accepts refile: for host sets too
+                         "ExternalIgnoreList file:" +
+                         hosts + "\nCanonicalization relaxed/relaxed\n");
   auto m = run(dkim, "");
   ASSERT_TRUE(m.r.ok()) << am::migrate::formatReport(m.r);
   ASSERT_TRUE(m.cfg) << m.r.conf;
@@ -151,8 +164,9 @@ TEST(Migrate, KeyTableAndRefileSigningTable) {
 
 TEST(Migrate, SingleKeyModeBecomesPolicyLines) {
   TempDir d;
-  auto dkim = d.file("opendkim.conf", "Domain example.com, example.net\nSelector mail\nKeyFile /etc/dkimkeys/mail.private\n"
-                                      "SubDomains yes\nSocket local:/run/opendkim/opendkim.sock\n");
+  auto dkim = d.file("opendkim.conf",
+                     "Domain example.com, example.net\nSelector mail\nKeyFile /etc/dkimkeys/mail.private\n"
+                     "SubDomains yes\nSocket local:/run/opendkim/opendkim.sock\n");
   auto m = run(dkim, "");
   ASSERT_TRUE(m.r.ok()) << am::migrate::formatReport(m.r);
   ASSERT_TRUE(m.policy) << m.r.policy;
@@ -182,9 +196,11 @@ TEST(Migrate, OpenDmarcSwitchesAndLists) {
   auto dmarc = d.file("opendmarc.conf",
                       "AuthservID mx.example.org\nTrustedAuthservIDs mx.example.org, relay.example.org\n"
                       "RejectFailures true\nHoldQuarantinedMessages Yes\nIgnoreAuthenticatedClients 1\n"
-                      "IgnoreHosts " + ignore + "\nRequiredHeaders true\nIgnoreMailFrom partner.example\n"
-                      "SPFSelfValidate true\nSPFIgnoreResults true\nHistoryFile /run/opendmarc/opendmarc.dat\n"
-                      "FailureReports false\nSocket inet:8893\n");
+                      "IgnoreHosts " +
+                          ignore +
+                          "\nRequiredHeaders true\nIgnoreMailFrom partner.example\n"
+                          "SPFSelfValidate true\nSPFIgnoreResults true\nHistoryFile /run/opendmarc/opendmarc.dat\n"
+                          "FailureReports false\nSocket inet:8893\n");
   auto m = run(dkim, dmarc);
   ASSERT_TRUE(m.r.ok()) << am::migrate::formatReport(m.r);
   ASSERT_TRUE(m.cfg && m.policy) << m.r.conf << m.r.policy;
@@ -222,8 +238,9 @@ TEST(Migrate, OpenDmarcAloneTakesItsIgnoreHostsAsInternal) {
 
 TEST(Migrate, WhatCannotBeReadIsAnError) {
   TempDir d;
-  auto dkim = d.file("opendkim.conf", "KeyTable dsn:mysql://u:p@db/opendkim/table=keys\nSigningTable refile:/nonexistent/st\n"
-                                      "InternalHosts ldap://ldap.example/dc=example\n");
+  auto dkim = d.file("opendkim.conf",
+                     "KeyTable dsn:mysql://u:p@db/opendkim/table=keys\nSigningTable refile:/nonexistent/st\n"
+                     "InternalHosts ldap://ldap.example/dc=example\n");
   auto m = run(dkim, "");
   EXPECT_FALSE(m.r.ok());
   EXPECT_TRUE(hasNote(m.r, NoteKind::Error, "KeyTable", "only file: and refile:"));
@@ -263,8 +280,9 @@ namespace {
 TEST(Migrate, IncludeRepeatsAndBooleansAsTheOldDaemonsReadThem) {
   TempDir d;
   auto inc = d.file("local.conf", "RejectFailures Yes\n");
-  auto dmarc = d.file("opendmarc.conf", "RejectFailures false\nInclude " + inc + "\nHoldQuarantinedMessages 1\n"
-                                        "IgnoreAuthenticatedClients nope\n");
+  auto dmarc = d.file("opendmarc.conf", "RejectFailures false\nInclude " + inc +
+                                            "\nHoldQuarantinedMessages 1\n"
+                                            "IgnoreAuthenticatedClients nope\n");
   auto m = run("", dmarc);
   ASSERT_TRUE(m.r.ok()) << am::migrate::formatReport(m.r);
   EXPECT_TRUE(m.cfg->rejectFailures);

@@ -59,8 +59,10 @@ std::string shippedConffile(const std::string& pkg, const std::string& path, std
     std::string text = run("dpkg-deb --fsys-tarfile '" + deb + "' | tar -xOf - '." + path + "'", &st);
     if (st == 0 && !text.empty()) return text;
   }
-  *err = path + ": neither the unmodified conffile of package " + pkg + " nor its .deb in /var/cache/apt/archives "
-         "(install it: apt-get install " + pkg + ")";
+  *err = path + ": neither the unmodified conffile of package " + pkg +
+         " nor its .deb in /var/cache/apt/archives "
+         "(install it: apt-get install " +
+         pkg + ")";
   return "";
 }
 
