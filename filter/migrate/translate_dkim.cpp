@@ -1,7 +1,11 @@
 // filter/migrate/translate_dkim.cpp — the OpenDKIM keys: Mode, internal hosts, signing (KeyTable +
 // SigningTable as they are, or the single-key Domain/Selector/KeyFile as policy-file lines),
 // signing options, verification options, DNS and the On-* actions.
+#include <sys/stat.h>
+
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 
 #include "common/strings.h"
 #include "filter/migrate/builder.h"
@@ -12,6 +16,17 @@ namespace am::migrate {
 namespace {
 
 std::string stripFilePrefix(const std::string& v) { return v.rfind("file:", 0) == 0 ? v.substr(5) : v; }
+
+// authmilter loads keys at start and refuses files that group or others may read (OpenDKIM's Debian
+// set-up often leaves them 0640): say so now, with the fix, rather than at the first start.
+void checkKeyFile(Builder& b, const std::string& path, const std::string& origin) {
+  struct stat st;
+  if (::stat(path.c_str(), &st) != 0)
+    b.note(NoteKind::Error, origin, "key file", path + ": " + std::strerror(errno));
+  else if (st.st_mode & 077)
+    b.note(NoteKind::Differs, origin, "key file",
+           path + " is readable by group or others; authmilter refuses such keys: chmod 600 " + path);
+}
 
 void translateTables(Builder& b, OldEntry& kt, OldEntry* st) {
   if (!st) {
@@ -37,9 +52,11 @@ void translateTables(Builder& b, OldEntry& kt, OldEntry* st) {
   if (!errors.empty()) return;
   b.translate(kt, "KeyTable", ktPath);
   b.translate(*st, "SigningTable", stSpec);
-  for (auto& k : t.keys)
+  for (auto& k : t.keys) {
     b.note(NoteKind::Translated, k.origin, "KeyTable",
            "key " + k.name + ": d=" + k.domain + " s=" + k.selector + " " + k.keyPath);
+    checkKeyFile(b, k.keyPath, k.origin);
+  }
   b.note(NoteKind::Translated, st->origin, "SigningTable",
          std::to_string(t.rules.size()) + " signing rules, read by authmilter in OpenDKIM's order" +
              (stSpec.rfind("refile:", 0) == 0 ? " (refile: wildcards, file order)" : " (user@host, host, .parent, *)"));
@@ -55,6 +72,7 @@ void translateSingleKey(Builder& b, OldEntry* dom, OldEntry* sel, OldEntry* kf) 
   OldEntry* subs = b.dkim.find("SubDomains");
   bool subdomains = subs && oldBoolean(subs->value).value_or(false);
   auto domains = datasetList(b, *dom, "Domain list");
+  checkKeyFile(b, kf->value, kf->origin);
   int n = 0;
   for (auto& d : domains) {
     std::string name = "migrated" + std::to_string(++n);

@@ -6,6 +6,8 @@
 
 #include <gtest/gtest.h>
 
+#include <sys/stat.h>
+
 #include <set>
 #include <sstream>
 
@@ -120,6 +122,8 @@ TEST(Migrate, EveryDocumentedKeyGetsANote) {
 
 TEST(Migrate, KeyTableAndRefileSigningTable) {
   TempDir d;
+  chmod(d.file("example.key", "").c_str(), 0600);
+  chmod(d.file("other.key", "").c_str(), 0640);
   auto kt = d.file("KeyTable",
                    "# name  domain:selector:key\n"
                    "rsa-example  example.com:r2026:" +
@@ -150,6 +154,8 @@ TEST(Migrate, KeyTableAndRefileSigningTable) {
   EXPECT_TRUE(hasNote(m.r, NoteKind::Translated, "KeyTable", "key rsa-example: d=example.com s=r2026"));
   EXPECT_TRUE(hasNote(m.r, NoteKind::Translated, "KeyTable", "key rsa-other: d=other.example s=s1"));
   EXPECT_TRUE(hasNote(m.r, NoteKind::Dropped, "ExternalIgnoreList"));
+  EXPECT_TRUE(hasNote(m.r, NoteKind::Differs, "key file", "chmod 600 " + d.path + "/other.key"));
+  EXPECT_FALSE(hasNote(m.r, NoteKind::Differs, "key file", "example.key"));
   EXPECT_FALSE(m.cfg->rejectFailures);  // no OpenDMARC: nothing was enforced
   // authmilter reads the migrated tables the way OpenDKIM did.
   am::policy::SigningTable t;
@@ -164,9 +170,10 @@ TEST(Migrate, KeyTableAndRefileSigningTable) {
 
 TEST(Migrate, SingleKeyModeBecomesPolicyLines) {
   TempDir d;
-  auto dkim = d.file("opendkim.conf",
-                     "Domain example.com, example.net\nSelector mail\nKeyFile /etc/dkimkeys/mail.private\n"
-                     "SubDomains yes\nSocket local:/run/opendkim/opendkim.sock\n");
+  auto key = d.file("mail.private", "");
+  chmod(key.c_str(), 0600);
+  auto dkim = d.file("opendkim.conf", "Domain example.com, example.net\nSelector mail\nKeyFile " + key +
+                                          "\nSubDomains yes\nSocket local:/run/opendkim/opendkim.sock\n");
   auto m = run(dkim, "");
   ASSERT_TRUE(m.r.ok()) << am::migrate::formatReport(m.r);
   ASSERT_TRUE(m.policy) << m.r.policy;
@@ -175,9 +182,12 @@ TEST(Migrate, SingleKeyModeBecomesPolicyLines) {
   ASSERT_EQ(keys.size(), 1u);
   EXPECT_EQ(keys[0]->domain, "example.net");
   EXPECT_EQ(keys[0]->selector, "mail");
-  EXPECT_EQ(keys[0]->keyPath, "/etc/dkimkeys/mail.private");
+  EXPECT_EQ(keys[0]->keyPath, key);
   ASSERT_EQ(m.policy->signing.lookup("a@lists.example.com").size(), 1u);  // SubDomains
   EXPECT_TRUE(m.policy->signing.lookup("a@example.org").empty());
+  // A key file that is missing is an error now, not at authmilter's first start.
+  auto missing = run(d.file("missing.conf", "Domain example.com\nSelector s\nKeyFile " + d.path + "/none.key\n"), "");
+  EXPECT_TRUE(hasNote(missing.r, NoteKind::Error, "key file", d.path + "/none.key"));
 }
 
 TEST(Migrate, ModeVerifyOnlyWritesNoKeys) {
