@@ -1,4 +1,4 @@
-// filter/main.cpp — the authmilter program: options, start-up, signals, shutdown, keygen.
+// filter/main.cpp — the authmilter program: options, start-up, signals, shutdown, keygen, migrate.
 //
 // Signals: SIGTERM/SIGINT/SIGHUP are blocked before any thread exists and handled by our control
 // thread with sigwaitinfo(). libmilter's own signal thread would otherwise race us for them (it
@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <climits>
 #include <chrono>
 #include <csignal>
 #include <cstdio>
@@ -43,6 +44,7 @@
 #include "filter/core/engine.h"
 #include "filter/core/log.h"
 #include "filter/core/options.h"
+#include "filter/migrate/migrate.h"
 #include "filter/milter/adapter.h"
 #include "filter/milter/server.h"
 
@@ -67,6 +69,7 @@ namespace {
 const char* kUsage =
     "usage: authmilter [-c FILE] [-f] [--check-config] [--version] [-h]\n"
     "       authmilter keygen -d DOMAIN -s SELECTOR [-a rsa|ed25519] [-b BITS] [-D DIR]\n"
+    "       authmilter migrate [--opendkim FILE] [--opendmarc FILE] [--out DIR] [--force]\n"
     "  -c FILE          configuration file (default /etc/authmilter/authmilter.conf)\n"
     "  -f               stay in the foreground\n"
     "  --check-config   check the configuration and policy file, print FILE:LINE: errors\n"
@@ -101,6 +104,44 @@ int keygenMain(int argc, char** argv) {
   }
   std::cerr << "private key written to " << r->privateKeyPath << " (mode 0600)\n";
   std::cout << r->dnsRecord << "\n";
+  return 0;
+}
+
+// `migrate`: the translation is filter/migrate; here only arguments and the three files
+// (authmilter.conf, authmilter.policy, migration-report.txt in DIR). Nothing is written when the
+// migration has errors, and existing files are kept unless --force.
+int migrateMain(int argc, char** argv) {
+  am::migrate::Inputs in;
+  std::string dir = ".";
+  bool force = false;
+  for (int i = 2; i < argc; ++i) {
+    std::string a = argv[i];
+    auto next = [&]() -> std::string { return i + 1 < argc ? argv[++i] : ""; };
+    if (a == "--opendkim") in.opendkimConf = next();
+    else if (a == "--opendmarc") in.opendmarcConf = next();
+    else if (a == "--out") dir = next();
+    else if (a == "--force") force = true;
+    else return std::cerr << kUsage, 2;
+  }
+  if ((in.opendkimConf.empty() && in.opendmarcConf.empty()) || dir.empty()) return std::cerr << kUsage, 2;
+  mkdir(dir.c_str(), 0755);
+  char real[PATH_MAX];
+  if (!realpath(dir.c_str(), real)) return std::cerr << "authmilter migrate: " << dir << ": " << std::strerror(errno) << "\n", 1;
+  dir = real;
+  const std::string conf = dir + "/authmilter.conf", policy = dir + "/authmilter.policy", report = dir + "/migration-report.txt";
+  in.policyPath = policy;
+  auto r = am::migrate::migrate(in);
+  std::string text = am::migrate::formatReport(r);
+  std::cout << text << std::flush;
+  if (!r.ok()) return std::cerr << "authmilter migrate: errors above; nothing written\n", 1;
+  for (auto& f : {conf, policy})
+    if (!force && access(f.c_str(), F_OK) == 0)
+      return std::cerr << "authmilter migrate: " << f << " exists; give --force to replace it\n", 1;
+  std::ofstream(conf) << r.conf;
+  std::ofstream(policy) << r.policy;
+  std::ofstream(report) << text;
+  std::cout << "\nwritten: " << conf << "\n         " << policy << "\n         " << report
+            << "\ncheck:   authmilter --check-config -c " << conf << "\n";
   return 0;
 }
 
@@ -189,6 +230,7 @@ void controlLoop(am::core::Engine& engine, const std::string& configPath, const 
 
 int main(int argc, char** argv) {
   if (argc > 1 && std::string(argv[1]) == "keygen") return keygenMain(argc, argv);
+  if (argc > 1 && std::string(argv[1]) == "migrate") return migrateMain(argc, argv);
   std::string configPath = "/etc/authmilter/authmilter.conf";
   bool foreground = false, checkOnly = false;
   for (int i = 1; i < argc; ++i) {
