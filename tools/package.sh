@@ -24,7 +24,15 @@ arch=$(dpkg --print-architecture)
 tree=$out/authmilter-$version
 rm -rf "$tree" "$out"/authmilter_* "$out"/authmilter-dbgsym_*
 mkdir -p "$tree"
-tar -C "$src" --exclude='./build*' --exclude='./.git' -cf - . | tar -C "$tree" -xf -
+# The sources as they are (uncommitted changes too), without build trees or in-tree package builds.
+if git -C "$src" rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+  git -C "$src" ls-files -z --cached --others --exclude-standard |
+    tar -C "$src" --null -T - --ignore-failed-read -cf - 2>/dev/null | tar -C "$tree" -xf -
+else
+  tar -C "$src" --exclude='./build*' --exclude='./obj-*' --exclude='./.git' --exclude=./debian/authmilter \
+    --exclude=./debian/.debhelper --exclude=./debian/debhelper-build-stamp --exclude=./debian/files -cf - . |
+    tar -C "$tree" -xf -
+fi
 
 # ccache through CMake's launcher variables; debhelper moves HOME, so name the cache directory.
 if command -v ccache >/dev/null; then
