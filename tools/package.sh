@@ -72,8 +72,12 @@ for f in /etc/authmilter/authmilter.conf /etc/authmilter/authmilter.policy; do
 done
 getent passwd authmilter >/dev/null || fail "no system user authmilter"
 [ "$(stat -c '%U:%G %a' /var/lib/authmilter)" = "authmilter:authmilter 750" ] || fail "/var/lib/authmilter: $(stat -c '%U:%G %a' /var/lib/authmilter)"
-for page in authmilter.8 authmilter.conf.5 authmilter.policy.5; do
-  [ -f "/usr/share/man/man${page##*.}/$page.gz" ] || fail "man page $page not installed"
+# (read from the package: a minimal image may exclude /usr/share/man from what dpkg unpacks)
+contents=$(dpkg-deb -c "$deb")
+for f in usr/sbin/authmilter lib/systemd/system/authmilter.service var/lib/authmilter/ \
+         usr/share/man/man8/authmilter.8.gz usr/share/man/man5/authmilter.conf.5.gz \
+         usr/share/man/man5/authmilter.policy.5.gz; do
+  grep -q " \./$f\$" <<<"$contents" || fail "the package does not install /$f"
 done
 /usr/sbin/authmilter --check-config -c /etc/authmilter/authmilter.conf
 setpriv --reuid=authmilter --regid=authmilter --init-groups \
