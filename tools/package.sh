@@ -5,7 +5,8 @@
 # foreground as the authmilter user, as the systemd unit does: it must listen on
 # /run/authmilter/authmilter.sock, answer a milter negotiation from the postfix user (group
 # authmilter) and refuse a user outside that group; SIGTERM (by PID) must stop it with exit 0.
-# At the end the package is purged again unless it was installed before. Needs root (dpkg -i).
+# It is installed twice (the upgrade path) and, unless it was installed before, purged at the end
+# (nothing may be left in /etc/authmilter or /var/lib/authmilter). Needs root (dpkg -i).
 # The build tree is build-deb/ under the source tree (AM_PACKAGE_DIR), so ccache sees fixed paths.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -63,6 +64,7 @@ cleanup() {
 }
 trap cleanup EXIT
 dpkg -i "$deb"
+dpkg -i "$deb"  # again: the upgrade path of the maintainer scripts (existing user, directories)
 
 fail() { echo "package.sh: $*" >&2; exit 1; }
 alive() { [ -r "/proc/$1/stat" ] && ! grep -q '^[0-9]* (.*) Z' "/proc/$1/stat"; }  # a zombie is not
@@ -135,4 +137,9 @@ rc=0
 wait "$pid" || rc=$?
 pid=""
 [ "$rc" -eq 0 ] || { cat "$log" >&2; fail "the installed binary exited $rc after SIGTERM"; }
+if [ "$installed_before" = no ]; then
+  dpkg --purge authmilter
+  installed_before=yes  # nothing left for cleanup()
+  for d in /etc/authmilter /var/lib/authmilter; do [ ! -e "$d" ] || fail "$d is left after purge"; done
+fi
 echo "package.sh: $deb built, lintian-clean, installed, configuration OK, served $sock, stopped"
