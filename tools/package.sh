@@ -88,6 +88,8 @@ setpriv --reuid=authmilter --regid=authmilter --init-groups \
 # A unit started by the package (a machine running systemd) would hold the socket: stop it first.
 if [ -d /run/systemd/system ]; then systemctl stop authmilter.service || true; fi
 sock=/run/authmilter/authmilter.sock
+run_created=no
+[ -d /run/authmilter ] || run_created=yes
 install -d -o authmilter -g authmilter -m 0750 /run/authmilter  # what RuntimeDirectory= does
 log=$out/authmilter-foreground.log
 setpriv --reuid=authmilter --regid=authmilter --init-groups \
@@ -137,6 +139,7 @@ rc=0
 wait "$pid" || rc=$?
 pid=""
 [ "$rc" -eq 0 ] || { cat "$log" >&2; fail "the installed binary exited $rc after SIGTERM"; }
+[ "$run_created" = no ] || rm -rf /run/authmilter
 if [ "$installed_before" = no ]; then
   dpkg --purge authmilter
   installed_before=yes  # nothing left for cleanup()
