@@ -176,11 +176,18 @@ std::string onFrom(const Args& a, PolicyFile& pf, int) {
 struct Keyword {
   const char* name;
   Handler handler;
+  bool removed = false;  // a rule that is gone: its handler says what to write instead
 };
 const Keyword kKeywords[] = {
-    {"domain", onDomain},           {"forwarder", onForwarder},       {"allow-client", onAllowClient},
-    {"allow-from", onAllowFrom},    {"internal", onInternal},         {"skip-authenticated", onSkipAuth},
-    {"skip-internal", onSkipInternal}, {"pct", onPct},                {"from", onFrom},
+    {"domain", onDomain},
+    {"forwarder", onForwarder},
+    {"allow-client", onAllowClient},
+    {"allow-from", onAllowFrom},
+    {"internal", onInternal, true},
+    {"skip-authenticated", onSkipAuth, true},
+    {"skip-internal", onSkipInternal, true},
+    {"pct", onPct},
+    {"from", onFrom},
     {"arc-trust", onArcTrust},
 };
 
@@ -192,6 +199,13 @@ Args words(std::string_view line) {
 }
 
 }  // namespace
+
+std::vector<RuleKeyword> ruleKeywords() {
+  std::vector<RuleKeyword> out;
+  for (auto& k : kKeywords) out.push_back({k.name, k.removed});
+  for (auto& name : signingDirectiveNames()) out.push_back({name, false});
+  return out;
+}
 
 bool DomainPattern::matches(std::string_view d) const {
   std::string n = normalizeDomain(d);

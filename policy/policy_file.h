@@ -86,6 +86,15 @@ struct PolicyFile {
   const DomainOverride* overrideFor(std::string_view fromDomain) const;
 };
 
+// Every keyword of the policy file, in table order, then the signing directives (`key`, `sign`);
+// removed rules (an error naming what to write instead) are marked. authmilter.policy(5) is checked
+// against this list (tests/man).
+struct RuleKeyword {
+  std::string name;
+  bool removed;
+};
+std::vector<RuleKeyword> ruleKeywords();
+
 std::shared_ptr<const PolicyFile> parsePolicyText(std::string_view text, const std::string& nameForErrors,
                                                   std::vector<std::string>& errors);
 std::shared_ptr<const PolicyFile> loadPolicyFile(const std::string& path, std::vector<std::string>& errors);

@@ -117,7 +117,13 @@ bool globMatch(std::string_view p, std::string_view s) {
   return pi == p.size();
 }
 
-bool isSigningDirective(std::string_view kw) { return iequals(kw, "key") || iequals(kw, "sign"); }
+std::vector<std::string> signingDirectiveNames() { return {"key", "sign"}; }
+
+bool isSigningDirective(std::string_view kw) {
+  for (auto& name : signingDirectiveNames())
+    if (iequals(kw, name)) return true;
+  return false;
+}
 
 namespace {
 

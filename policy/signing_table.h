@@ -71,6 +71,8 @@ bool globMatch(std::string_view pattern, std::string_view text);
 bool parseSigningDirective(std::string_view keyword, const std::vector<std::string>& args,
                            SigningTable& t, std::string& error, std::string_view origin = {});
 bool isSigningDirective(std::string_view keyword);
+// The signing directives' keywords ("key", "sign"): isSigningDirective() accepts exactly these.
+std::vector<std::string> signingDirectiveNames();
 
 // OpenDKIM KeyTable ("NAME DOMAIN:SELECTOR:KEYPATH", optional "file:"/"refile:" prefix on the
 // path) and SigningTable (plain file, or "refile:/path" for wildcard patterns; value

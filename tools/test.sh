@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The whole test suite: install what is missing, build with ASan+UBSan, run every test with ctest.
+# The whole test suite: install what is missing, build with ASan+UBSan, run every test with ctest,
+# then build, check and install the Debian package (tools/package.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./tools/deps.sh
@@ -27,3 +28,6 @@ if [ "$ran" -lt "$expected" ]; then
   exit 1
 fi
 echo "test.sh: $ran tests ran (at least $expected expected)"
+# The Debian package: a Release build of debian/, lintian (no error or warning), dpkg -i, then the
+# installed binary on the installed configuration (tools/package.sh; needs root, as CI runs).
+./tools/package.sh

@@ -21,6 +21,7 @@ struct Key {
   const char* name;
   Setter set;
   Reload reload = Reload::Yes;  // Reload::Restart: a SIGHUP keeps the running value and says so
+  bool removed = false;         // a key that is gone (its setter says what to write instead)
 };
 constexpr Reload kRestart = Reload::Restart;
 
@@ -167,8 +168,10 @@ const std::vector<Key>& keyTable() {
       {"SPFTimeout", number(&Config::spfTimeoutMs, 1, 120, 1000)},
       {"IgnoreAuthenticatedClients", boolean(&Config::ignoreAuthenticated)},
       {"IgnoreInternalHosts", boolean(&Config::ignoreInternal)},
-      {"SPFIgnoreAuthenticatedClients", removed("write IgnoreAuthenticatedClients (it covers SPF and DMARC enforcement)")},
-      {"SPFIgnoreInternalHosts", removed("write IgnoreInternalHosts (it covers SPF and DMARC enforcement)")},
+      {"SPFIgnoreAuthenticatedClients", removed("write IgnoreAuthenticatedClients (it covers SPF and DMARC enforcement)"),
+       Reload::Yes, true},
+      {"SPFIgnoreInternalHosts", removed("write IgnoreInternalHosts (it covers SPF and DMARC enforcement)"), Reload::Yes,
+       true},
       {"SPFRejectFailures", boolean(&Config::spfRejectFailures)},
       {"MaximumSignaturesToVerify", number(&Config::maxSignatures, 1, 50)},
       {"MinimumKeyBits", number(&Config::minimumKeyBits, 1024, 16384)},  // RFC 8301 §3.2: never below 1024
@@ -324,6 +327,12 @@ LoadResult loadFile(const std::string& path) {
 std::vector<std::string> keyNames() {
   std::vector<std::string> out;
   for (auto& k : keyTable()) out.push_back(k.name);
+  return out;
+}
+
+std::vector<KeyInfo> knownKeys() {
+  std::vector<KeyInfo> out;
+  for (auto& k : keyTable()) out.push_back({k.name, k.reload, k.removed});
   return out;
 }
 

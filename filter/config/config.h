@@ -91,6 +91,9 @@ struct Config {
   bool holdQuarantinedMessages = true;
   bool tempfailOnDnsError = true;
   // pct handling and missing/multiple From actions live in the policy file (one place each).
+
+  // Member-wise; tests compare a file's effect with the built-in defaults (docs/man checks).
+  bool operator==(const Config&) const = default;
 };
 
 struct LoadResult {
@@ -111,6 +114,15 @@ std::vector<std::string> keyNames();
 // resolver, the milter server) keep their running value after a reload that changes them.
 enum class Reload { Yes, Restart };
 Reload reloadOf(std::string_view key);
+// Every row of the key table, in table order: its name, whether a reload changes it, and whether it
+// is a removed key (setting it is an error naming its replacement). authmilter.conf(5) is checked
+// against this list (tests/man).
+struct KeyInfo {
+  std::string name;
+  Reload reload;
+  bool removed;
+};
+std::vector<KeyInfo> knownKeys();
 // The restart-only keys whose value differs between two configurations (in key-table order).
 std::vector<std::string> restartOnlyChanges(const Config& before, const Config& after);
 
