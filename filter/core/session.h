@@ -5,6 +5,7 @@
 // thread-local state. It owns everything of its messages and frees it on every path
 // (endOfMessage, abort, destruction).
 #pragma once
+#include <chrono>
 #include <map>
 #include <memory>
 #include <optional>
@@ -44,6 +45,7 @@ struct Message {
   std::optional<policy::FromResult> from;  // the From header(s), parsed once (fromHeader())
   std::unique_ptr<dkim::Verification> verify;
   std::unique_ptr<dkim::Signing> sign;
+  std::chrono::steady_clock::time_point started{};  // MAIL FROM (taken only with metrics on)
   ~Message();
 };
 
@@ -74,7 +76,8 @@ class Session {
   void startVerification();
   void startSigning();
   Verdict finish();
-  void endTransaction();
+  // Ends the transaction; without `verdictGiven` it counts as aborted (metrics).
+  void endTransaction(bool verdictGiven = false);
 
   Engine& engine_;
   std::shared_ptr<const Snapshot> snap_;

@@ -16,6 +16,7 @@
 // Locking: the pool mutex guards the connection registry (insert, remove, the monitor's timeout
 // sweep and ~Server's shutdown); a descriptor is closed only after its connection has left the
 // registry, so nobody shuts down a descriptor number that has been closed and reused. The per-event path takes no lock; counters are atomics.
+// Metrics (MetricsListen) read those atomics at scrape time; serving counts nothing more.
 #include "filter/milter/server.h"
 
 #include <sys/epoll.h>
@@ -428,6 +429,34 @@ void monitorMain(std::shared_ptr<PoolState> p) {
   }
 }
 
+// Metrics: the pool's own atomics, read at scrape time (nothing more is counted per event). The
+// reads hold the pool only weakly: after the Server is gone they read 0.
+void registerMetrics(metrics::Registry& r, const std::shared_ptr<PoolState>& pool) {
+  std::weak_ptr<PoolState> weak = pool;
+  auto read = [weak](auto get) {
+    return [weak, get] {
+      auto p = weak.lock();
+      return p ? get(*p) : 0;
+    };
+  };
+  r.gaugeFrom("authmilter_milter_connections", "Milter connections open", {},
+              read([](PoolState& p) { return static_cast<double>(p.live.load()); }));
+  r.gaugeFrom("authmilter_milter_workers", "Milter worker threads (busy, blocked in DNS or idle)", {},
+              read([](PoolState& p) { return static_cast<double>(p.workers.load()); }));
+  r.gaugeFrom("authmilter_milter_workers_busy", "Milter worker threads serving a connection", {},
+              read([](PoolState& p) {
+                size_t w = p.workers.load(), idle = p.idle.load();
+                return static_cast<double>(w > idle ? w - idle : 0);
+              }));
+  r.counterFrom("authmilter_milter_connections_accepted_total", "Milter connections accepted", {},
+                read([](PoolState& p) { return p.accepted.load(); }));
+  r.counterFrom("authmilter_milter_connection_limit_waits_total",
+                "Times new connections had to wait in the listen queue at MaxConnections", {},
+                read([](PoolState& p) { return p.limitWaits.load(); }));
+  r.counterFrom("authmilter_milter_io_timeouts_total", "Milter connections closed by MilterTimeout", {},
+                read([](PoolState& p) { return p.timeouts.load(); }));
+}
+
 }  // namespace
 
 Server::Server(std::shared_ptr<PoolState> pool, std::unique_ptr<Listener> listener)
@@ -456,6 +485,7 @@ std::unique_ptr<Server> Server::create(core::Engine& engine, const Options& opts
   }
   size_t cores = std::max(1u, std::thread::hardware_concurrency());
   pool->base = std::min(std::max(minWorkers(*pool), cores), std::max<size_t>(1, opts.maxWorkers));
+  if (auto* r = engine.metrics()) registerMetrics(*r, pool);
   return std::unique_ptr<Server>(new Server(std::move(pool), std::move(listener)));
 }
 
