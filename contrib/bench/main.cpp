@@ -181,6 +181,8 @@ double messagesCounted(const Daemon& d) {
   return pclose(p) == 0 && any ? sum : -1;
 }
 
+bool checkAlive(const Daemon& d);
+
 // --metrics-ab: alternating rounds of authmilter-unix with metrics off and on.
 void metricsAb(Bench& b, const std::string& dir, std::string& err) {
   for (int round = 0; round < b.opt.metricsAb; ++round) {
