@@ -7,6 +7,7 @@
 // metrics off and with `MetricsListen 127.0.0.1:0` (off, on, off, on, ...; a fresh daemon each), at
 // every level; after each "on" level it reads /metrics with curl and checks that the messages
 // counted equal the messages sent. Prints each run and the median and range of each side.
+// --scrape-ms N (with --metrics-ab): while an "on" daemon runs, read /metrics every N ms.
 //
 // --baseline adds a target "authmilter-libs": authmilter with `MilterServer libmilter` and
 // `DKIMVerifier libopendkim` (the engines before the optimisations), so before/after is one run.
@@ -21,8 +22,11 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <atomic>
+#include <chrono>
 #include <cstring>
 #include <functional>
+#include <thread>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -48,6 +52,7 @@ struct Options {
   bool chain = true, tcp = true, keepDir = false;
   bool baseline = false;  // also run authmilter with libmilter + libopendkim (the pre-#7 engines)
   int metricsAb = 0;      // rounds of metrics off/on (see the file header)
+  int scrapeMs = 0;       // --metrics-ab: read /metrics this often during "on" runs (0: only after each level)
   std::vector<std::string> wrap;  // --wrap "valgrind --tool=callgrind": run authmilter under it
 };
 
@@ -67,6 +72,7 @@ bool parseArgs(int argc, char** argv, Options& o) {
       for (std::string w; words >> w;) o.wrap.push_back(w);
     }
     else if (a == "--metrics-ab" && (v = next())) o.metricsAb = std::atoi(v);
+    else if (a == "--scrape-ms" && (v = next())) o.scrapeMs = std::atoi(v);
     else if (a == "--messages" && (v = next())) o.messages = std::strtoul(v, nullptr, 10);
     else if (a == "--seed" && (v = next())) o.seed = std::strtoull(v, nullptr, 10);
     else if (a == "--max-size" && (v = next())) o.maxSize = std::strtoul(v, nullptr, 10);
@@ -194,6 +200,16 @@ void metricsAb(Bench& b, const std::string& dir, std::string& err) {
         ++b.mismatches;
         return;
       }
+      std::atomic<bool> stop{false};
+      std::atomic<int> scrapes{0};
+      std::thread scraper;
+      if (on && b.opt.scrapeMs > 0)
+        scraper = std::thread([&] {
+          while (!stop) {
+            if (messagesCounted(*am) >= 0) ++scrapes;
+            std::this_thread::sleep_for(std::chrono::milliseconds(b.opt.scrapeMs));
+          }
+        });
       std::function<void(size_t)> check;
       if (on)
         check = [&](size_t sent) {
@@ -202,6 +218,11 @@ void metricsAb(Bench& b, const std::string& dir, std::string& err) {
           if (counted != double(sent)) ++b.mismatches;
         };
       b.runLevels(on ? "am-metrics-on" : "am-metrics-off", {{am->socket}}, {am->proc->pid()}, true, check);
+      stop = true;
+      if (scraper.joinable()) {
+        scraper.join();
+        std::printf("  /metrics read %d times during the run\n", scrapes.load());
+      }
       if (!checkAlive(*am)) ++b.mismatches;
     }
   }
@@ -304,7 +325,8 @@ int main(int argc, char** argv) {
   if (!parseArgs(argc, argv, opt)) {
     std::fprintf(stderr,
                  "usage: am-bench [--authmilter PATH] [--messages N] [--levels 1,4,16,64] [--seed S] "
-                 "[--max-size BYTES] [--no-chain] [--no-tcp] [--baseline] [--metrics-ab ROUNDS] [--keep-dir] [--wrap CMD] "
+                 "[--max-size BYTES] [--no-chain] [--no-tcp] [--baseline] [--metrics-ab ROUNDS [--scrape-ms N]] [--keep-dir] "
+                 "[--wrap CMD] "
                  "[--unbound-shim SO]\n");
     return 2;
   }

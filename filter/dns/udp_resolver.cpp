@@ -110,7 +110,7 @@ UdpResolver::UdpResolver(Options o)
 }
 
 void UdpResolver::registerMetrics(metrics::Registry& r) {
-  auto from = [this](const std::atomic<uint64_t>& a) { return [&a] { return a.load(std::memory_order_relaxed); }; };
+  auto from = [](const std::atomic<uint64_t>& a) { return [&a] { return a.load(std::memory_order_relaxed); }; };
   r.counterFrom("authmilter_dns_lookups_total", "DNS lookups asked of the resolver (cache hits included)", {},
                 [this] { return cacheHits_.load(std::memory_order_relaxed) + cacheMisses_.load(std::memory_order_relaxed); });
   r.counterFrom("authmilter_dns_cache_hits_total", "DNS lookups answered from the cache", {}, from(cacheHits_));
