@@ -35,6 +35,7 @@
 #include "common/blocking.h"
 #include "filter/milter/connection.h"
 #include "filter/milter/listener.h"
+#include "filter/milter/server_metrics.h"
 
 namespace am::milter {
 
@@ -429,32 +430,19 @@ void monitorMain(std::shared_ptr<PoolState> p) {
   }
 }
 
-// Metrics: the pool's own atomics, read at scrape time (nothing more is counted per event). The
-// reads hold the pool only weakly: after the Server is gone they read 0.
-void registerMetrics(metrics::Registry& r, const std::shared_ptr<PoolState>& pool) {
-  std::weak_ptr<PoolState> weak = pool;
-  auto read = [weak](auto get) {
-    return [weak, get] {
-      auto p = weak.lock();
-      return p ? get(*p) : 0;
-    };
-  };
-  r.gaugeFrom("authmilter_milter_connections", "Milter connections open", {},
-              read([](PoolState& p) { return static_cast<double>(p.live.load()); }));
-  r.gaugeFrom("authmilter_milter_workers", "Milter worker threads (busy, blocked in DNS or idle)", {},
-              read([](PoolState& p) { return static_cast<double>(p.workers.load()); }));
-  r.gaugeFrom("authmilter_milter_workers_busy", "Milter worker threads serving a connection", {},
-              read([](PoolState& p) {
-                size_t w = p.workers.load(), idle = p.idle.load();
-                return static_cast<double>(w > idle ? w - idle : 0);
-              }));
-  r.counterFrom("authmilter_milter_connections_accepted_total", "Milter connections accepted", {},
-                read([](PoolState& p) { return p.accepted.load(); }));
-  r.counterFrom("authmilter_milter_connection_limit_waits_total",
-                "Times new connections had to wait in the listen queue at MaxConnections", {},
-                read([](PoolState& p) { return p.limitWaits.load(); }));
-  r.counterFrom("authmilter_milter_io_timeouts_total", "Milter connections closed by MilterTimeout", {},
-                read([](PoolState& p) { return p.timeouts.load(); }));
+Server::Stats statsOf(const PoolState& p) {
+  Server::Stats s;
+  s.accepted = p.accepted.load();
+  s.limitWaits = p.limitWaits.load();
+  s.workers = p.workers.load();
+  s.idle = p.idle.load();
+  s.live = p.live.load();
+  s.packets = p.packets.load();
+  s.reads = p.reads.load();
+  s.writes = p.writes.load();
+  s.timeouts = p.timeouts.load();
+  s.idleTimeouts = p.idleTimeouts.load();
+  return s;
 }
 
 }  // namespace
@@ -485,7 +473,13 @@ std::unique_ptr<Server> Server::create(core::Engine& engine, const Options& opts
   }
   size_t cores = std::max(1u, std::thread::hardware_concurrency());
   pool->base = std::min(std::max(minWorkers(*pool), cores), std::max<size_t>(1, opts.maxWorkers));
-  if (auto* r = engine.metrics()) registerMetrics(*r, pool);
+  if (auto* r = engine.metrics()) {  // read at scrape time; the pool is held weakly (0 once it is gone)
+    std::weak_ptr<PoolState> weak = pool;
+    registerServerMetrics(*r, [weak] {
+      auto p = weak.lock();
+      return p ? statsOf(*p) : Stats{};
+    });
+  }
   return std::unique_ptr<Server>(new Server(std::move(pool), std::move(listener)));
 }
 
@@ -534,20 +528,6 @@ void Server::stop() {
 
 uint16_t Server::port() const { return listener_->port; }
 
-Server::Stats Server::stats() const {
-  const auto& p = *pool_;
-  Stats s;
-  s.accepted = p.accepted.load();
-  s.limitWaits = p.limitWaits.load();
-  s.workers = p.workers.load();
-  s.idle = p.idle.load();
-  s.live = p.live.load();
-  s.packets = p.packets.load();
-  s.reads = p.reads.load();
-  s.writes = p.writes.load();
-  s.timeouts = p.timeouts.load();
-  s.idleTimeouts = p.idleTimeouts.load();
-  return s;
-}
+Server::Stats Server::stats() const { return statsOf(*pool_); }
 
 }  // namespace am::milter
