@@ -11,6 +11,10 @@
 // options, so this executable also provides the accept() libmilter binds to: it accepts with
 // accept4() and sets TCP_NODELAY on TCP connections (unix sockets are left alone).
 //
+// Metrics (MetricsListen): the engine counts, and this file starts the HTTP exporter
+// (filter/metrics/http_exporter.h) once the milter socket is open, after the signals are blocked
+// (its thread inherits the mask) and before privileges are dropped.
+//
 // MilterServer chooses who speaks the milter protocol: `native` (default) is our own server
 // (filter/milter/server.h; it calls accept4() directly and never parks in sigwait()), `libmilter`
 // the adapter (filter/milter/adapter.h) with the two interpositions above.
@@ -45,6 +49,7 @@
 #include "filter/core/log.h"
 #include "filter/core/options.h"
 #include "filter/migrate/migrate.h"
+#include "filter/metrics/http_exporter.h"
 #include "filter/milter/adapter.h"
 #include "filter/milter/server.h"
 
@@ -303,6 +308,15 @@ int main(int argc, char** argv) {
     opts.maxWorkers = ms.maxWorkers;
     server = am::milter::Server::create(*engine, opts, &err);
     opened = server != nullptr;
+  }
+  std::unique_ptr<am::metrics::HttpExporter> exporter;  // lives until _exit
+  const am::core::MetricsSettings mset = am::core::metricsSettings(*cfg);
+  if (opened && mset.enabled && engine->metrics()) {
+    exporter = am::metrics::HttpExporter::start(mset.addr, mset.port, *engine->metrics(), &err);
+    opened = exporter != nullptr;
+    if (exporter)
+      log.info("metrics on http://" + (mset.addr.v6 ? "[" + mset.addr.str() + "]" : mset.addr.str()) + ":" +
+               std::to_string(exporter->port()) + "/metrics");
   }
   if (!opened || !dropPrivileges(cfg->userId, &err)) {
     std::cerr << "authmilter: " << err << "\n";

@@ -3,6 +3,12 @@
 //   am-bench [--authmilter PATH] [--messages N] [--levels 1,4,16,64] [--seed S] [--max-size BYTES]
 //            [--no-chain] [--no-tcp] [--baseline] [--keep-dir] [--wrap "valgrind --tool=callgrind ..."]
 //
+// --metrics-ab ROUNDS replaces the targets by alternating runs of authmilter on a unix socket with
+// metrics off and with `MetricsListen 127.0.0.1:0` (off, on, off, on, ...; a fresh daemon each), at
+// every level; after each "on" level it reads /metrics with curl and checks that the messages
+// counted equal the messages sent. Prints each run and the median and range of each side.
+// --scrape-ms N (with --metrics-ab): while an "on" daemon runs, read /metrics every N ms.
+//
 // --baseline adds a target "authmilter-libs": authmilter with `MilterServer libmilter` and
 // `DKIMVerifier libopendkim` (the engines before the optimisations), so before/after is one run.
 //
@@ -16,8 +22,11 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <atomic>
+#include <chrono>
 #include <cstring>
 #include <functional>
+#include <thread>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -42,6 +51,8 @@ struct Options {
   size_t maxSize = 1 << 20;
   bool chain = true, tcp = true, keepDir = false;
   bool baseline = false;  // also run authmilter with libmilter + libopendkim (the pre-#7 engines)
+  int metricsAb = 0;      // rounds of metrics off/on (see the file header)
+  int scrapeMs = 0;       // --metrics-ab: read /metrics this often during "on" runs (0: only after each level)
   std::vector<std::string> wrap;  // --wrap "valgrind --tool=callgrind": run authmilter under it
 };
 
@@ -60,6 +71,8 @@ bool parseArgs(int argc, char** argv, Options& o) {
       std::istringstream words(v);
       for (std::string w; words >> w;) o.wrap.push_back(w);
     }
+    else if (a == "--metrics-ab" && (v = next())) o.metricsAb = std::atoi(v);
+    else if (a == "--scrape-ms" && (v = next())) o.scrapeMs = std::atoi(v);
     else if (a == "--messages" && (v = next())) o.messages = std::strtoul(v, nullptr, 10);
     else if (a == "--seed" && (v = next())) o.seed = std::strtoull(v, nullptr, 10);
     else if (a == "--max-size" && (v = next())) o.maxSize = std::strtoul(v, nullptr, 10);
@@ -99,11 +112,15 @@ struct Bench {
   }
 
   // Runs all levels against daemons; `check` says whether label mismatches are fatal (ours) and
-  // whether to measure the crypto floor right before and after each level.
-  void runLevels(const std::string& name, const Target& t, const std::vector<pid_t>& pids, bool check) {
+  // whether to measure the crypto floor right before and after each level. `afterLevel` (may be
+  // empty) runs after each level with the messages sent to the daemons so far.
+  void runLevels(const std::string& name, const Target& t, const std::vector<pid_t>& pids, bool check,
+                 const std::function<void(size_t)>& afterLevel = {}) {
+    size_t sent = 0;
     Corpus warm = subset(corpus, 0, 16384);
     if (warm.messages.size() > 100) warm.messages.resize(100);
     runLoad(warm, t, 4);
+    sent += warm.messages.size();
     for (int c : opt.levels) {
       double user0 = 0, sys0 = 0, user1 = 0, sys1 = 0;
       long peak = 0;
@@ -114,6 +131,7 @@ struct Bench {
         user0 += u, sys0 += s;
       }
       RunResult r = runLoad(corpus, t, c);
+      sent += corpus.messages.size();
       for (pid_t p : pids) {
         auto [u, s] = userSystemSeconds(p);
         user1 += u, sys1 += s, peak += peakRssKb(p);
@@ -130,6 +148,7 @@ struct Bench {
       std::fflush(stdout);
       if (check) mismatches += checkLabels(name, c, corpus, r);
       (check ? oursLast : chainLast) = std::move(r);
+      if (afterLevel) afterLevel(sent);
     }
   }
 
@@ -148,6 +167,66 @@ struct Bench {
     }
   }
 };
+
+// The sum of authmilter_messages_total read from the daemon's /metrics (-1 when unreadable).
+double messagesCounted(const Daemon& d) {
+  const std::string marker = "metrics on http://127.0.0.1:";
+  std::string out = d.proc->output();
+  size_t at = out.find(marker);
+  if (at == std::string::npos) return -1;
+  at += marker.size();
+  std::string cmd = "curl -s --max-time 10 http://127.0.0.1:" + out.substr(at, out.find('/', at) - at) + "/metrics";
+  FILE* p = popen(cmd.c_str(), "r");
+  if (!p) return -1;
+  double sum = 0;
+  char line[512];
+  bool any = false;
+  while (std::fgets(line, sizeof line, p))
+    if (std::strncmp(line, "authmilter_messages_total{", 26) == 0)
+      if (const char* sp = std::strrchr(line, ' ')) sum += std::atof(sp + 1), any = true;
+  return pclose(p) == 0 && any ? sum : -1;
+}
+
+bool checkAlive(const Daemon& d);
+
+// --metrics-ab: alternating rounds of authmilter-unix with metrics off and on.
+void metricsAb(Bench& b, const std::string& dir, std::string& err) {
+  for (int round = 0; round < b.opt.metricsAb; ++round) {
+    for (bool on : {false, true}) {
+      auto am = startAuthmilter(b.opt.authmilter, b.opt.wrap, dir, "unix:" + dir + "/am.sock", &err,
+                                on ? "MetricsListen 127.0.0.1:0\n" : "");
+      if (!am) {
+        std::printf("ERROR: %s\n", err.c_str());
+        ++b.mismatches;
+        return;
+      }
+      std::atomic<bool> stop{false};
+      std::atomic<int> scrapes{0};
+      std::thread scraper;
+      if (on && b.opt.scrapeMs > 0)
+        scraper = std::thread([&] {
+          while (!stop) {
+            if (messagesCounted(*am) >= 0) ++scrapes;
+            std::this_thread::sleep_for(std::chrono::milliseconds(b.opt.scrapeMs));
+          }
+        });
+      std::function<void(size_t)> check;
+      if (on)
+        check = [&](size_t sent) {
+          double counted = messagesCounted(*am);
+          std::printf("  /metrics: authmilter_messages_total sums to %.0f, %zu messages sent\n", counted, sent);
+          if (counted != double(sent)) ++b.mismatches;
+        };
+      b.runLevels(on ? "am-metrics-on" : "am-metrics-off", {{am->socket}}, {am->proc->pid()}, true, check);
+      stop = true;
+      if (scraper.joinable()) {
+        scraper.join();
+        std::printf("  /metrics read %d times during the run\n", scrapes.load());
+      }
+      if (!checkAlive(*am)) ++b.mismatches;
+    }
+  }
+}
 
 // A daemon that died during its run is a failure; say how, with the tail of its output.
 bool checkAlive(const Daemon& d) {
@@ -182,6 +261,16 @@ int run(Options opt) {
   auto dns = Dns53::start(dir, b.corpus.zones, &err);
   if (!dns) return std::fprintf(stderr, "dns: %s\n", err.c_str()), 2;
   bool chainRan = false;
+  if (opt.metricsAb > 0) {
+    metricsAb(b, dir, err);
+    dns->stop();
+    printTable(b.rows);
+    printAbSummary(b.rows, "am-metrics-off", "am-metrics-on");
+    printFloor(floor, b.floorIn, b.floorSamples, b.rows);
+    std::printf(b.mismatches ? "\nFAILED: a verdict differed from its label, a count was wrong or a daemon died\n"
+                             : "\nall authmilter verdicts match the corpus labels; every count matched\n");
+    return b.mismatches ? 1 : 0;
+  }
   {
     auto am = startAuthmilter(opt.authmilter, opt.wrap, dir, "unix:" + dir + "/am.sock", &err);
     if (!am) return std::fprintf(stderr, "%s\n", err.c_str()), 2;
@@ -236,7 +325,9 @@ int main(int argc, char** argv) {
   if (!parseArgs(argc, argv, opt)) {
     std::fprintf(stderr,
                  "usage: am-bench [--authmilter PATH] [--messages N] [--levels 1,4,16,64] [--seed S] "
-                 "[--max-size BYTES] [--no-chain] [--no-tcp] [--baseline] [--keep-dir] [--wrap CMD] [--unbound-shim SO]\n");
+                 "[--max-size BYTES] [--no-chain] [--no-tcp] [--baseline] [--metrics-ab ROUNDS [--scrape-ms N]] [--keep-dir] "
+                 "[--wrap CMD] "
+                 "[--unbound-shim SO]\n");
     return 2;
   }
   return run(opt);

@@ -34,6 +34,37 @@ void printCorpusSummary(const Corpus& c) {
   std::printf("\n");
 }
 
+void printAbSummary(const std::vector<LevelFigures>& rows, const std::string& a, const std::string& b) {
+  auto stat = [](std::vector<double> v) {
+    std::sort(v.begin(), v.end());
+    double med = v.empty() ? 0 : v.size() % 2 ? v[v.size() / 2] : (v[v.size() / 2 - 1] + v[v.size() / 2]) / 2;
+    char buf[96];
+    std::snprintf(buf, sizeof buf, "%.3f (%.3f-%.3f)", med, v.empty() ? 0 : v.front(), v.empty() ? 0 : v.back());
+    return std::make_pair(med, std::string(buf));
+  };
+  std::map<int, std::vector<const LevelFigures*>> byLevel;
+  for (auto& r : rows) byLevel[r.concurrency].push_back(&r);
+  std::printf("\nmedian (min-max) over the rounds, %s vs %s:\n", a.c_str(), b.c_str());
+  std::printf("| level | side | runs | CPU s / 1000 msgs | msgs/s | p50 ms | p99 ms |\n|---|---|---:|---:|---:|---:|---:|\n");
+  for (auto& [c, rs] : byLevel) {
+    std::vector<double> cpuA, cpuB;
+    for (const std::string* side : {&a, &b}) {
+      std::vector<double> cpu, rate, p50, p99;
+      for (auto* r : rs)
+        if (r->target == *side) cpu.push_back(r->cpuPer1000), rate.push_back(r->msgsPerSec), p50.push_back(r->p50), p99.push_back(r->p99);
+      (side == &a ? cpuA : cpuB) = cpu;
+      auto rt = stat(rate);
+      std::printf("| c=%d | %s | %zu | %s | %.0f | %s | %s |\n", c, side->c_str(), cpu.size(), stat(cpu).second.c_str(),
+                  rt.first, stat(p50).second.c_str(), stat(p99).second.c_str());
+    }
+    size_t above = 0, pairs = std::min(cpuA.size(), cpuB.size());
+    for (size_t i = 0; i < pairs; ++i) above += cpuB[i] > cpuA[i];
+    double ma = stat(cpuA).first, mb = stat(cpuB).first;
+    std::printf("c=%d: median CPU %s - %s = %+.3f s / 1000 msgs (%+.1f%%); %s above %s in %zu of %zu rounds\n", c,
+                b.c_str(), a.c_str(), mb - ma, ma > 0 ? 100 * (mb - ma) / ma : 0.0, b.c_str(), a.c_str(), above, pairs);
+  }
+}
+
 void printTable(const std::vector<LevelFigures>& rows) {
   std::printf("\n| target | concurrency | msgs/s | p50 ms | p99 ms | CPU s / 1000 msgs | peak RSS MB |\n");
   std::printf("|---|---:|---:|---:|---:|---:|---:|\n");

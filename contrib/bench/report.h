@@ -31,6 +31,11 @@ void printRatios(const std::vector<LevelFigures>& rows, const std::string& ours,
 void printFloor(const FloorResult& f, const FloorInput& in, const std::vector<double>& samples,
                 const std::vector<LevelFigures>& rows);
 
+// Alternating A/B runs (rows named `a` and `b`, several rows per level): per level, the median
+// and range of CPU / 1000 msgs, msgs/s, p50 and p99 of each side, and in how many rounds b's CPU
+// was above a's.
+void printAbSummary(const std::vector<LevelFigures>& rows, const std::string& a, const std::string& b);
+
 // Checks every verdict against its label; prints the first mismatches. Returns the mismatch count.
 size_t checkLabels(const std::string& target, int concurrency, const Corpus& c, const RunResult& r);
 // Groups the chain's differences from the labels by class and difference; prints them with counts.

@@ -199,6 +199,12 @@ const std::vector<Key>& keyTable() {
       {"MaxConnections", number(&Config::maxConnections, 16, 65536), kRestart},
       {"MilterTimeout", number(&Config::milterTimeout, 10, 86400), kRestart},
       {"MaxWorkers", number(&Config::maxWorkers, 2, 4096), kRestart},
+      {"MetricsListen", [](Config& c, std::string_view v, std::string& err) {
+         if (!parseListenAddress(v, &err)) return false;
+         c.metricsListen = std::string(v);
+         return true;
+       }, kRestart},
+      {"MetricsAllowNonLoopback", boolean(&Config::metricsAllowNonLoopback), kRestart},
       {"KeyTable", text(&Config::keyTable)},
       {"SigningTable", text(&Config::signingTable)},
       {"Canonicalization", [](Config& c, std::string_view v, std::string& err) {
@@ -266,6 +272,35 @@ bool validSocketSpec(std::string_view spec, std::string* why) {
   return true;
 }
 
+std::optional<ListenAddress> parseListenAddress(std::string_view spec, std::string* why) {
+  auto fail = [&](const char* m) -> std::optional<ListenAddress> {
+    if (why) *why = m;
+    return std::nullopt;
+  };
+  std::string_view host, port;
+  if (!spec.empty() && spec.front() == '[') {
+    auto close = spec.find("]:");
+    if (close == std::string_view::npos) return fail("expected ADDRESS:PORT or [IPv6]:PORT");
+    host = spec.substr(1, close - 1);
+    port = spec.substr(close + 2);
+  } else {
+    auto colon = spec.rfind(':');
+    if (colon == std::string_view::npos || spec.find(':') != colon)
+      return fail("expected ADDRESS:PORT or [IPv6]:PORT, e.g. 127.0.0.1:9471");
+    host = spec.substr(0, colon);
+    port = spec.substr(colon + 1);
+  }
+  ListenAddress out;
+  auto ip = IpAddress::parse(host);
+  if (!ip || host.empty()) return fail("expected an IP address before the port (no host names)");
+  out.addr = *ip;
+  uint64_t n;
+  std::string e;
+  if (!parseUnsigned(port, 0, 65535, n, e)) return fail("port must be 0..65535");
+  out.port = static_cast<uint16_t>(n);
+  return out;
+}
+
 LoadResult parseText(std::string_view text, const std::string& name) {
   LoadResult r;
   auto cfg = std::make_shared<Config>();
@@ -307,6 +342,11 @@ LoadResult parseText(std::string_view text, const std::string& name) {
     if (!k->set(*cfg, value, err)) r.errors.push_back(where + k->name + ": " + err);
   }
   if (cfg->authservId.empty()) cfg->authservId = hostName();
+  if (auto l = cfg->metricsListen.empty() ? std::nullopt : parseListenAddress(cfg->metricsListen, nullptr);
+      l && !l->addr.unmapped().isLoopback() && !cfg->metricsAllowNonLoopback)
+    r.errors.push_back(cfg->where("MetricsListen") + "MetricsListen: " + l->addr.str() +
+                       " is not a loopback address; the metrics tell who sends how much mail and how it "
+                       "authenticates: set MetricsAllowNonLoopback yes to serve them beyond this host");
   if (!r.errors.empty()) return r;
   r.config = std::move(cfg);
   return r;

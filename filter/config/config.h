@@ -6,11 +6,15 @@
 // collected (parsing never stops at the first). A loaded Config is never mutated: a reload builds a new one.
 // Thread-safety: a const Config is read-only and may be shared by every thread.
 #pragma once
+#include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "common/ip.h"
 
 namespace am::config {
 
@@ -50,6 +54,10 @@ struct Config {
   size_t maxConnections = 1024;  // MaxConnections: open milter connections at once (more wait in the listen queue)
   unsigned milterTimeout = 600;  // MilterTimeout: seconds a connection may complete no packet (also libmilter's)
   size_t maxWorkers = 256;       // MaxWorkers: threads, busy, blocked in DNS or idle
+
+  // --- metrics (restart-only) ---
+  std::string metricsListen;             // MetricsListen ADDR:PORT or [V6]:PORT; empty: no metrics
+  bool metricsAllowNonLoopback = false;  // MetricsAllowNonLoopback: serve beyond this host
 
   // --- DNS ---
   std::vector<std::string> nameservers;  // "ip", "ip:port", "[v6]:port"; empty: /etc/resolv.conf
@@ -106,6 +114,13 @@ LoadResult parseText(std::string_view text, const std::string& nameForErrors);
 
 // Socket specification in libmilter form: unix:/path, local:/path, inet:PORT@ADDR, inet6:PORT@ADDR.
 bool validSocketSpec(std::string_view spec, std::string* why);
+
+// MetricsListen: "127.0.0.1:9471", "[::1]:9471" (port 0: any free port). nullopt with *why.
+struct ListenAddress {
+  IpAddress addr;
+  uint16_t port = 0;
+};
+std::optional<ListenAddress> parseListenAddress(std::string_view spec, std::string* why);
 
 // Names of every key, for --help and the docs.
 std::vector<std::string> keyNames();

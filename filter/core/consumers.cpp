@@ -233,4 +233,15 @@ Verdict verdictFor(const MessageOutcome& o, const config::Config& cfg) {
   return v;
 }
 
+void countOutcome(const MessageOutcome& o, std::chrono::nanoseconds elapsed, MessageMetrics& m) noexcept {
+  if (o.spfMailFrom.checked) m.spf.count(o.spfMailFrom.result);
+  if (o.evaluated) {
+    if (o.dkim.empty()) m.dkim.count(DkimResult::None);
+    for (auto& d : o.dkim) m.dkim.count(d.result);
+  }
+  if (o.dmarc) m.dmarc.count(o.dmarc->result);
+  if (!o.signatures.empty()) m.signaturesAdded(o.signatures.size());
+  m.message(o.disposition.action, o.disposition.smtpCode, elapsed);
+}
+
 }  // namespace am::core

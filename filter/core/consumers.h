@@ -1,14 +1,17 @@
 // filter/core/consumers.h — the readers of a MessageOutcome that the filter has today: the
 // Authentication-Results header (RFC 8601), Received-SPF (RFC 7208 §9.1), the one key=value log
-// line per message, and the Verdict the milter layer applies (reply, quarantine, header edits).
+// line per message, the Verdict the milter layer applies (reply, quarantine, header edits), and
+// the metrics (counts by result, action and reply code; the message's latency).
 // Each is a pure function of the outcome and the configuration; none decides anything.
 // Thread-safe.
 #pragma once
+#include <chrono>
 #include <optional>
 #include <string>
 #include <string_view>
 
 #include "filter/config/config.h"
+#include "filter/core/message_metrics.h"
 #include "filter/core/outcome.h"
 #include "filter/core/verdict.h"
 
@@ -31,5 +34,9 @@ std::string debugLine(const MessageOutcome& o);
 // order — deletes of forged AR headers (highest index first), our AR header at the top,
 // Received-SPF, DKIM-Signature headers, a quarantine marking header.
 Verdict verdictFor(const MessageOutcome& o, const config::Config& cfg);
+// Metrics (MetricsListen): SPF of MAIL FROM when it was checked; DKIM when verification ran (one
+// count per signature, `none` when there was none); DMARC when it was evaluated; the action, the
+// reply code and `elapsed` (MAIL FROM to verdict); signatures added. Relaxed atomic adds only.
+void countOutcome(const MessageOutcome& o, std::chrono::nanoseconds elapsed, MessageMetrics& m) noexcept;
 
 }  // namespace am::core

@@ -14,9 +14,11 @@
 namespace am::core {
 namespace {
 
-std::unique_ptr<Resolver> makeResolver(const config::Config& cfg, std::vector<std::string>& errors) {
+std::unique_ptr<Resolver> makeResolver(const config::Config& cfg, std::vector<std::string>& errors,
+                                       metrics::Registry* metrics = nullptr) {
   auto o = dnsOptions(cfg, errors);
   if (!o) return nullptr;
+  o->metrics = metrics;
   std::string err;
   auto r = dns::UdpResolver::create(*o, &err);
   if (!r) errors.push_back(cfg.where("Nameservers") + "DNS resolver: " + err);
@@ -99,7 +101,14 @@ std::unique_ptr<Engine> Engine::create(std::shared_ptr<const config::Config> cfg
                                        std::unique_ptr<Resolver> dns, const Clock& clock,
                                        std::vector<std::string>& errors) {
   std::unique_ptr<Engine> e(new Engine(log, clock));
-  e->dns_ = dns ? std::move(dns) : makeResolver(*cfg, errors);
+  if (metricsSettings(*cfg).enabled) {
+    e->metrics_ = std::make_unique<metrics::Registry>();
+    e->messageMetrics_ = std::make_unique<MessageMetrics>(*e->metrics_);
+    Engine* self = e.get();
+    e->metrics_->gaugeFrom("authmilter_messages_in_flight", "Transactions between MAIL FROM and their end", {},
+                           [self] { return static_cast<double>(self->transactionsInFlight.load()); });
+  }
+  e->dns_ = dns ? std::move(dns) : makeResolver(*cfg, errors, e->metrics_.get());
   if (!e->dns_) return nullptr;
   if (cfg->logDebug) e->dns_ = std::make_unique<DebugResolver>(std::move(e->dns_), log);  // LogDebug: each answer
   e->snap_ = buildSnapshot(std::move(cfg), *e->dns_, clock, errors);
@@ -117,6 +126,12 @@ std::shared_ptr<const Snapshot> Engine::snapshot() const {
 }
 
 bool Engine::reload(const std::string& configPath, std::vector<std::string>& errors) {
+  bool ok = rebuild(configPath, errors);
+  if (messageMetrics_) messageMetrics_->reload(ok);
+  return ok;
+}
+
+bool Engine::rebuild(const std::string& configPath, std::vector<std::string>& errors) {
   auto loaded = config::loadFile(configPath);
   if (!loaded.config) {
     errors = loaded.errors;

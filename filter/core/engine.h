@@ -4,6 +4,9 @@
 // Each connection keeps the snapshot it started with.
 // One builder (buildSnapshot) serves start-up, SIGHUP and --check-config, so the three can never
 // disagree about what a file means: a reload is refused exactly where start-up would refuse.
+// Metrics (MetricsListen set): the Engine owns the registry (filter/metrics/registry.h) and the
+// per-message instruments; the resolver, the milter front ends and the exporter register into it.
+// With MetricsListen unset there is no registry and nothing is counted.
 // Thread-safety: everything here is safe to use from the milter workers; the Snapshot is const;
 // reload() builds a new one and swaps it under a mutex (a failed reload keeps the old one).
 #pragma once
@@ -20,6 +23,8 @@
 #include "filter/auth/spf/spf.h"
 #include "filter/config/config.h"
 #include "filter/core/log.h"
+#include "filter/core/message_metrics.h"
+#include "filter/metrics/registry.h"
 #include "policy/dmarc.h"
 #include "policy/policy_file.h"
 
@@ -70,6 +75,9 @@ class Engine {
   bool reload(const std::string& configPath, std::vector<std::string>& errors);
 
   Resolver& dns() { return *dns_; }
+  // Null when MetricsListen is not set (at start-up: a reload does not turn metrics on or off).
+  metrics::Registry* metrics() const { return metrics_.get(); }
+  MessageMetrics* messageMetrics() const { return messageMetrics_.get(); }
   Logger& log() { return log_; }
   const Clock& clock() const { return clock_; }
 
@@ -79,9 +87,13 @@ class Engine {
 
  private:
   Engine(Logger& log, const Clock& clock);
+  bool rebuild(const std::string& configPath, std::vector<std::string>& errors);
 
   Logger& log_;
   const Clock& clock_;
+  // Declared before everything that registers into it, so it is destroyed last.
+  std::unique_ptr<metrics::Registry> metrics_;
+  std::unique_ptr<MessageMetrics> messageMetrics_;
   std::unique_ptr<Resolver> dns_;
   mutable std::mutex mu_;
   std::shared_ptr<const Snapshot> snap_;

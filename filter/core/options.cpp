@@ -58,6 +58,17 @@ MilterSettings milterSettings(const config::Config& cfg) {
   return m;
 }
 
+MetricsSettings metricsSettings(const config::Config& cfg) {
+  MetricsSettings m;
+  if (cfg.metricsListen.empty()) return m;
+  auto l = config::parseListenAddress(cfg.metricsListen, nullptr);  // validated when the config was read
+  if (!l) return m;
+  m.enabled = true;
+  m.addr = l->addr;
+  m.port = l->port;
+  return m;
+}
+
 std::optional<dns::Options> dnsOptions(const config::Config& cfg, std::vector<std::string>& errors) {
   dns::Options o;
   for (auto& s : cfg.nameservers) {

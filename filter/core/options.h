@@ -1,6 +1,6 @@
 // filter/core/options.h — the one place where the typed configuration becomes each component's
 // options (DKIM verification and signing, DMARC evaluation, disposition, the resolver). Pure functions
-// of the Config, the milter front ends' settings); thread-safe.
+// of the Config, the milter front ends' and the metrics exporter's settings); thread-safe.
 #pragma once
 #include <chrono>
 #include <optional>
@@ -34,6 +34,14 @@ struct MilterSettings {
   size_t maxWorkers = 256;
 };
 MilterSettings milterSettings(const config::Config& cfg);
+
+// Where the metrics are served (MetricsListen); `enabled` false when the key is not set.
+struct MetricsSettings {
+  bool enabled = false;
+  IpAddress addr;
+  uint16_t port = 0;
+};
+MetricsSettings metricsSettings(const config::Config& cfg);
 
 // The resolver's options; a bad Nameservers entry is an error at the key's line (nullopt).
 std::optional<dns::Options> dnsOptions(const config::Config& cfg, std::vector<std::string>& errors);

@@ -85,6 +85,7 @@ Verdict Session::mailFrom(std::string_view addr) {
   msg_ = std::make_unique<Message>();
   msg_->headers.reserve(32);  // a typical header section, without regrowth
   ++engine_.transactionsInFlight;
+  if (engine_.messageMetrics()) msg_->started = std::chrono::steady_clock::now();
   std::string_view a = trim(addr);
   if (a.size() >= 2 && a.front() == '<' && a.back() == '>') a = a.substr(1, a.size() - 2);
   msg_->mailFrom = std::string(a);
@@ -202,10 +203,11 @@ Verdict Session::endOfMessage() {
     v = Verdict::reply(Action::TempFail, "451", "4.3.0", "Message headers too large to authenticate");
     lastLog_ = "qid=" + logValue(msg_->queueId) + " action=tempfail reason=\"headers over MaxHeaderBytes\"";
     engine_.log().warning(lastLog_);
+    if (auto* m = engine_.messageMetrics()) m->message(Action::TempFail, "451", std::chrono::steady_clock::now() - msg_->started);
   } else {
     v = finish();
   }
-  endTransaction();
+  endTransaction(true);
   return v;
 }
 
@@ -230,13 +232,16 @@ Verdict Session::finish() {
   lastLog_ = logLine(outcome);
   engine_.log().info(lastLog_);
   if (engine_.log().debugEnabled()) engine_.log().debug(debugLine(outcome));
+  if (auto* m = engine_.messageMetrics()) countOutcome(outcome, std::chrono::steady_clock::now() - msg_->started, *m);
   return verdictFor(outcome, *snap_->config);
 }
 
 void Session::abort() { endTransaction(); }
 
-void Session::endTransaction() {
+void Session::endTransaction(bool verdictGiven) {
   if (!msg_) return;
+  if (!verdictGiven)
+    if (auto* m = engine_.messageMetrics()) m->aborted();
   msg_.reset();
   --engine_.transactionsInFlight;
 }

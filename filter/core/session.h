@@ -5,6 +5,7 @@
 // thread-local state. It owns everything of its messages and frees it on every path
 // (endOfMessage, abort, destruction).
 #pragma once
+#include <chrono>
 #include <map>
 #include <memory>
 #include <optional>
@@ -50,6 +51,7 @@ struct Message {
   std::unique_ptr<dkim::Verification> verify;
   std::unique_ptr<arc::Verification> arc;
   std::unique_ptr<dkim::Signing> sign;
+  std::chrono::steady_clock::time_point started{};  // MAIL FROM (taken only with metrics on)
   ~Message();
 };
 
@@ -80,7 +82,8 @@ class Session {
   void startVerification();
   void startSigning();
   Verdict finish();
-  void endTransaction();
+  // Ends the transaction; without `verdictGiven` it counts as aborted (metrics).
+  void endTransaction(bool verdictGiven = false);
 
   Engine& engine_;
   std::shared_ptr<const Snapshot> snap_;

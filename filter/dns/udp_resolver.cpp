@@ -106,11 +106,29 @@ UdpResolver::UdpResolver(Options o)
     : opts_(std::move(o)), clock_(opts_.clock ? *opts_.clock : SystemClock::instance()) {
   if (opts_.cacheEntries > 0 && opts_.cacheBytes > 0)
     cache_ = std::make_unique<AnswerCache>(opts_.cacheEntries, clock_, opts_.cacheBytes);
+  if (opts_.metrics) registerMetrics(*opts_.metrics);
+}
+
+void UdpResolver::registerMetrics(metrics::Registry& r) {
+  auto from = [](const std::atomic<uint64_t>& a) { return [&a] { return a.load(std::memory_order_relaxed); }; };
+  r.counterFrom("authmilter_dns_lookups_total", "DNS lookups asked of the resolver (cache hits included)", {},
+                [this] { return cacheHits_.load(std::memory_order_relaxed) + cacheMisses_.load(std::memory_order_relaxed); });
+  r.counterFrom("authmilter_dns_cache_hits_total", "DNS lookups answered from the cache", {}, from(cacheHits_));
+  r.counterFrom("authmilter_dns_queries_total", "DNS queries sent (UDP and TCP, retries included)", {}, from(queriesSent_));
+  r.counterFrom("authmilter_dns_timeouts_total", "DNS queries that got no answer in time", {}, from(timeouts_));
+  r.counterFrom("authmilter_dns_coalesced_total", "DNS lookups answered by joining an identical lookup in flight", {},
+                from(coalesced_));
+  const char* failHelp = "DNS lookups sent to the network that ended in failure, by kind";
+  r.counterFrom("authmilter_dns_failures_total", failHelp, {{"kind", "tempfail"}}, from(tempFailures_));
+  r.counterFrom("authmilter_dns_failures_total", failHelp, {{"kind", "permfail"}}, from(permFailures_));
+  lookupSeconds_ = &r.histogram("authmilter_dns_lookup_duration_seconds",
+                                "Time of each DNS lookup the cache did not answer (retries, TCP and CNAME steps included)",
+                                metrics::dnsLatencyBounds());
 }
 
 UdpResolver::Stats UdpResolver::stats() const {
   return Stats{queriesSent_.load(), cacheHits_.load(), cacheMisses_.load(), timeouts_.load(),
-               coalesced_.load()};
+               coalesced_.load(), tempFailures_.load(), permFailures_.load()};
 }
 
 UdpResolver::Try UdpResolver::attempt(const Server& server, std::string_view name, uint16_t qtype,
@@ -202,7 +220,8 @@ Answer UdpResolver::lookup(std::string_view name, uint16_t qtype, Convert conver
     return a;
   }
   ++cacheMisses_;
-  auto deadline = std::chrono::steady_clock::now() + opts_.timeout * (opts_.retries + 1);
+  const auto start = std::chrono::steady_clock::now();
+  auto deadline = start + opts_.timeout * (opts_.retries + 1);
   Answer failed;
   failed.status = DnsStatus::TempFail;
   // The network (or a wait for another thread's query): the milter server may start a
@@ -222,6 +241,9 @@ Answer UdpResolver::lookup(std::string_view name, uint16_t qtype, Convert conver
     return a;
   }
   Outcome o = resolve(n.view(), qtype, kMaxChase, deadline);
+  if (o.status == DnsStatus::TempFail) tempFailures_.fetch_add(1, std::memory_order_relaxed);
+  else if (o.status == DnsStatus::PermFail) permFailures_.fetch_add(1, std::memory_order_relaxed);
+  if (lookupSeconds_) lookupSeconds_->observe(std::chrono::steady_clock::now() - start);
   a.status = o.status;
   for (const auto& rr : o.records) convert(rr, a);
   uint32_t ttl = o.ttl;

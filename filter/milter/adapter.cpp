@@ -26,6 +26,7 @@ static_assert(SMFIP_HDR_LEADSPC == proto::kHeaderLeadingSpace && SMFIF_ADDHDRS =
               "apply.h reads the protocol's bit values");
 
 core::Engine* gEngine = nullptr;  // set once in setup(), before smfi_main; read-only afterwards
+metrics::Gauge* gConnections = nullptr;  // the same (metrics only): milter connections open
 
 constexpr unsigned long kWantedActions = SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_QUARANTINE | SMFIF_SETSYMLIST;
 constexpr unsigned long kWantedProtocol = SMFIP_HDR_LEADSPC | SMFIP_NOUNKNOWN | SMFIP_NODATA;
@@ -41,6 +42,17 @@ struct MilterConn {
 };
 
 MilterConn* conn(SMFICTX* ctx) { return static_cast<MilterConn*>(smfi_getpriv(ctx)); }
+
+// Every MilterConn is made and freed here (the connections gauge follows them).
+MilterConn* newConn(Granted g) {
+  auto* c = new MilterConn{g, nullptr};
+  if (gConnections) gConnections->add();
+  return c;
+}
+void freeConn(MilterConn* c) {
+  if (c && gConnections) gConnections->sub();
+  delete c;
+}
 
 char* cstr(const char* s) { return const_cast<char*>(s); }
 
@@ -112,8 +124,8 @@ sfsistat onNegotiate(SMFICTX* ctx, unsigned long f0, unsigned long f1, unsigned 
                                                 {SMFIM_ENVFROM, core::Stage::MailFrom}, {SMFIM_ENVRCPT, core::Stage::Rcpt},
                                                 {SMFIM_EOM, core::Stage::EndOfMessage}};
   try {
-    delete conn(ctx);  // never set before negotiation; a guard only
-    smfi_setpriv(ctx, new MilterConn{Granted::from(static_cast<uint32_t>(*pf0), static_cast<uint32_t>(*pf1)), nullptr});
+    freeConn(conn(ctx));  // never set before negotiation; a guard only
+    smfi_setpriv(ctx, newConn(Granted::from(static_cast<uint32_t>(*pf0), static_cast<uint32_t>(*pf1))));
     if (f0 & SMFIF_SETSYMLIST) {
       for (auto [id, stage] : stages) {
         std::string list;
@@ -146,7 +158,7 @@ std::optional<IpAddress> toIp(const _SOCK_ADDR* sa) {
 sfsistat onConnect(SMFICTX* ctx, char* host, _SOCK_ADDR* sa) {
   try {
     if (!conn(ctx)) {  // a connection reused after SMFIC_QUIT_NC (see MilterConn)
-      smfi_setpriv(ctx, new MilterConn{Granted::from(kWantedActions, kWantedProtocol), nullptr});
+      smfi_setpriv(ctx, newConn(Granted::from(kWantedActions, kWantedProtocol)));
     }
     conn(ctx)->session = std::make_unique<core::Session>(*gEngine);
   } catch (...) {
@@ -210,7 +222,7 @@ sfsistat onAbort(SMFICTX* ctx) {
 }
 
 sfsistat onClose(SMFICTX* ctx) {
-  delete conn(ctx);  // may be null: close can be the only callback
+  freeConn(conn(ctx));  // may be null: close can be the only callback
   smfi_setpriv(ctx, nullptr);
   return SMFIS_CONTINUE;
 }
@@ -220,6 +232,8 @@ sfsistat onClose(SMFICTX* ctx) {
 bool setup(core::Engine& engine, const std::string& socketSpec, unsigned umask, unsigned timeoutSeconds,
            std::string* error) {
   gEngine = &engine;
+  // libmilter runs a thread per connection: connections are what is knowable (no worker gauge).
+  if (auto* r = engine.metrics()) gConnections = &r->gauge("authmilter_milter_connections", "Milter connections open");
   static smfiDesc desc{};
   desc.xxfi_name = cstr("authmilter");
   desc.xxfi_version = SMFI_VERSION;

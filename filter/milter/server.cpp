@@ -16,6 +16,7 @@
 // Locking: the pool mutex guards the connection registry (insert, remove, the monitor's timeout
 // sweep and ~Server's shutdown); a descriptor is closed only after its connection has left the
 // registry, so nobody shuts down a descriptor number that has been closed and reused. The per-event path takes no lock; counters are atomics.
+// Metrics (MetricsListen) read those atomics at scrape time; serving counts nothing more.
 #include "filter/milter/server.h"
 
 #include <sys/epoll.h>
@@ -34,6 +35,7 @@
 #include "common/blocking.h"
 #include "filter/milter/connection.h"
 #include "filter/milter/listener.h"
+#include "filter/milter/server_metrics.h"
 
 namespace am::milter {
 
@@ -428,6 +430,21 @@ void monitorMain(std::shared_ptr<PoolState> p) {
   }
 }
 
+Server::Stats statsOf(const PoolState& p) {
+  Server::Stats s;
+  s.accepted = p.accepted.load();
+  s.limitWaits = p.limitWaits.load();
+  s.workers = p.workers.load();
+  s.idle = p.idle.load();
+  s.live = p.live.load();
+  s.packets = p.packets.load();
+  s.reads = p.reads.load();
+  s.writes = p.writes.load();
+  s.timeouts = p.timeouts.load();
+  s.idleTimeouts = p.idleTimeouts.load();
+  return s;
+}
+
 }  // namespace
 
 Server::Server(std::shared_ptr<PoolState> pool, std::unique_ptr<Listener> listener)
@@ -456,6 +473,13 @@ std::unique_ptr<Server> Server::create(core::Engine& engine, const Options& opts
   }
   size_t cores = std::max(1u, std::thread::hardware_concurrency());
   pool->base = std::min(std::max(minWorkers(*pool), cores), std::max<size_t>(1, opts.maxWorkers));
+  if (auto* r = engine.metrics()) {  // read at scrape time; the pool is held weakly (0 once it is gone)
+    std::weak_ptr<PoolState> weak = pool;
+    registerServerMetrics(*r, [weak] {
+      auto p = weak.lock();
+      return p ? statsOf(*p) : Stats{};
+    });
+  }
   return std::unique_ptr<Server>(new Server(std::move(pool), std::move(listener)));
 }
 
@@ -504,20 +528,6 @@ void Server::stop() {
 
 uint16_t Server::port() const { return listener_->port; }
 
-Server::Stats Server::stats() const {
-  const auto& p = *pool_;
-  Stats s;
-  s.accepted = p.accepted.load();
-  s.limitWaits = p.limitWaits.load();
-  s.workers = p.workers.load();
-  s.idle = p.idle.load();
-  s.live = p.live.load();
-  s.packets = p.packets.load();
-  s.reads = p.reads.load();
-  s.writes = p.writes.load();
-  s.timeouts = p.timeouts.load();
-  s.idleTimeouts = p.idleTimeouts.load();
-  return s;
-}
+Server::Stats Server::stats() const { return statsOf(*pool_); }
 
 }  // namespace am::milter

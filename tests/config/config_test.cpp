@@ -181,3 +181,40 @@ TEST(Config, HostileInputDoesNotCrash) {
   auto r = parseText(junk, "j.conf");
   EXPECT_FALSE(r.errors.empty());
 }
+
+TEST(Config, MetricsListenIsOffByDefaultAndLoopbackOnly) {
+  auto off = parseText("", "t.conf");
+  ASSERT_TRUE(off.config);
+  EXPECT_EQ(off.config->metricsListen, "");
+  auto v4 = parseText("MetricsListen 127.0.0.1:9471\n", "t.conf");
+  ASSERT_TRUE(v4.config) << v4.errors[0];
+  EXPECT_EQ(v4.config->metricsListen, "127.0.0.1:9471");
+  auto v6 = parseText("MetricsListen [::1]:0\n", "t.conf");
+  ASSERT_TRUE(v6.config) << v6.errors[0];
+  auto l = am::config::parseListenAddress("[::1]:9471", nullptr);
+  ASSERT_TRUE(l);
+  EXPECT_TRUE(l->addr.v6);
+  EXPECT_EQ(l->port, 9471);
+  EXPECT_TRUE(am::config::parseListenAddress("127.0.0.2:1", nullptr));  // all of 127/8 is loopback
+
+  // Any other address is refused at the key's line unless explicitly allowed.
+  for (const char* addr : {"0.0.0.0:9471", "192.0.2.1:9471", "[::]:9471", "[2001:db8::1]:9471"}) {
+    auto r = parseText(std::string("Syslog no\nMetricsListen ") + addr + "\n", "m.conf");
+    EXPECT_FALSE(r.config) << addr;
+    ASSERT_EQ(r.errors.size(), 1u) << addr;
+    EXPECT_EQ(r.errors[0].rfind("m.conf:2: MetricsListen: ", 0), 0u) << r.errors[0];
+    EXPECT_NE(r.errors[0].find("not a loopback address"), std::string::npos) << r.errors[0];
+    EXPECT_NE(r.errors[0].find("MetricsAllowNonLoopback yes"), std::string::npos) << r.errors[0];
+    auto allowed = parseText(std::string("MetricsListen ") + addr + "\nMetricsAllowNonLoopback yes\n", "m.conf");
+    EXPECT_TRUE(allowed.config) << addr << ": " << (allowed.errors.empty() ? "" : allowed.errors[0]);
+  }
+  // Malformed values.
+  for (const char* bad : {"127.0.0.1", "localhost:9471", "127.0.0.1:65536", "127.0.0.1:x", "::1:9471", "[::1]9471", ":9471"}) {
+    auto r = parseText(std::string("MetricsListen ") + bad + "\n", "m.conf");
+    EXPECT_FALSE(r.config) << bad;
+    ASSERT_EQ(r.errors.size(), 1u) << bad;
+    EXPECT_EQ(r.errors[0].rfind("m.conf:1: MetricsListen: ", 0), 0u) << r.errors[0];
+  }
+  EXPECT_EQ(am::config::reloadOf("MetricsListen"), am::config::Reload::Restart);
+  EXPECT_EQ(am::config::reloadOf("MetricsAllowNonLoopback"), am::config::Reload::Restart);
+}
