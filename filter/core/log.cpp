@@ -58,6 +58,7 @@ void Logger::configure(bool useSyslog, const std::string& facility, bool debug) 
 
 void Logger::write(LogLevel level, std::string_view line) const {
   if (level == LogLevel::Debug && !debug_) return;
+  if (level >= LogLevel::Info && quiet_.load(std::memory_order_relaxed)) return;
   static const char* names[] = {"error", "warning", "info", "debug"};
   static const int prios[] = {LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG};
   int i = static_cast<int>(level);

@@ -175,6 +175,7 @@ Verdict Session::endOfMessage() {
   std::optional<DebugQid> tag;
   if (engine_.log().debugEnabled()) tag.emplace(qid = msg_->queueId);
   Verdict v;
+  lastOutcome_.reset();
   if (msg_->headersOverflow) {
     v = Verdict::reply(Action::TempFail, "451", "4.3.0", "Message headers too large to authenticate");
     lastLog_ = "qid=" + logValue(msg_->queueId) + " action=tempfail reason=\"headers over MaxHeaderBytes\"";
@@ -202,7 +203,7 @@ Verdict Session::finish() {
   o.rcpts = std::move(msg_->rcpts);
   o.spfMailFrom = std::move(msg_->spfMailFrom);
   o.spfHelo = std::move(msg_->spfHelo);
-  const MessageOutcome outcome = conclude(std::move(o), *snap_, engine_.dns());
+  const MessageOutcome& outcome = lastOutcome_.emplace(conclude(std::move(o), *snap_, engine_.dns()));
   lastLog_ = logLine(outcome);
   engine_.log().info(lastLog_);
   if (engine_.log().debugEnabled()) engine_.log().debug(debugLine(outcome));

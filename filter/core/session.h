@@ -17,6 +17,7 @@
 #include "common/client.h"
 #include "common/ip.h"
 #include "filter/core/engine.h"
+#include "filter/core/outcome.h"
 #include "filter/core/verdict.h"
 #include "policy/from_header.h"
 
@@ -67,6 +68,9 @@ class Session {
 
   // What the verdict was for the last message (for logs and tests).
   const std::string& lastLogLine() const { return lastLog_; }
+  // The outcome of the last message that reached end of message; null when it ended otherwise
+  // (headers over MaxHeaderBytes) or none did. For `test-message` and tests.
+  const MessageOutcome* lastOutcome() const { return lastOutcome_ ? &*lastOutcome_ : nullptr; }
 
  private:
   const std::string* macro(std::string_view name) const;
@@ -82,6 +86,7 @@ class Session {
   ClientInfo client_;  // classified at connect, completed at HELO and MAIL FROM
   std::unique_ptr<Message> msg_;
   std::string lastLog_;
+  std::optional<MessageOutcome> lastOutcome_;  // kept until the next end of message
 };
 
 }  // namespace am::core
