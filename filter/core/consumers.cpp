@@ -1,6 +1,7 @@
 // filter/core/consumers.cpp — see consumers.h.
 #include "filter/core/consumers.h"
 
+#include "common/json.h"
 #include "filter/auth/spf/spf.h"
 #include "filter/authres/authres.h"
 #include "filter/core/log.h"
@@ -66,68 +67,123 @@ std::optional<std::string> receivedSpfHeader(const MessageOutcome& o, const conf
   return spf::receivedSpf(o.spfMailFrom, *o.client.addr, o.client.helo, cfg.authservId);
 }
 
-// One buffer, values appended in place (appendLogValue); only the client[name] and dkim values,
-// which are quoted as a whole, are put together first.
-std::string logLine(const MessageOutcome& o) {
-  std::string l;
-  l.reserve(320);
-  l += "qid=";
-  appendLogValue(l, o.queueId.empty() ? std::string_view("-") : std::string_view(o.queueId));
+// The fields of the per-message log line, in order, written to a Sink: KvSink (key=value,
+// appendLogValue) or JsonSink (one object, common/json.h). One list of fields, so the two formats
+// can never differ in what they say. `text` is message data; `word` a fixed vocabulary word.
+template <class Sink>
+void logFields(const MessageOutcome& o, Sink& s) {
+  s.text("qid", o.queueId.empty() ? std::string_view("-") : std::string_view(o.queueId));
   std::string part = o.client.addr ? o.client.addr->str() : std::string("-");
   part += '[';
   part += o.client.hostname.empty() || o.client.hostname[0] == '[' ? std::string_view("unknown") : std::string_view(o.client.hostname);
   part += ']';
-  l += " client=";
-  appendLogValue(l, part);
-  l += " helo=";
-  appendLogValue(l, o.client.helo);
-  l += " mailfrom=";
-  appendLogValue(l, o.mailFrom);
-  if (!o.client.authUser.empty()) {
-    l += " auth=";
-    appendLogValue(l, o.client.authUser);
-  }
-  if (!o.client.tlsVersion.empty()) {
-    l += " tls=";
-    appendLogValue(l, o.client.tlsVersion);
-  }
-  if (!o.client.tlsCipher.empty()) {
-    l += " cipher=";
-    appendLogValue(l, o.client.tlsCipher);
-  }
-  l += " from=";
-  appendLogValue(l, o.from.domain.empty() ? std::string_view("-") : std::string_view(o.from.domain));
+  s.text("client", part);
+  s.text("helo", o.client.helo);
+  s.text("mailfrom", o.mailFrom);
+  if (!o.client.authUser.empty()) s.text("auth", o.client.authUser);
+  if (!o.client.tlsVersion.empty()) s.text("tls", o.client.tlsVersion);
+  if (!o.client.tlsCipher.empty()) s.text("cipher", o.client.tlsCipher);
+  s.text("from", o.from.domain.empty() ? std::string_view("-") : std::string_view(o.from.domain));
   if (o.spfMailFrom.checked) {
-    l.append(" spf=").append(toString(o.spfMailFrom.result)).append(" spf.d=");
-    appendLogValue(l, o.spfMailFrom.domain);
+    s.word("spf", toString(o.spfMailFrom.result));
+    s.text("spf.d", o.spfMailFrom.domain);
   }
-  if (o.spfHelo.checked) l.append(" spf.helo=").append(toString(o.spfHelo.result));
+  if (o.spfHelo.checked) s.word("spf.helo", toString(o.spfHelo.result));
   part.clear();
   for (auto& d : o.dkim) {
     if (!part.empty()) part += ',';
     part.append(toString(d.result)).append(":d=").append(d.domain);
   }
-  l += " dkim=";
-  appendLogValue(l, part.empty() ? std::string_view("none") : std::string_view(part));
-  if (o.signing) l.append(" signed=").append(std::to_string(o.signatures.size()));
-  if (o.dmarc)
-    l.append(" dmarc=").append(policy::toString(o.dmarc->result)).append(" policy=").append(policy::toString(o.dmarc->appliedPolicy));
+  s.text("dkim", part.empty() ? std::string_view("none") : std::string_view(part));
+  if (o.signing) s.number("signed", o.signatures.size());
+  if (o.dmarc) {
+    s.word("dmarc", policy::toString(o.dmarc->result));
+    s.word("policy", policy::toString(o.dmarc->appliedPolicy));
+  }
   if (!o.upstream.empty()) {
     part.clear();
     for (auto& u : o.upstream) {
       if (!part.empty()) part += ',';
       part.append(u.authservId).append(":").append(u.method).append("=").append(u.result);
     }
-    l += " upstream=";
-    appendLogValue(l, part);
+    s.text("upstream", part);
   }
-  l.append(" action=").append(actionName(o));
-  if (o.disposition.override != policy::Override::None)
-    l.append(" override=").append(policy::toString(o.disposition.override));
-  if (!o.disposition.logReason.empty()) {
-    l += " reason=";
-    appendLogValue(l, o.disposition.logReason);
+  s.word("action", actionName(o));
+  if (o.disposition.override != policy::Override::None) s.word("override", policy::toString(o.disposition.override));
+  if (!o.disposition.logReason.empty()) s.text("reason", o.disposition.logReason);
+}
+
+// key=value: one buffer, values appended in place.
+struct KvSink {
+  std::string& l;
+  void key(std::string_view k) {
+    if (!l.empty()) l += ' ';
+    l.append(k).append("=");
   }
+  void text(std::string_view k, std::string_view v) {
+    key(k);
+    appendLogValue(l, v);
+  }
+  void word(std::string_view k, std::string_view v) {
+    key(k);
+    l.append(v);
+  }
+  void number(std::string_view k, size_t n) {
+    key(k);
+    l.append(std::to_string(n));
+  }
+};
+
+// JSON: the same values, message data cut like the key=value line's (at a character boundary).
+struct JsonSink {
+  json::Writer& w;
+  void text(std::string_view k, std::string_view v) {
+    constexpr size_t kMax = 512;
+    if (v.size() <= kMax) {
+      w.field(k, v);
+      return;
+    }
+    size_t n = kMax;
+    while (n > 0 && (static_cast<unsigned char>(v[n]) & 0xC0) == 0x80) --n;  // not inside a character
+    w.field(k, std::string(v.substr(0, n)) + "...");
+  }
+  void word(std::string_view k, std::string_view v) { w.field(k, v); }
+  void number(std::string_view k, size_t n) { w.field(k, static_cast<uint64_t>(n)); }
+};
+
+std::string logLine(const MessageOutcome& o) {
+  std::string l;
+  l.reserve(320);
+  KvSink sink{l};
+  logFields(o, sink);
+  return l;
+}
+
+std::string logLineJson(const MessageOutcome& o) {
+  std::string l;
+  l.reserve(400);
+  json::Writer w(l);
+  w.beginObject();
+  JsonSink sink{w};
+  logFields(o, sink);
+  w.endObject();
+  return l;
+}
+
+std::string logLine(const MessageOutcome& o, bool json) { return json ? logLineJson(o) : logLine(o); }
+
+std::string overflowLogLine(std::string_view queueId, bool json) {
+  constexpr std::string_view kReason = "headers over MaxHeaderBytes";
+  std::string l;
+  if (json) {
+    json::Writer w(l);
+    w.beginObject().field("qid", queueId).field("action", "tempfail").field("reason", kReason).endObject();
+    return l;
+  }
+  KvSink sink{l};
+  sink.text("qid", queueId);
+  sink.word("action", "tempfail");
+  sink.text("reason", kReason);
   return l;
 }
 

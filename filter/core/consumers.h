@@ -1,6 +1,7 @@
 // filter/core/consumers.h — the readers of a MessageOutcome that the filter has today: the
-// Authentication-Results header (RFC 8601), Received-SPF (RFC 7208 §9.1), the one key=value log
-// line per message, and the Verdict the milter layer applies (reply, quarantine, header edits).
+// Authentication-Results header (RFC 8601), Received-SPF (RFC 7208 §9.1), the one log line per
+// message (key=value or, with LogFormat json, a JSON object with the same fields), and the
+// Verdict the milter layer applies (reply, quarantine, header edits).
 // Each is a pure function of the outcome and the configuration; none decides anything.
 // Thread-safe.
 #pragma once
@@ -20,6 +21,11 @@ std::string authResultsHeader(const MessageOutcome& o, std::string_view authserv
 std::optional<std::string> receivedSpfHeader(const MessageOutcome& o, const config::Config& cfg);
 // The key=value log line ("qid=... client=... action=... reason=...").
 std::string logLine(const MessageOutcome& o);
+// LogFormat json: the same fields, in the same order, as one JSON object on one line.
+std::string logLineJson(const MessageOutcome& o);
+std::string logLine(const MessageOutcome& o, bool json);
+// The line of a message whose headers went over MaxHeaderBytes (no outcome: tempfailed early).
+std::string overflowLogLine(std::string_view queueId, bool json);
 // LogDebug: what an operator needs to understand one verdict, as one more key=value line: each SPF
 // reason, each signature (domain, selector, algorithm, result, reason), the DMARC record as
 // published, where it was found, the organizational domain and how, the alignment of each

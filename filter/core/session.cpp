@@ -178,7 +178,7 @@ Verdict Session::endOfMessage() {
   lastOutcome_.reset();
   if (msg_->headersOverflow) {
     v = Verdict::reply(Action::TempFail, "451", "4.3.0", "Message headers too large to authenticate");
-    lastLog_ = "qid=" + logValue(msg_->queueId) + " action=tempfail reason=\"headers over MaxHeaderBytes\"";
+    lastLog_ = overflowLogLine(msg_->queueId, snap_->config->logJson);
     engine_.log().warning(lastLog_);
   } else {
     v = finish();
@@ -204,7 +204,7 @@ Verdict Session::finish() {
   o.spfMailFrom = std::move(msg_->spfMailFrom);
   o.spfHelo = std::move(msg_->spfHelo);
   const MessageOutcome& outcome = lastOutcome_.emplace(conclude(std::move(o), *snap_, engine_.dns()));
-  lastLog_ = logLine(outcome);
+  lastLog_ = logLine(outcome, snap_->config->logJson);
   engine_.log().info(lastLog_);
   if (engine_.log().debugEnabled()) engine_.log().debug(debugLine(outcome));
   return verdictFor(outcome, *snap_->config);

@@ -1,7 +1,7 @@
 // tests/core/log_format_test.cpp — the per-message log line in both formats (LogFormat kv and
 // json) with hostile message data: HELO, MAIL FROM, From, reasons, selectors and upstream ids that
 // carry spaces, '=', quotes, backslashes, CR/LF, ESC, NUL, DEL, C1 controls, U+2028 and invalid
-// UTF-8 must never add a line, a control character or a field. Each line is parsed back here
+// UTF-8 must never add a line, a control character or a field. And the JSON writer itself. Each line is parsed back here
 // (a strict key=value reader; nlohmann-json) and must give exactly the fields of the outcome.
 #include <gtest/gtest.h>
 
@@ -12,6 +12,8 @@
 #include "common/utf8.h"
 #include "filter/core/consumers.h"
 #include "filter/core/log.h"
+#include "filter/core/session.h"
+#include "tests/core/core_fixture.h"
 
 using namespace am;
 using namespace am::core;
@@ -159,6 +161,107 @@ TEST(LogFormat, KvTruncationNeverCutsAnEscapeOrACharacter) {
   EXPECT_EQ(logValue("\xff"), "\\xff");
   EXPECT_EQ(logValue("a\xc2\x85" "b"), "a\\xc2\\x85b");
   EXPECT_EQ(logValue("\xc3\xa9t\xc3\xa9"), "\xc3\xa9t\xc3\xa9");
+}
+
+TEST(LogFormat, JsonLineWithHostileValuesKeepsItsFields) {
+  for (auto& v : kHostile) {
+    std::string l = logLineJson(hostile(v));
+    SCOPED_TRACE(l);
+    expectSafe(l);
+    auto j = nlohmann::ordered_json::parse(l);  // throws (fails the test) when it is not JSON
+    std::vector<std::string> keys;
+    for (auto& [k, value] : j.items()) keys.push_back(k);
+    EXPECT_EQ(keys, kKeys);
+    EXPECT_EQ(j["signed"], 0);
+    EXPECT_EQ(j["action"], "reject");
+    bool plain = v.size() <= 512;  // valid UTF-8 without controls comes back unchanged
+    for (size_t i = 0; plain && i < v.size(); ++i) {
+      unsigned char c = static_cast<unsigned char>(v[i]);
+      uint32_t cp = 0;
+      size_t n = c < 0x80 ? 1 : utf8::sequence(v, i, cp);
+      plain = n != 0 && c >= 0x20 && c != 0x7f && (c < 0x80 || !utf8::unsafeCodePoint(cp));
+      if (n > 1) i += n - 1;
+    }
+    if (plain) {
+      EXPECT_EQ(j["helo"], v);
+      EXPECT_EQ(j["reason"], v);
+      EXPECT_EQ(j["from"], v);
+    }
+  }
+}
+
+TEST(LogFormat, JsonAndKvCarryTheSameFields) {
+  MessageOutcome o = hostile("example.org");
+  o.upstream.clear();
+  o.client.authUser.clear();
+  std::string kv = logLine(o);
+  auto j = nlohmann::ordered_json::parse(logLineJson(o));
+  std::string rebuilt;
+  for (auto& [k, value] : j.items())
+    rebuilt += (rebuilt.empty() ? "" : " ") + k + "=" + (value.is_string() ? logValue(value.get<std::string>()) : value.dump());
+  EXPECT_EQ(rebuilt, kv);
+  EXPECT_EQ(logLine(o, true), logLineJson(o));
+  EXPECT_EQ(logLine(o, false), kv);
+}
+
+TEST(LogFormat, OverflowLineInBothFormats) {
+  EXPECT_EQ(overflowLogLine("Q\n1", false), "qid=\"Q\\x0a1\" action=tempfail reason=\"headers over MaxHeaderBytes\"");
+  auto j = nlohmann::json::parse(overflowLogLine("Q\n1", true));
+  EXPECT_EQ(j["qid"], "Q\n1");
+  EXPECT_EQ(j["action"], "tempfail");
+}
+
+// Through a Session: LogFormat json makes the message's line a JSON object; hostile HELO and
+// MAIL FROM stay inside their fields; the outcome is kept for test-message.
+struct SessionLog : am::core::test::CoreFixture {
+  std::string line(const std::string& format, const std::string& helo) {
+    startEngine(config::parseText("AuthservID mx.test\nSyslog no\nLogFormat " + format + "\n", "test.conf"));
+    Session s(*engine);
+    s.setMacro("i", "Q1");
+    s.connect("client.test", IpAddress::parse("192.0.2.1"));
+    s.helo(helo);
+    s.mailFrom("<a@b.example>");
+    s.header("From", " \"x\r\naction=accept\" <a@b.example>");
+    s.endOfHeaders();
+    s.body("hi\r\n");
+    s.endOfMessage();
+    EXPECT_NE(s.lastOutcome(), nullptr);
+    return s.lastLogLine();
+  }
+};
+
+TEST_F(SessionLog, LogFormatJson) {
+  std::string l = line("json", "x key=value\r\nqid=FAKE");
+  expectSafe(l);
+  auto j = nlohmann::json::parse(l);
+  EXPECT_EQ(j["qid"], "Q1");
+  EXPECT_EQ(j["helo"], "x key=value\r\nqid=FAKE");
+  EXPECT_EQ(j["from"], "b.example");
+}
+
+TEST_F(SessionLog, LogFormatKvIsTheDefault) {
+  std::string l = line("kv", "x key=value\r\nqid=FAKE");
+  expectSafe(l);
+  EXPECT_EQ(l.rfind("qid=Q1 client=192.0.2.1[client.test] helo=\"x key=value\\x0d\\x0aqid=FAKE\" ", 0), 0u) << l;
+  auto keys = kvKeys(l);
+  ASSERT_TRUE(keys) << l;
+  EXPECT_EQ(std::count(keys->begin(), keys->end(), "qid"), 1);
+  auto bad = config::parseText("LogFormat xml\n", "test.conf");
+  EXPECT_FALSE(bad.config);
+  ASSERT_FALSE(bad.errors.empty());
+  EXPECT_EQ(bad.errors[0].rfind("test.conf:1:", 0), 0u) << bad.errors[0];
+}
+
+TEST(JsonWriter, EscapesAndStructure) {
+  std::string s;
+  json::Writer w(s);
+  w.beginObject().field("a", "x\"\\\n\t\x01\x7f").field("n", 5).field("b", false).key("l").beginArray();
+  w.value("one").beginObject().endObject().null().endArray().key("o").beginObject().field("k", -3).endObject();
+  w.endObject();
+  EXPECT_EQ(s, "{\"a\":\"x\\\"\\\\\\n\\t\\u0001\\u007f\",\"n\":5,\"b\":false,\"l\":[\"one\",{},null],\"o\":{\"k\":-3}}");
+  std::string t;
+  json::appendString(t, "\xc3\xa9\xff\xc2\x85\xe2\x80\xa8\xf0\x9f\x98\x80\xed\xa0\x80");
+  EXPECT_EQ(t, "\"\xc3\xa9\\ufffd\\u0085\\u2028\xf0\x9f\x98\x80\\ufffd\\ufffd\\ufffd\"");
 }
 
 }  // namespace
