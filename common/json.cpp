@@ -13,6 +13,15 @@ void appendString(std::string& out, std::string_view s) {
   };
   out += '"';
   for (size_t i = 0; i < s.size();) {
+    size_t j = i;  // a run of printable ASCII other than '"' and '\\' goes out in one piece
+    while (j < s.size() && static_cast<unsigned char>(s[j]) >= 0x20 && static_cast<unsigned char>(s[j]) < 0x7f &&
+           s[j] != '"' && s[j] != '\\')
+      ++j;
+    if (j > i) {
+      out.append(s.data() + i, j - i);
+      i = j;
+      continue;
+    }
     unsigned char c = static_cast<unsigned char>(s[i]);
     if (c >= 0x80) {
       uint32_t cp = 0;

@@ -104,6 +104,21 @@ void appendLogValue(std::string& out, std::string_view v) {
   const size_t start = out.size();
   bool cut = false;
   for (size_t i = 0; i < v.size();) {
+    size_t j = i;  // a run of printable ASCII other than '"' and '\\' goes out in one piece
+    while (j < v.size() && static_cast<unsigned char>(v[j]) >= 0x20 && static_cast<unsigned char>(v[j]) < 0x7f &&
+           v[j] != '"' && v[j] != '\\')
+      ++j;
+    if (j > i) {
+      const size_t room = kMax - (out.size() - start);
+      if (j - i > room) {
+        out.append(v.data() + i, room);
+        cut = true;
+        break;
+      }
+      out.append(v.data() + i, j - i);
+      i = j;
+      continue;
+    }
     unsigned char c = static_cast<unsigned char>(v[i]);
     char unit[16];
     size_t n = 0, used = 1;
