@@ -279,6 +279,37 @@ TEST_F(TestMessage, RealNameserverGivesTheSameAnswers) {
   }
 }
 
+// --log shows the milter's own line per message; LogFormat json makes it one JSON object. A hostile
+// HELO and From stay inside their fields in both formats.
+TEST_F(TestMessage, LogLineInBothFormats) {
+  auto m = write("m.eml", "From: \"evil\x1b[2J\" <a@pass.tm.test>\nSubject: x\n\nhi\n");
+  for (std::string format : {"kv", "json"}) {
+    std::string conf = dir_ + "/" + format + ".conf";
+    config(conf, "LogFormat " + format + "\n");
+    Ran r = run({"--log", "--client-ip", "192.0.2.10", "--helo", "x key=value action=accept", "--mail-from",
+                 "a@pass.tm.test", m}, true, conf);
+    EXPECT_EQ(r.status, 0) << r.out << r.err;
+    std::string line;
+    std::istringstream lines(r.err);
+    for (std::string l; std::getline(lines, l);)
+      if (l.find("authmilter[info]: ") != std::string::npos) line = l.substr(l.find("]: ") + 3);
+    ASSERT_FALSE(line.empty()) << r.err;
+    for (char c : line) EXPECT_FALSE(static_cast<unsigned char>(c) < 0x20) << line;
+    if (format == "json") {
+      auto j = nlohmann::json::parse(line);
+      EXPECT_EQ(j["qid"], "msg1");
+      EXPECT_EQ(j["helo"], "x key=value action=accept");
+      EXPECT_EQ(j["spf"], "pass");
+      EXPECT_EQ(j["action"], "accept");
+    } else {
+      EXPECT_EQ(line.rfind("qid=msg1 client=192.0.2.10[unknown] helo=\"x key=value action=accept\" ", 0), 0u) << line;
+      EXPECT_NE(line.find(" action=accept"), std::string::npos) << line;
+    }
+  }
+  Ran quiet = run({"--client-ip", "192.0.2.10", m});  // without --log: no per-message line
+  EXPECT_EQ(quiet.err.find("authmilter[info]"), std::string::npos) << quiet.err;
+}
+
 TEST_F(TestMessage, ErrorsExitOne) {
   auto m = write("m.eml", message("a@pass.tm.test"));
   auto badZone = write("bad.zone", "$ORIGIN tm.test.\nok TXT \"x\"\nbroken A 999.1.1.1\n");
