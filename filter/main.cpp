@@ -1,4 +1,5 @@
-// filter/main.cpp — the authmilter program: options, start-up, signals, shutdown, keygen, migrate.
+// filter/main.cpp — the authmilter program: options, start-up, signals, shutdown, keygen, migrate; the
+// test-message subcommand is filter/testmsg/.
 //
 // Signals: SIGTERM/SIGINT/SIGHUP are blocked before any thread exists and handled by our control
 // thread with sigwaitinfo(). libmilter's own signal thread would otherwise race us for them (it
@@ -52,6 +53,7 @@
 #include "filter/metrics/http_exporter.h"
 #include "filter/milter/adapter.h"
 #include "filter/milter/server.h"
+#include "filter/testmsg/test_message.h"
 
 extern "C" int sigwait(const sigset_t*, int*) {
   for (;;) std::this_thread::sleep_for(std::chrono::hours(24));
@@ -74,7 +76,10 @@ namespace {
 const char* kUsage =
     "usage: authmilter [-c FILE] [-f] [--check-config] [--version] [-h]\n"
     "       authmilter keygen -d DOMAIN -s SELECTOR [-a rsa|ed25519] [-b BITS] [-D DIR]\n"
-    "       authmilter migrate [--opendkim FILE] [--opendmarc FILE] [--out DIR] [--force]\n"
+    "       authmilter migrate [--opendkim FILE] [--opendmarc FILE] [--out DIR] [--force]
+"
+    "       authmilter test-message [-c FILE] [options] MESSAGE...   (test-message -h: its options)
+"
     "  -c FILE          configuration file (default /etc/authmilter/authmilter.conf)\n"
     "  -f               stay in the foreground\n"
     "  --check-config   check the configuration and policy file, print FILE:LINE: errors\n"
@@ -236,6 +241,7 @@ void controlLoop(am::core::Engine& engine, const std::string& configPath, const 
 int main(int argc, char** argv) {
   if (argc > 1 && std::string(argv[1]) == "keygen") return keygenMain(argc, argv);
   if (argc > 1 && std::string(argv[1]) == "migrate") return migrateMain(argc, argv);
+  if (argc > 1 && std::string(argv[1]) == "test-message") return am::testmsg::testMessageMain(argc, argv);
   std::string configPath = "/etc/authmilter/authmilter.conf";
   bool foreground = false, checkOnly = false;
   for (int i = 1; i < argc; ++i) {

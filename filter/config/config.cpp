@@ -137,6 +137,7 @@ const std::vector<Key>& keyTable() {
                                     {"local3", "local3"}, {"local4", "local4"}, {"local5", "local5"},
                                     {"local6", "local6"}, {"local7", "local7"}}), kRestart},
       {"LogDebug", boolean(&Config::logDebug), kRestart},
+      {"LogFormat", choice(&Config::logJson, std::map<std::string, bool>{{"kv", false}, {"json", true}})},
       {"AuthservID", text(&Config::authservId)},
       {"TrustedAuthservIDs", list(&Config::trustedAuthservIds, true)},
       {"InternalHosts", internalHostsSetter()},

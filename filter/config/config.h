@@ -38,6 +38,7 @@ struct Config {
   bool syslog = true;   // false: log to stderr
   std::string syslogFacility = "mail";
   bool logDebug = false;
+  bool logJson = false;  // LogFormat json: the per-message line as one JSON object (default kv)
   std::string authservId;  // empty: the host name
   std::vector<std::string> trustedAuthservIds;  // other ids whose AR headers we keep; ours is always removed
   // The one list of internal hosts (addresses, networks, verified host names, ".domain" subtrees):

@@ -1,6 +1,7 @@
 // filter/core/consumers.cpp — see consumers.h.
 #include "filter/core/consumers.h"
 
+#include "common/json.h"
 #include "filter/auth/spf/spf.h"
 #include "filter/authres/authres.h"
 #include "filter/core/log.h"
@@ -100,61 +101,45 @@ std::string clientField(const ClientInfo& c) {
   return part;
 }
 
-// One buffer, values appended in place (appendLogValue); only the client[name] and dkim values,
-// which are quoted as a whole, are put together first.
-std::string logLine(const MessageOutcome& o) {
-  std::string l;
-  l.reserve(320);
-  l += "qid=";
-  appendLogValue(l, o.queueId.empty() ? std::string_view("-") : std::string_view(o.queueId));
-  l += " client=";
-  appendLogValue(l, clientField(o.client));
-  l += " helo=";
-  appendLogValue(l, o.client.helo);
-  l += " mailfrom=";
-  appendLogValue(l, o.mailFrom);
-  if (!o.client.authUser.empty()) {
-    l += " auth=";
-    appendLogValue(l, o.client.authUser);
-  }
-  if (!o.client.tlsVersion.empty()) {
-    l += " tls=";
-    appendLogValue(l, o.client.tlsVersion);
-  }
-  if (!o.client.tlsCipher.empty()) {
-    l += " cipher=";
-    appendLogValue(l, o.client.tlsCipher);
-  }
-  l += " from=";
-  appendLogValue(l, o.from.domain.empty() ? std::string_view("-") : std::string_view(o.from.domain));
+// The fields of the per-message log line, in order, written to a Sink: KvSink (key=value,
+// appendLogValue) or JsonSink (one object, common/json.h). One list of fields, so the two formats
+// can never differ in what they say. `text` is message data; `word` a fixed vocabulary word.
+template <class Sink>
+void logFields(const MessageOutcome& o, Sink& s) {
+  s.text("qid", o.queueId.empty() ? std::string_view("-") : std::string_view(o.queueId));
+  s.text("client", clientField(o.client));
+  s.text("helo", o.client.helo);
+  s.text("mailfrom", o.mailFrom);
+  if (!o.client.authUser.empty()) s.text("auth", o.client.authUser);
+  if (!o.client.tlsVersion.empty()) s.text("tls", o.client.tlsVersion);
+  if (!o.client.tlsCipher.empty()) s.text("cipher", o.client.tlsCipher);
+  s.text("from", o.from.domain.empty() ? std::string_view("-") : std::string_view(o.from.domain));
   if (o.spfMailFrom.checked) {
-    l.append(" spf=").append(toString(o.spfMailFrom.result)).append(" spf.d=");
-    appendLogValue(l, o.spfMailFrom.domain);
+    s.word("spf", toString(o.spfMailFrom.result));
+    s.text("spf.d", o.spfMailFrom.domain);
   }
-  if (o.spfHelo.checked) l.append(" spf.helo=").append(toString(o.spfHelo.result));
+  if (o.spfHelo.checked) s.word("spf.helo", toString(o.spfHelo.result));
   std::string part;
   for (auto& d : o.dkim) {
     if (!part.empty()) part += ',';
     part.append(toString(d.result)).append(":d=").append(d.domain);
   }
-  l += " dkim=";
-  appendLogValue(l, part.empty() ? std::string_view("none") : std::string_view(part));
-  if (o.signing) l.append(" signed=").append(std::to_string(o.signatures.size()));
-  if (o.dmarc)
-    l.append(" dmarc=").append(policy::toString(o.dmarc->result)).append(" policy=").append(policy::toString(o.dmarc->appliedPolicy));
+  s.text("dkim", part.empty() ? std::string_view("none") : std::string_view(part));
+  if (o.signing) s.number("signed", o.signatures.size());
+  if (o.dmarc) {
+    s.word("dmarc", policy::toString(o.dmarc->result));
+    s.word("policy", policy::toString(o.dmarc->appliedPolicy));
+  }
   if (o.arc.cv != arc::Cv::None) {
-    l.append(" arc=").append(arc::toString(o.arc.cv)).append(" arc.i=").append(std::to_string(o.arc.lastInstance));
+    s.word("arc", arc::toString(o.arc.cv));
+    s.number("arc.i", o.arc.lastInstance);
     if (o.arc.cv == arc::Cv::Pass) {
-      l.append(" arc.oldest_pass=").append(std::to_string(o.arc.oldestPass)).append(" arc.sealer=");
-      appendLogValue(l, o.arc.sealer);
+      s.number("arc.oldest_pass", o.arc.oldestPass);
+      s.text("arc.sealer", o.arc.sealer);
     } else {
-      l += " arc.reason=";
-      appendLogValue(l, o.arc.reason);
+      s.text("arc.reason", o.arc.reason);
     }
-    if (!o.arc.sets.empty()) {
-      l += " arc.sets=";
-      appendLogValue(l, arcSets(o.arc));
-    }
+    if (!o.arc.sets.empty()) s.text("arc.sets", arcSets(o.arc));
   }
   if (!o.upstream.empty()) {
     part.clear();
@@ -162,17 +147,98 @@ std::string logLine(const MessageOutcome& o) {
       if (!part.empty()) part += ',';
       part.append(u.authservId).append(":").append(u.method).append("=").append(u.result);
     }
-    l += " upstream=";
-    appendLogValue(l, part);
+    s.text("upstream", part);
   }
-  l.append(" action=").append(actionName(o));
-  if (o.disposition.override != policy::Override::None)
-    l.append(" override=").append(policy::toString(o.disposition.override));
-  if (!o.disposition.logReason.empty()) {
-    l += " reason=";
-    appendLogValue(l, o.disposition.logReason);
+  s.word("action", actionName(o));
+  if (o.disposition.override != policy::Override::None) s.word("override", policy::toString(o.disposition.override));
+  if (!o.disposition.logReason.empty()) s.text("reason", o.disposition.logReason);
+}
+
+// key=value: one buffer, values appended in place.
+struct KvSink {
+  std::string& l;
+  void key(std::string_view k) {
+    if (!l.empty()) l += ' ';
+    l.append(k).append("=");
   }
+  void text(std::string_view k, std::string_view v) {
+    key(k);
+    appendLogValue(l, v);
+  }
+  void word(std::string_view k, std::string_view v) {
+    key(k);
+    l.append(v);
+  }
+  void number(std::string_view k, size_t n) {
+    key(k);
+    l.append(std::to_string(n));
+  }
+};
+
+// JSON: the same values, message data cut like the key=value line's (at a character boundary).
+struct JsonSink {
+  json::Writer& w;
+  void text(std::string_view k, std::string_view v) {
+    constexpr size_t kMax = 512;
+    if (v.size() <= kMax) {
+      w.field(k, v);
+      return;
+    }
+    size_t n = kMax;
+    while (n > 0 && (static_cast<unsigned char>(v[n]) & 0xC0) == 0x80) --n;  // not inside a character
+    w.field(k, std::string(v.substr(0, n)) + "...");
+  }
+  void word(std::string_view k, std::string_view v) { w.field(k, v); }
+  void number(std::string_view k, size_t n) { w.field(k, static_cast<uint64_t>(n)); }
+};
+
+std::string logLine(const MessageOutcome& o) {
+  std::string l;
+  l.reserve(320);
+  KvSink sink{l};
+  logFields(o, sink);
   return l;
+}
+
+std::string logLineJson(const MessageOutcome& o) {
+  std::string l;
+  l.reserve(400);
+  json::Writer w(l);
+  w.beginObject();
+  JsonSink sink{w};
+  logFields(o, sink);
+  w.endObject();
+  return l;
+}
+
+std::string logLine(const MessageOutcome& o, bool json) { return json ? logLineJson(o) : logLine(o); }
+
+namespace {
+// A message that was not evaluated: its queue id, the client when known, tempfail and why.
+std::string tempfailLogLine(std::string_view queueId, const ClientInfo* client, std::string_view reason, bool json) {
+  std::string l;
+  if (json) {
+    json::Writer w(l);
+    w.beginObject().field("qid", queueId);
+    if (client) w.field("client", clientField(*client));
+    w.field("action", "tempfail").field("reason", reason).endObject();
+    return l;
+  }
+  KvSink sink{l};
+  sink.text("qid", queueId);
+  if (client) sink.text("client", clientField(*client));
+  sink.word("action", "tempfail");
+  sink.text("reason", reason);
+  return l;
+}
+}  // namespace
+
+std::string overflowLogLine(std::string_view queueId, bool json) {
+  return tempfailLogLine(queueId, nullptr, "headers over MaxHeaderBytes", json);
+}
+
+std::string refusedLogLine(std::string_view queueId, const ClientInfo& client, bool json) {
+  return tempfailLogLine(queueId, &client, "shutting down", json);
 }
 
 std::string debugLine(const MessageOutcome& o) {

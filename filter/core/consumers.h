@@ -1,7 +1,8 @@
 // filter/core/consumers.h — the readers of a MessageOutcome that the filter has today: the
-// Authentication-Results header (RFC 8601), Received-SPF (RFC 7208 §9.1), the one key=value log
-// line per message, the Verdict the milter layer applies (reply, quarantine, header edits), and
-// the metrics (counts by result, action and reply code; the message's latency).
+// Authentication-Results header (RFC 8601), Received-SPF (RFC 7208 §9.1), the one log line per
+// message (key=value or, with LogFormat json, a JSON object with the same fields), the Verdict the
+// milter layer applies (reply, quarantine, header edits), and the metrics (counts by result, action
+// and reply code; the message's latency).
 // Each is a pure function of the outcome and the configuration; none decides anything.
 // Thread-safe.
 #pragma once
@@ -25,6 +26,13 @@ std::optional<std::string> receivedSpfHeader(const MessageOutcome& o, const conf
 std::string clientField(const ClientInfo& c);
 // The key=value log line ("qid=... client=... action=... reason=...").
 std::string logLine(const MessageOutcome& o);
+// LogFormat json: the same fields, in the same order, as one JSON object on one line.
+std::string logLineJson(const MessageOutcome& o);
+std::string logLine(const MessageOutcome& o, bool json);
+// The line of a message whose headers went over MaxHeaderBytes (no outcome: tempfailed early).
+std::string overflowLogLine(std::string_view queueId, bool json);
+// The log line of a transaction on a connection refused while draining (answered 421, not evaluated).
+std::string refusedLogLine(std::string_view queueId, const ClientInfo& client, bool json);
 // LogDebug: what an operator needs to understand one verdict, as one more key=value line: each SPF
 // reason, each signature (domain, selector, algorithm, result, reason), the DMARC record as
 // published, where it was found, the organizational domain and how, the alignment of each

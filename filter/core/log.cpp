@@ -9,6 +9,8 @@
 #include <cstring>
 #include <ctime>
 
+#include "common/utf8.h"
+
 namespace am::core {
 namespace {
 
@@ -58,6 +60,7 @@ void Logger::configure(bool useSyslog, const std::string& facility, bool debug) 
 
 void Logger::write(LogLevel level, std::string_view line) const {
   if (level == LogLevel::Debug && !debug_) return;
+  if (level >= LogLevel::Info && quiet_.load(std::memory_order_relaxed)) return;
   static const char* names[] = {"error", "warning", "info", "debug"};
   static const int prios[] = {LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG};
   int i = static_cast<int>(level);
@@ -87,28 +90,71 @@ void Logger::write(LogLevel level, std::string_view line) const {
   writeAll(STDERR_FILENO, out, n);
 }
 
+// Message data can carry anything. Escaped as \xHH: C0 controls, DEL, bytes that are not valid
+// UTF-8, and the bytes of C1 controls (U+0080..U+009F) and U+2028/U+2029; '"' and '\\' get a
+// backslash. A value is cut before the unit (byte, escape, character) that would take it over
+// kMax bytes, never inside one, and then ends in "...".
 void appendLogValue(std::string& out, std::string_view v) {
-  constexpr size_t kMax = 512;  // escaped bytes kept; longer values end in "..."
+  constexpr size_t kMax = 512;
   static const char hex[] = "0123456789abcdef";
   bool quote = v.empty();
   for (unsigned char c : v)
     if (c == ' ' || c == '"' || c == '=' || c < 0x20 || c == 0x7f) { quote = true; break; }
   if (quote) out += '"';
   const size_t start = out.size();
-  for (unsigned char c : v) {
-    if (out.size() - start > kMax) break;  // already too long: the rest is cut anyway
-    if (c < 0x20 || c == 0x7f) {
-      const char esc[4] = {'\\', 'x', hex[c >> 4], hex[c & 15]};
-      out.append(esc, 4);
-    } else {
-      if (c == '"' || c == '\\') out += '\\';
-      out += static_cast<char>(c);
+  bool cut = false;
+  for (size_t i = 0; i < v.size();) {
+    size_t j = i;  // a run of printable ASCII other than '"' and '\\' goes out in one piece
+    while (j < v.size() && static_cast<unsigned char>(v[j]) >= 0x20 && static_cast<unsigned char>(v[j]) < 0x7f &&
+           v[j] != '"' && v[j] != '\\')
+      ++j;
+    if (j > i) {
+      const size_t room = kMax - (out.size() - start);
+      if (j - i > room) {
+        out.append(v.data() + i, room);
+        cut = true;
+        break;
+      }
+      out.append(v.data() + i, j - i);
+      i = j;
+      continue;
     }
+    unsigned char c = static_cast<unsigned char>(v[i]);
+    char unit[16];
+    size_t n = 0, used = 1;
+    auto escape = [&](unsigned char b) {
+      unit[n++] = '\\';
+      unit[n++] = 'x';
+      unit[n++] = hex[b >> 4];
+      unit[n++] = hex[b & 15];
+    };
+    if (c < 0x20 || c == 0x7f) {
+      escape(c);
+    } else if (c < 0x80) {
+      if (c == '"' || c == '\\') unit[n++] = '\\';
+      unit[n++] = static_cast<char>(c);
+    } else {
+      uint32_t cp = 0;
+      used = utf8::sequence(v, i, cp);
+      if (used == 0) {
+        used = 1;
+        escape(c);
+      } else {
+        for (size_t k = 0; k < used; ++k) {
+          unsigned char b = static_cast<unsigned char>(v[i + k]);
+          if (utf8::unsafeCodePoint(cp)) escape(b);
+          else unit[n++] = static_cast<char>(b);
+        }
+      }
+    }
+    if (out.size() - start + n > kMax) {
+      cut = true;
+      break;
+    }
+    out.append(unit, n);
+    i += used;
   }
-  if (out.size() - start > kMax) {
-    out.resize(start + kMax);
-    out += "...";
-  }
+  if (cut) out += "...";
   if (quote) out += '"';
 }
 

@@ -20,11 +20,14 @@ class Logger {
   void info(std::string_view l) const { write(LogLevel::Info, l); }
   void debug(std::string_view l) const { write(LogLevel::Debug, l); }
   bool debugEnabled() const { return debug_; }
+  // Only warnings and errors are written (`test-message` without --log).
+  void setQuiet(bool quiet) { quiet_ = quiet; }
 
  private:
   mutable std::mutex mu_;  // configure() only; write() takes no lock
   std::atomic<bool> syslog_{false};
   std::atomic<bool> debug_{false};
+  std::atomic<bool> quiet_{false};
 };
 
 // Quote a value for key=value logs when it has spaces, quotes or control bytes.

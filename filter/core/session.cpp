@@ -194,14 +194,14 @@ Verdict Session::endOfMessage() {
   std::optional<DebugQid> tag;
   if (engine_.log().debugEnabled()) tag.emplace(qid = msg_->queueId);
   Verdict v;
+  lastOutcome_.reset();
   if (msg_->refused) {
     v = *refused_;
-    lastLog_ = "qid=" + logValue(msg_->queueId) + " client=" + logValue(clientField(client_)) +
-               " action=tempfail reason=\"shutting down\"";
+    lastLog_ = refusedLogLine(msg_->queueId, client_, snap_->config->logJson);
     engine_.log().warning(lastLog_);
   } else if (msg_->headersOverflow) {
     v = Verdict::reply(Action::TempFail, "451", "4.3.0", "Message headers too large to authenticate");
-    lastLog_ = "qid=" + logValue(msg_->queueId) + " action=tempfail reason=\"headers over MaxHeaderBytes\"";
+    lastLog_ = overflowLogLine(msg_->queueId, snap_->config->logJson);
     engine_.log().warning(lastLog_);
     if (auto* m = engine_.messageMetrics()) m->message(Action::TempFail, "451", std::chrono::steady_clock::now() - msg_->started);
   } else {
@@ -228,8 +228,8 @@ Verdict Session::finish() {
   o.rcpts = std::move(msg_->rcpts);
   o.spfMailFrom = std::move(msg_->spfMailFrom);
   o.spfHelo = std::move(msg_->spfHelo);
-  const MessageOutcome outcome = conclude(std::move(o), *snap_, engine_.dns());
-  lastLog_ = logLine(outcome);
+  const MessageOutcome& outcome = lastOutcome_.emplace(conclude(std::move(o), *snap_, engine_.dns()));
+  lastLog_ = logLine(outcome, snap_->config->logJson);
   engine_.log().info(lastLog_);
   if (engine_.log().debugEnabled()) engine_.log().debug(debugLine(outcome));
   if (auto* m = engine_.messageMetrics()) countOutcome(outcome, std::chrono::steady_clock::now() - msg_->started, *m);

@@ -18,6 +18,7 @@
 #include "common/client.h"
 #include "common/ip.h"
 #include "filter/core/engine.h"
+#include "filter/core/outcome.h"
 #include "filter/core/verdict.h"
 #include "policy/from_header.h"
 
@@ -75,6 +76,9 @@ class Session {
 
   // What the verdict was for the last message (for logs and tests).
   const std::string& lastLogLine() const { return lastLog_; }
+  // The outcome of the last message that reached end of message; null when it ended otherwise
+  // (headers over MaxHeaderBytes) or none did. For `test-message` and tests.
+  const MessageOutcome* lastOutcome() const { return lastOutcome_ ? &*lastOutcome_ : nullptr; }
 
  private:
   const std::string* macro(std::string_view name) const;
@@ -92,6 +96,7 @@ class Session {
   std::optional<Verdict> refused_;  // the connect verdict while draining (421): every transaction gets it
   std::unique_ptr<Message> msg_;
   std::string lastLog_;
+  std::optional<MessageOutcome> lastOutcome_;  // kept until the next end of message
 };
 
 }  // namespace am::core
