@@ -76,10 +76,8 @@ namespace {
 const char* kUsage =
     "usage: authmilter [-c FILE] [-f] [--check-config] [--version] [-h]\n"
     "       authmilter keygen -d DOMAIN -s SELECTOR [-a rsa|ed25519] [-b BITS] [-D DIR]\n"
-    "       authmilter migrate [--opendkim FILE] [--opendmarc FILE] [--out DIR] [--force]
-"
-    "       authmilter test-message [-c FILE] [options] MESSAGE...   (test-message -h: its options)
-"
+    "       authmilter migrate [--opendkim FILE] [--opendmarc FILE] [--out DIR] [--force]\n"
+    "       authmilter test-message [-c FILE] [options] MESSAGE...   (test-message -h: its options)\n"
     "  -c FILE          configuration file (default /etc/authmilter/authmilter.conf)\n"
     "  -f               stay in the foreground\n"
     "  --check-config   check the configuration and policy file, print FILE:LINE: errors\n"
