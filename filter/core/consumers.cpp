@@ -53,12 +53,24 @@ std::vector<authres::ResInfo> authResults(const MessageOutcome& o) {
   return out;
 }
 
+// How the message reached the MTA, as a comment after the authserv-id: the IANA registry of AR
+// methods and properties has no entry for the transport (the draft that proposed one lapsed), so a
+// comment carries it. Nothing without TLS: the MTA gives no macro then, and a missing macro setting
+// (milter_helo_macros, confMILTER_MACROS_HELO) must not read as "no TLS".
+std::string transportComment(const ClientInfo& c) {
+  if (!c.tls()) return "";
+  std::string s = "tls=" + c.tlsVersion;
+  if (!c.tlsCipher.empty()) s += " cipher=" + c.tlsCipher;
+  if (!c.tlsBits.empty()) s += " bits=" + c.tlsBits;
+  return s;
+}
+
 const char* actionName(const MessageOutcome& o) { return toString(o.disposition.action); }
 
 }  // namespace
 
 std::string authResultsHeader(const MessageOutcome& o, std::string_view authservId) {
-  return authres::format(authservId, authResults(o));
+  return authres::format(authservId, authResults(o), transportComment(o.client));
 }
 
 std::optional<std::string> receivedSpfHeader(const MessageOutcome& o, const config::Config& cfg) {
@@ -94,6 +106,10 @@ std::string logLine(const MessageOutcome& o) {
   if (!o.client.tlsCipher.empty()) {
     l += " cipher=";
     appendLogValue(l, o.client.tlsCipher);
+  }
+  if (!o.client.tlsBits.empty()) {
+    l += " cipher_bits=";
+    appendLogValue(l, o.client.tlsBits);
   }
   l += " from=";
   appendLogValue(l, o.from.domain.empty() ? std::string_view("-") : std::string_view(o.from.domain));
