@@ -4,7 +4,8 @@
 // e2e.test; the real authmilter binary listens on a unix socket; swaks sends over SMTP. The same
 // checks as the Postfix test: a forged From of a p=reject domain gets 550 5.7.1, a p=quarantine
 // failure is held in Sendmail's quarantine (`mailq -qQ`), an aligned message is delivered with our
-// AR header, and forged AR headers claiming our authserv-id are gone.
+// AR header, and forged AR headers claiming our authserv-id are gone; with authmilter unreachable
+// the snippet's F=T gives 451 4.3.2.
 #include <gtest/gtest.h>
 #include <strings.h>
 #include <unistd.h>
@@ -192,6 +193,33 @@ TEST_P(Sendmail, AlignedMessageDeliveredWithOurAuthResultsAndNoForgedOne) {
   EXPECT_TRUE(has(ar, "header.d=good.e2e.test")) << ar;
   EXPECT_TRUE(has(ar, "dmarc=pass")) << ar;
   EXPECT_TRUE(has(*copy, "DKIM-Signature:")) << *copy;
+}
+
+// The snippet's F=T: with authmilter unreachable, Sendmail answers with a temporary failure instead
+// of passing mail unchecked. A Sendmail of its own, pointed at a socket nobody listens on.
+TEST(SendmailMilterDown, UnreachableMilterMeansTemporaryFailure) {
+  int st = -1;
+  std::string root = runCommand("timeout 300 " + std::string(AM_SENDMAIL_TEST_DIR) + "/fetch-sendmail.sh " +
+                                    AM_SENDMAIL_CACHE_DIR + " 2>/dev/null",
+                                &st);
+  ASSERT_EQ(st, 0) << root;
+  SendmailInstance::Options o;
+  o.root = root.substr(0, root.find('\n'));
+  o.snippet = std::string(AM_SOURCE_DIR) + "/contrib/sendmail/sendmail.mc.snippet";
+  o.socket = "/nonexistent-authmilter-dir/authmilter.sock";  // nobody listens there, ever
+  o.domain = kAuthserv;
+  std::string err;
+  auto sendmail = SendmailInstance::start(o, &err);
+  ASSERT_TRUE(sendmail) << err;
+  const std::string msg = sendmail->dir() + "/down.eml";
+  std::ofstream(msg, std::ios::binary) << "From: a@good.e2e.test\r\nTo: user@" << kAuthserv
+                                       << "\r\nSubject: down\r\nMessage-ID: <down@e2e.test>\r\n\r\nbody\r\n";
+  std::string t = runCommand("swaks --server 127.0.0.1 --port " + std::to_string(sendmail->smtpPort()) +
+                             " --helo client.e2e.test --from a@good.e2e.test --to user@" + kAuthserv + " --data @" +
+                             msg + " --timeout 60 2>&1");
+  EXPECT_TRUE(has(t, "<** 451 4.3.2")) << t << sendmail->output();
+  EXPECT_FALSE(has(t, "Message accepted for delivery")) << t;
+  EXPECT_FALSE(sendmail->waitForDelivery("<down@e2e.test>", std::chrono::seconds(1)));
 }
 
 INSTANTIATE_TEST_SUITE_P(MilterServer, Sendmail, ::testing::Values("native", "libmilter"),
