@@ -1,7 +1,7 @@
 // tests/dmarc/scenario_test.cpp — our own table of end-to-end DMARC scenarios: From parsing ->
 // evaluate() -> decide(), one named TEST_P per row, one row per branch (alignment paths,
 // strict/relaxed, sp/np/psd, pct/t=, DNS failures, bad and multiple records, every From
-// oddity, policy-file overrides, forwarders, report-only, both modes). DNS is in memory.
+// oddity, policy-file overrides, forwarders, report-only, both modes, require-tls). DNS is in memory.
 #include <gtest/gtest.h>
 
 #include "policy/disposition.h"
