@@ -17,9 +17,12 @@ struct ClientInfo {
   std::string authUser;           // {auth_authen}; "" when the client did not authenticate
   std::string tlsVersion;         // {tls_version}; "" without TLS
   std::string tlsCipher;          // {cipher}
+  std::string tlsBits;            // {cipher_bits}: the cipher's key length
   bool internal = false;          // matched InternalHosts
 
   bool authenticated() const { return !authUser.empty(); }
+  // The client used STARTTLS (the MTA gave {tls_version}; it gives none for a plain connection).
+  bool tls() const { return !tlsVersion.empty(); }
   // The name is one the MTA verified: not empty, not "unknown", not an "[address]" literal.
   bool verifiedName() const { return !hostname.empty() && hostname != "unknown" && hostname.front() != '['; }
 };

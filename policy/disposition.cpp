@@ -2,7 +2,8 @@
 // ignored clients (authenticated, internal: IgnoreAuthenticatedClients, IgnoreInternalHosts), allowlisted clients, From problems, DMARC not
 // evaluated, allowlisted From domains, temperror, non-failures, per-domain overrides, policy
 // none, trusted ARC sealers, trusted forwarders, the report-only switch, then reject / quarantine. Last, a message
-// still accepted whose From domain publishes no DMARC record gets the SPF-only rule.
+// still accepted whose From domain publishes no DMARC record gets the SPF-only rule. Then the
+// require-tls rule: when it applies and its action is stronger than the one decided so far, it wins.
 #include "policy/disposition.h"
 
 #include "common/strings.h"
@@ -146,6 +147,45 @@ void spfOnly(const am::SpfOutput& spf, const DmarcOutput* dmarc, const Dispositi
   }
 }
 
+// The clients DMARC enforcement spares (ignored, allowlisted) are spared require-tls too: internal
+// hops (a content filter reinjecting on loopback) rarely speak TLS.
+bool sparedClient(const PolicyFile& pf, const ClientInfo& client, const DispositionOptions& opts) {
+  return (client.authenticated() && opts.ignoreAuthenticated) || (client.internal && opts.ignoreInternal) ||
+         anyMatch(pf.allowClients, client);
+}
+
+// Why the client's transport falls short of the rule ("" when it does not).
+std::string tlsShortfall(const TlsRequirement& r, const ClientInfo& client) {
+  if (!client.tls()) return "no TLS";
+  if (r.minRank == 0) return "";
+  auto rank = tlsVersionRank(client.tlsVersion);
+  if (rank && *rank >= r.minRank) return "";
+  return client.tlsVersion + " below " + r.minVersion;
+}
+
+void requireTls(const FromResult& from, const PolicyFile& pf, const ClientInfo& client, const DispositionOptions& opts,
+                Disposition& d) {
+  if (from.status != FromResult::Status::Ok || pf.requireTls.empty() || sparedClient(pf, client, opts)) return;
+  const TlsRequirement* r = pf.tlsRequirementFor(from.domain);
+  if (!r) return;
+  std::string shortfall = tlsShortfall(*r, client);
+  if (shortfall.empty()) return;
+  std::string why = "require-tls " + from.domain + " (policy line " + std::to_string(r->line) + "): " + shortfall;
+  auto note = [&d](const std::string& s) { d.logReason = d.logReason.empty() ? s : d.logReason + "; " + s; };
+  if (!opts.rejectFailures) return note(why + ", report-only: would " + toString(r->action));
+  if (r->action <= d.action) return note(why + ", " + toString(r->action) + " (weaker than " + toString(d.action) + ")");
+  std::string text = "mail from " + from.domain + " must arrive over " +
+                     (r->minVersion.empty() ? std::string("TLS") : r->minVersion + " or later");
+  Disposition t = r->action == Action::Reject     ? reply(Action::Reject, "550", "5.7.10", text, why)
+                  : r->action == Action::TempFail ? reply(Action::TempFail, "451", "4.7.10", text, why)
+                                                  : quarantine(text, opts);
+  if (r->action == Action::Quarantine)  // quarantine() wrote the reply text as the reason
+    t.logReason = opts.holdQuarantined ? why : why + " (delivered with " + opts.markHeaderName + ")";
+  if (!d.logReason.empty()) t.logReason += "; " + d.logReason;    // what DMARC found stays visible
+  t.override = Override::RequireTls;
+  d = std::move(t);
+}
+
 Disposition decideDmarc(const FromResult& from, const DmarcOutput* dmarc, const PolicyFile& pf,
                         const ClientInfo& client, const DispositionOptions& opts, const ArcEvidence* arc) {
   bool failing = dmarc && dmarc->result == DmarcResult::Fail;
@@ -188,6 +228,7 @@ const char* toString(Override o) {
     case Override::LocalPolicy: return "local_policy";
     case Override::Arc: return "arc";
     case Override::Other: return "other";
+    case Override::RequireTls: return "require_tls";
   }
   return "other";
 }
@@ -196,6 +237,7 @@ Disposition decide(const FromResult& from, const DmarcOutput* dmarc, const am::S
                    const ClientInfo& client, const DispositionOptions& opts, const ArcEvidence* arc) {
   Disposition d = decideDmarc(from, dmarc, pf, client, opts, arc);
   spfOnly(spf, dmarc, opts, d);
+  requireTls(from, pf, client, opts, d);
   return d;
 }
 

@@ -1,8 +1,8 @@
 // policy/disposition.h — the local-policy step after DMARC evaluation: turns the From parse,
 // the DmarcOutput, the SPF result, the policy file and the client into one Disposition value
 // (action, SMTP reply, quarantine reason, optional marking header, log reason, override). The one
-// place where enforcement is decided: DMARC, From problems and the SPF-only rule for domains
-// without DMARC (RFC 7372 codes). Pure function: no I/O, no state; thread-safe.
+// place where enforcement is decided: DMARC, From problems, the SPF-only rule for domains
+// without DMARC (RFC 7372 codes) and the require-tls rule (550 5.7.10). Pure function: no I/O, no state; thread-safe.
 #pragma once
 #include <optional>
 #include <string>
@@ -21,9 +21,10 @@ namespace am::policy {
 using am::ClientInfo;
 
 // Why the policy that applies to a failing message was not carried out as published
-// (RFC 7489 Appendix C PolicyOverrideType; reports read it).
-enum class Override { None, Forwarded, SampledOut, TrustedForwarder, MailingList, LocalPolicy, Arc, Other };
-const char* toString(Override o);  // "none", "forwarded", "sampled_out", ... "arc", "other"
+// (RFC 7489 Appendix C PolicyOverrideType; reports read it). RequireTls is ours: the policy file's
+// require-tls rule decided the action (a DMARC report gives it as local_policy).
+enum class Override { None, Forwarded, SampledOut, TrustedForwarder, MailingList, LocalPolicy, Arc, Other, RequireTls };
+const char* toString(Override o);  // "none", "forwarded", "sampled_out", ... "arc", "other", "require_tls"
 
 struct Disposition {
   Action action = Action::Accept;

@@ -173,6 +173,28 @@ std::string onFrom(const Args& a, PolicyFile& pf, int) {
   return {};
 }
 
+std::string onRequireTls(const Args& a, PolicyFile& pf, int line) {
+  if (auto e = needArgs(a, 2, 3, "require-tls <domain|.domain> <reject|tempfail|quarantine> [TLSv1|TLSv1.1|TLSv1.2|TLSv1.3]");
+      !e.empty())
+    return e;
+  TlsRequirement r;
+  auto p = domainPattern(a[0]);
+  if (!p) return "invalid domain '" + a[0] + "'";
+  r.pattern = *p;
+  auto act = actionValue(a[1]);
+  if (!act || *act == Action::Accept) return "expected reject, tempfail or quarantine, got '" + a[1] + "'";
+  r.action = *act;
+  r.line = line;
+  if (a.size() == 3) {
+    auto rank = tlsVersionRank(a[2]);
+    if (!rank || *rank < 10) return "expected TLSv1, TLSv1.1, TLSv1.2 or TLSv1.3, got '" + a[2] + "'";
+    r.minRank = *rank;  // TLSv1 and later: SSL is never a minimum worth stating
+    r.minVersion = "TLSv" + std::to_string(*rank / 10) + (*rank % 10 ? "." + std::to_string(*rank % 10) : "");
+  }
+  pf.requireTls.push_back(std::move(r));
+  return {};
+}
+
 struct Keyword {
   const char* name;
   Handler handler;
@@ -189,6 +211,7 @@ const Keyword kKeywords[] = {
     {"pct", onPct},
     {"from", onFrom},
     {"arc-trust", onArcTrust},
+    {"require-tls", onRequireTls},
 };
 
 // Splits a line into words; '#' starts a comment.
@@ -224,6 +247,27 @@ bool HostPattern::matches(const am::IpAddress& addr, std::string_view hostname) 
   // Unverified names never match: "" , Postfix's "unknown", or an "[ip]" literal.
   if (hostname.empty() || hostname.front() == '[' || iequals(hostname, "unknown")) return false;
   return host.matches(hostname);
+}
+
+std::optional<int> tlsVersionRank(std::string_view v) {
+  std::string l = toLower(v);
+  if (l == "sslv2") return 2;
+  if (l == "sslv3") return 3;
+  if (!l.starts_with("tlsv") || l.size() < 5 || l.size() > 8) return std::nullopt;
+  std::string_view rest = std::string_view(l).substr(4);  // "1", "1.2"
+  auto digit = [](char c) { return c >= '0' && c <= '9'; };
+  if (!digit(rest[0])) return std::nullopt;
+  int major = rest[0] - '0', minor = 0;
+  if (rest.size() == 3 && rest[1] == '.' && digit(rest[2])) minor = rest[2] - '0';
+  else if (rest.size() != 1) return std::nullopt;
+  if (major < 1) return std::nullopt;
+  return major * 10 + minor;
+}
+
+const TlsRequirement* PolicyFile::tlsRequirementFor(std::string_view fromDomain) const {
+  for (auto& r : requireTls)
+    if (r.pattern.matches(fromDomain)) return &r;
+  return nullptr;
 }
 
 const DomainOverride* PolicyFile::overrideFor(std::string_view fromDomain) const {

@@ -1,6 +1,6 @@
 // policy/policy_file.h — the local policy file (etc/authmilter.policy documents every rule):
-// per-domain overrides, trusted forwarders, trusted ARC sealers, allowlists, pct handling and what
-// to do with bad From headers. (Internal hosts and the switches that ignore internal and authenticated clients
+// per-domain overrides, trusted forwarders, trusted ARC sealers, allowlists, pct handling, what to do
+// with bad From headers and which From domains must arrive over TLS. (Internal hosts and the switches that ignore internal and authenticated clients
 // live in authmilter.conf; the old `internal`/`skip-*` rules give an error naming the key.) Syntax: one `keyword args...` per line, '#'
 // starts a comment, blank lines ignored. Errors are collected, each as "FILE:LINE: message".
 //
@@ -60,6 +60,21 @@ struct HostPattern {
 // or ".example.org" (a subtree). Used by the policy file and by InternalHosts.
 std::optional<HostPattern> parseHostPattern(std::string_view text);
 
+// `require-tls <domain-pattern> <reject|tempfail|quarantine> [min-version]`: mail whose From
+// domain matches must have arrived over TLS (at least `minVersion` when one is given).
+struct TlsRequirement {
+  DomainPattern pattern;
+  Action action = Action::Reject;
+  int minRank = 0;         // tlsVersionRank() of the minimum; 0: any TLS version will do
+  std::string minVersion;  // as the MTA names it ("TLSv1.2"); "" when not given
+  int line = 0;
+};
+
+// Orders the protocol names the MTAs put in {tls_version} (OpenSSL's SSL_get_version(): "SSLv3",
+// "TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3"; case-insensitive, "TLSv1.0" and a later "TLSv1.4" too):
+// a larger number is a newer protocol. nullopt for anything else.
+std::optional<int> tlsVersionRank(std::string_view version);
+
 struct DomainOverride {
   DomainPattern pattern;
   OverrideKind kind;
@@ -73,6 +88,7 @@ struct PolicyFile {
   std::vector<DomainPattern> allowFrom;       // `allow-from` From domains never acted on
   std::vector<DomainPattern> arcTrust;        // `arc-trust` ARC sealers (AS d=) whose results count
   bool honorPct = true;                       // `pct honor|ignore` (feeds DmarcOptions)
+  std::vector<TlsRequirement> requireTls;     // `require-tls` (first match wins)
   // `from <missing|multiple|multiple-addresses|no-domain|unparseable> <action>`
   std::map<FromResult::Status, Action> fromActions{
       {FromResult::Status::Missing, Action::Reject},
@@ -84,6 +100,7 @@ struct PolicyFile {
   SigningTable signing;  // `key` and `sign` lines (policy/signing_table.h)
 
   const DomainOverride* overrideFor(std::string_view fromDomain) const;
+  const TlsRequirement* tlsRequirementFor(std::string_view fromDomain) const;
 };
 
 // Every keyword of the policy file, in table order, then the signing directives (`key`, `sign`);

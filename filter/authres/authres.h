@@ -45,7 +45,9 @@ struct ResInfo {
 //  - Free text (values, reasons, comments) loses control characters (CR, LF, NUL... become spaces),
 //    invalid UTF-8 bytes become '?', and is cut to 400 bytes, so every line stays far below the
 //    998-character limit. Comments keep balanced parentheses; unbalanced ones and '\' are escaped.
-std::string format(std::string_view authservId, const std::vector<ResInfo>& results);
+//  - `idComment`, when not empty, is written as a comment after the authserv-id (CFWS, RFC 8601 §2.2):
+//    "mx.example.org (tls=TLSv1.3 ...); spf=pass ...".
+std::string format(std::string_view authservId, const std::vector<ResInfo>& results, std::string_view idComment = {});
 
 struct Parsed {
   std::string authservId;              // unquoted, original case

@@ -163,9 +163,10 @@ void addResinfo(Folder& f, const ResInfo& r, const std::string& method, const st
 
 }  // namespace
 
-std::string format(std::string_view authservId, const std::vector<ResInfo>& results) {
+std::string format(std::string_view authservId, const std::vector<ResInfo>& results, std::string_view idComment) {
   Folder f;
   f.add(valueText(authservId));
+  f.addComment(idComment);
   const ResInfo* noneMarker = nullptr;
   bool any = false;
   for (const auto& r : results) {

@@ -80,12 +80,24 @@ std::vector<authres::ResInfo> authResults(const MessageOutcome& o) {
   return out;
 }
 
+// How the message reached the MTA, as a comment after the authserv-id: the IANA registry of AR
+// methods and properties has no entry for the transport (the draft that proposed one lapsed), so a
+// comment carries it. Nothing without TLS: the MTA gives no macro then, and a missing macro setting
+// (milter_helo_macros, confMILTER_MACROS_HELO) must not read as "no TLS".
+std::string transportComment(const ClientInfo& c) {
+  if (!c.tls()) return "";
+  std::string s = "tls=" + c.tlsVersion;
+  if (!c.tlsCipher.empty()) s += " cipher=" + c.tlsCipher;
+  if (!c.tlsBits.empty()) s += " bits=" + c.tlsBits;
+  return s;
+}
+
 const char* actionName(const MessageOutcome& o) { return toString(o.disposition.action); }
 
 }  // namespace
 
 std::string authResultsHeader(const MessageOutcome& o, std::string_view authservId) {
-  return authres::format(authservId, authResults(o));
+  return authres::format(authservId, authResults(o), transportComment(o.client));
 }
 
 std::optional<std::string> receivedSpfHeader(const MessageOutcome& o, const config::Config& cfg) {
@@ -113,6 +125,7 @@ void logFields(const MessageOutcome& o, Sink& s) {
   if (!o.client.authUser.empty()) s.text("auth", o.client.authUser);
   if (!o.client.tlsVersion.empty()) s.text("tls", o.client.tlsVersion);
   if (!o.client.tlsCipher.empty()) s.text("cipher", o.client.tlsCipher);
+  if (!o.client.tlsBits.empty()) s.text("cipher_bits", o.client.tlsBits);
   s.text("from", o.from.domain.empty() ? std::string_view("-") : std::string_view(o.from.domain));
   if (o.spfMailFrom.checked) {
     s.word("spf", toString(o.spfMailFrom.result));

@@ -18,7 +18,8 @@
 
 namespace am::core {
 
-// The value of our Authentication-Results header.
+// The value of our Authentication-Results header; with TLS, "(tls=... cipher=... bits=...)" after
+// the authserv-id.
 std::string authResultsHeader(const MessageOutcome& o, std::string_view authservId);
 // The value of a Received-SPF header, when AddReceivedSPF is on and SPF ran on MAIL FROM.
 std::optional<std::string> receivedSpfHeader(const MessageOutcome& o, const config::Config& cfg);

@@ -102,6 +102,7 @@ Verdict Session::mailFrom(std::string_view addr) {
   client_.authUser = value("{auth_authen}");
   client_.tlsVersion = value("{tls_version}");
   client_.tlsCipher = value("{cipher}");
+  client_.tlsBits = value("{cipher_bits}");
 
   const auto& cfg = *snap_->config;
   bool ignored = (cfg.ignoreAuthenticated && client_.authenticated()) || (cfg.ignoreInternal && client_.internal);

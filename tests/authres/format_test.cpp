@@ -35,6 +35,24 @@ TEST(AuthresFormat, SpfDkimDmarcLine) {
             "header.b=abcdefgh; dmarc=pass (p=reject sp=none dis=none) header.from=example.net");
 }
 
+// The transport comment after the authserv-id: RFC 8601 CFWS, so every reader skips it, and a
+// hostile one can neither close the comment early nor start a new result.
+TEST(AuthresFormat, CommentAfterAuthservId) {
+  ResInfo spf{"spf", "pass", "", "", {{"smtp", "mailfrom", "example.net"}}};
+  std::string out = format("mx.example.org", {spf}, "tls=TLSv1.3 cipher=TLS_AES_256_GCM_SHA384 bits=256");
+  EXPECT_EQ(unfold(out), "mx.example.org (tls=TLSv1.3 cipher=TLS_AES_256_GCM_SHA384 bits=256); spf=pass "
+                         "smtp.mailfrom=example.net");
+  Parsed p = mustParse(out);
+  EXPECT_EQ(p.authservId, "mx.example.org");
+  ASSERT_EQ(p.results.size(), 1u);
+  EXPECT_EQ(format("mx", {}, "tls=TLSv1.2"), "mx (tls=TLSv1.2); none");
+  std::string hostile = format("mx", {spf}, "x); dkim=pass (\r\nX-Injected: 1");
+  Parsed h = mustParse(hostile);
+  ASSERT_EQ(h.results.size(), 1u) << hostile;
+  EXPECT_EQ(h.results[0].method, "spf");
+  EXPECT_EQ(hostile.find('\r'), std::string::npos);
+}
+
 TEST(AuthresFormat, NonTokenValuesAreQuoted) {
   ResInfo r = dkim("fail", "example.net", "ab/cd+e=");
   r.reason = "signature did not verify";

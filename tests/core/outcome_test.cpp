@@ -51,6 +51,25 @@ TEST(Outcome, AuthResultsHeaderCarriesTheDmarcEvaluation) {
   EXPECT_EQ(parsed->authservId, "mx.test");
 }
 
+// How the message arrived: a comment after the authserv-id (no registered AR property exists for
+// it); none without TLS, since a missing macro must not read as "no TLS".
+TEST(Outcome, AuthResultsHeaderRecordsTheTransport) {
+  MessageOutcome o = failing();
+  EXPECT_EQ(authResultsHeader(o, "mx.test").rfind("mx.test;", 0), 0u);
+  o.client.tlsVersion = "TLSv1.3";
+  o.client.tlsCipher = "TLS_AES_256_GCM_SHA384";
+  o.client.tlsBits = "256";
+  std::string ar = authResultsHeader(o, "mx.test");
+  for (size_t i; (i = ar.find("\n\t")) != std::string::npos;) ar.replace(i, 2, " ");  // unfold
+  EXPECT_EQ(ar.rfind("mx.test (tls=TLSv1.3 cipher=TLS_AES_256_GCM_SHA384 bits=256);", 0), 0u) << ar;
+  auto parsed = authres::parse(ar, nullptr);
+  ASSERT_TRUE(parsed) << ar;
+  EXPECT_EQ(parsed->authservId, "mx.test");
+  EXPECT_EQ(parsed->results.size(), 3u) << ar;  // spf, dkim, dmarc: the comment is no result
+  std::string l = logLine(o);
+  EXPECT_NE(l.find(" tls=TLSv1.3 cipher=TLS_AES_256_GCM_SHA384 cipher_bits=256 "), std::string::npos) << l;
+}
+
 TEST(Outcome, AnUnsafeFromDomainNeverBecomesAnotherResult) {
   MessageOutcome o = failing();
   o.dmarc->fromDomain = "evil.example; dkim=pass";
@@ -101,6 +120,16 @@ TEST(Outcome, LogLineNamesActionOverrideAndReason) {
   std::string l = logLine(o);
   EXPECT_NE(l.find("qid=Q1 client=198.51.100.7[evil.example] helo=evil.example mailfrom=x@evil.example"), std::string::npos) << l;
   EXPECT_NE(l.find(" dmarc=fail policy=reject action=reject override=local_policy reason="), std::string::npos) << l;
+}
+
+TEST(Outcome, LogLineNamesTheRequireTlsRule) {
+  MessageOutcome o = failing();
+  o.disposition.override = policy::Override::RequireTls;
+  o.disposition.dsn = "5.7.10";
+  o.disposition.logReason = "require-tls example.com (policy line 3): no TLS";
+  std::string l = logLine(o);
+  EXPECT_NE(l.find(" action=reject override=require_tls reason=\"require-tls example.com (policy line 3): no TLS\""),
+            std::string::npos) << l;
 }
 
 TEST(Outcome, DebugLineExplainsTheVerdict) {

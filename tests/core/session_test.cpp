@@ -264,6 +264,51 @@ TEST_F(Fixture, BodyWithNulBytesAndNoFinalCrlf) {
 
 // The per-message log line, byte for byte (its format is what operators grep for): quoting of
 // values with spaces, '=' and control bytes, the auth and spf parts, and a reason.
+// require-tls through the core: the TLS macros come with HELO (again after STARTTLS); the session
+// completes the client at MAIL FROM and policy::decide acts on it.
+TEST_F(Fixture, RequireTlsActsOnTheTlsMacros) {
+  start("", "require-tls bank.example reject TLSv1.2\n");
+  dns->addTxt("bank.example", "v=spf1 ip4:198.51.100.7 -all");
+  auto send = [this](const std::string& tlsVersion, std::string* line) {
+    Session s(*engine);
+    s.setMacro("i", "QID1");
+    s.connect("client.test", IpAddress::parse("198.51.100.7"));
+    if (!tlsVersion.empty()) {
+      s.setMacro("{tls_version}", tlsVersion);
+      s.setMacro("{cipher}", "TLS_AES_128_GCM_SHA256");
+      s.setMacro("{cipher_bits}", "128");
+    }
+    s.helo("mx.bank.example");
+    s.mailFrom("<ceo@bank.example>");
+    s.rcpt("<rcpt@mx.test>");
+    for (auto& h : basicHeaders("ceo@bank.example")) s.header(h.name, " " + h.value);
+    s.endOfHeaders();
+    s.body("pay\r\n");
+    Verdict v = s.endOfMessage();
+    *line = s.lastLogLine();
+    return v;
+  };
+  std::string line;
+  Verdict v = send("", &line);
+  EXPECT_EQ(v.action, Action::Reject);
+  EXPECT_EQ(v.rcode, "550");
+  EXPECT_EQ(v.xcode, "5.7.10");
+  EXPECT_EQ(v.text, "mail from bank.example must arrive over TLSv1.2 or later");
+  EXPECT_NE(line.find("override=require_tls reason=\"require-tls bank.example (policy line 1): no TLS; dmarc=none"),
+            std::string::npos) << line;
+  v = send("TLSv1.1", &line);
+  EXPECT_EQ(v.action, Action::Reject);
+  EXPECT_NE(line.find("TLSv1.1 below TLSv1.2"), std::string::npos) << line;
+  v = send("TLSv1.3", &line);
+  EXPECT_EQ(v.action, Action::Accept);
+  EXPECT_NE(line.find(" tls=TLSv1.3 cipher=TLS_AES_128_GCM_SHA256 cipher_bits=128 "), std::string::npos) << line;
+  auto* ar = findInsert(v, "Authentication-Results");
+  ASSERT_TRUE(ar);
+  std::string value = ar->value;
+  for (size_t i; (i = value.find("\n\t")) != std::string::npos;) value.replace(i, 2, " ");  // unfold
+  EXPECT_EQ(value.rfind("mx.test (tls=TLSv1.3 cipher=TLS_AES_128_GCM_SHA256 bits=128);", 0), 0u) << value;
+}
+
 TEST_F(Fixture, LogLineIsExact) {
   start();
   dns->addTxt("_dmarc.bank.example", "v=DMARC1; p=reject");

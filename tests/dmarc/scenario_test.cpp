@@ -1,7 +1,8 @@
 // tests/dmarc/scenario_test.cpp — our own table of end-to-end DMARC scenarios: From parsing ->
 // evaluate() -> decide(), one named TEST_P per row, one row per branch (alignment paths,
 // strict/relaxed, sp/np/psd, pct/t=, DNS failures, bad and multiple records, every From
-// oddity, policy-file overrides, forwarders, trusted ARC sealers, report-only, both modes). DNS is in memory.
+// oddity, policy-file overrides, forwarders, trusted ARC sealers, report-only, both modes, require-tls).
+// DNS is in memory.
 #include <gtest/gtest.h>
 
 #include "policy/disposition.h"
@@ -50,6 +51,7 @@ struct Scenario {
   std::string dsn = "";                    // expected enhanced code of a reply ("": 5.7.1 / 4.7.1)
   std::string override = "-";              // expected Override ("-": not checked)
   std::optional<ArcEvidence> arc = {};     // a validated ARC chain's evidence
+  std::string tls = "";                    // the client's {tls_version} ("": no STARTTLS)
 };
 
 // A passing chain sealed by `sealer` whose AAR claims `claims` (method, result, domain).
@@ -242,6 +244,39 @@ std::vector<Scenario> scenarios() {
        .action = A::Accept, .text = "allowlisted"},
       {.name = "allow_client", .txt = {{"_dmarc.example.com", kReject}}, .policy = "allow-client 198.51.100.7",
        .action = A::Accept, .text = "allowlisted client"},
+      // require-tls: the transport rule, after DMARC; the stronger action wins (550 5.7.10 / 451 4.7.10).
+      {.name = "require_tls_no_tls_rejects", .txt = {{"_dmarc.example.com", kReject}}, .spfDomain = "example.com",
+       .policy = "require-tls example.com reject", .result = R::Pass, .text = "must arrive over TLS",
+       .dsn = "5.7.10", .override = "require_tls"},
+      {.name = "require_tls_with_tls_accepted", .txt = {{"_dmarc.example.com", kReject}}, .spfDomain = "example.com",
+       .policy = "require-tls example.com reject", .result = R::Pass, .action = A::Accept, .override = "none",
+       .tls = "TLSv1.3"},
+      {.name = "require_tls_without_dmarc_record", .policy = "require-tls .example.com tempfail", .result = R::None,
+       .action = A::TempFail, .text = "must arrive over TLS", .dsn = "4.7.10", .override = "require_tls"},
+      {.name = "require_tls_below_minimum_quarantined", .txt = {{"_dmarc.example.com", kReject}},
+       .spfDomain = "example.com", .policy = "require-tls .example.com quarantine TLSv1.2", .result = R::Pass,
+       .action = A::Quarantine, .text = "TLSv1.1 below TLSv1.2", .override = "require_tls", .tls = "TLSv1.1"},
+      {.name = "require_tls_minimum_met", .txt = {{"_dmarc.example.com", kReject}}, .spfDomain = "example.com",
+       .policy = "require-tls .example.com reject TLSv1.2", .result = R::Pass, .action = A::Accept, .tls = "TLSv1.3"},
+      {.name = "require_tls_sslv3_below_tlsv1", .spfDomain = "example.com",
+       .policy = "require-tls example.com reject TLSv1", .result = R::None, .text = "over TLSv1 or later",
+       .dsn = "5.7.10", .tls = "SSLv3"},
+      {.name = "require_tls_other_domain_untouched", .spfDomain = "example.com",
+       .policy = "require-tls example.org reject", .result = R::None, .action = A::Accept},
+      {.name = "require_tls_weaker_than_dmarc_reject", .txt = {{"_dmarc.example.com", kReject}},
+       .policy = "require-tls example.com quarantine", .text = "rejected by DMARC policy", .override = "none"},
+      {.name = "require_tls_stronger_than_dmarc_quarantine", .txt = {{"_dmarc.example.com", "v=DMARC1; p=quarantine"}},
+       .policy = "require-tls example.com reject", .text = "must arrive over TLS", .dsn = "5.7.10",
+       .override = "require_tls"},
+      {.name = "require_tls_internal_spared", .spfDomain = "example.com", .policy = "require-tls example.com reject",
+       .client = "10.1.2.3", .internal = true, .result = R::None, .action = A::Accept},
+      {.name = "require_tls_allow_client_spared", .spfDomain = "example.com",
+       .policy = "require-tls example.com reject\nallow-client 198.51.100.7", .result = R::None, .action = A::Accept},
+      {.name = "require_tls_report_only", .spfDomain = "example.com", .policy = "require-tls example.com reject",
+       .rejectFailures = false, .result = R::None, .action = A::Accept, .text = "report-only: would reject"},
+      {.name = "require_tls_quarantine_delivered_with_header", .spfDomain = "example.com",
+       .policy = "require-tls example.com quarantine", .hold = false, .result = R::None, .action = A::Accept,
+       .text = "no TLS", .mark = true, .override = "require_tls"},
       {.name = "quarantine_deliver_with_header", .txt = {{"_dmarc.example.com", "v=DMARC1; p=quarantine"}},
        .hold = false, .action = A::Accept, .mark = true},
       // Trusted ARC sealers (arc-trust): a passing chain whose newest sealer is trusted and saw
@@ -313,6 +348,7 @@ TEST_P(Scenarios, Outcome) {
   client.hostname = sc.hostname;
   client.authUser = sc.authenticated ? "user@example.com" : "";
   client.internal = sc.internal;
+  client.tlsVersion = sc.tls;
   DispositionOptions opts;
   opts.rejectFailures = sc.rejectFailures;
   opts.holdQuarantined = sc.hold;

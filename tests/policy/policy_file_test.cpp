@@ -208,4 +208,64 @@ TEST(PolicyFile, ArcTrustErrorsNameFileAndLine) {
   EXPECT_EQ(errors, expect);
 }
 
+// `require-tls <domain-pattern> <reject|tempfail|quarantine> [min-version]`.
+TEST(PolicyFile, RequireTls) {
+  std::vector<std::string> errors;
+  auto pf = parsePolicyText("require-tls bank.example reject\n"
+                            "require-tls .partner.example quarantine TLSv1.2\n"
+                            "require-tls *.legacy.example tempfail tlsv1.0\n",
+                            "tls.policy", errors);
+  ASSERT_TRUE(pf) << errors[0];
+  ASSERT_EQ(pf->requireTls.size(), 3u);
+  EXPECT_EQ(pf->requireTls[0].action, Action::Reject);
+  EXPECT_EQ(pf->requireTls[0].minRank, 0);
+  EXPECT_EQ(pf->requireTls[0].minVersion, "");
+  EXPECT_EQ(pf->requireTls[0].line, 1);
+  EXPECT_EQ(pf->requireTls[1].action, Action::Quarantine);
+  EXPECT_EQ(pf->requireTls[1].minVersion, "TLSv1.2");
+  EXPECT_EQ(pf->requireTls[2].action, Action::TempFail);
+  EXPECT_EQ(pf->requireTls[2].minVersion, "TLSv1");  // the name the MTAs give TLS 1.0
+  EXPECT_EQ(pf->tlsRequirementFor("BANK.example"), &pf->requireTls[0]);
+  EXPECT_EQ(pf->tlsRequirementFor("mail.bank.example"), nullptr);  // exact pattern
+  EXPECT_EQ(pf->tlsRequirementFor("partner.example"), &pf->requireTls[1]);
+  EXPECT_EQ(pf->tlsRequirementFor("eu.partner.example"), &pf->requireTls[1]);
+  EXPECT_EQ(pf->tlsRequirementFor("other.example"), nullptr);
+}
+
+TEST(PolicyFile, TlsVersionsAreOrdered) {
+  EXPECT_LT(*tlsVersionRank("SSLv3"), *tlsVersionRank("TLSv1"));
+  EXPECT_EQ(*tlsVersionRank("TLSv1"), *tlsVersionRank("tlsv1.0"));
+  EXPECT_LT(*tlsVersionRank("TLSv1"), *tlsVersionRank("TLSv1.1"));
+  EXPECT_LT(*tlsVersionRank("TLSv1.1"), *tlsVersionRank("TLSv1.2"));
+  EXPECT_LT(*tlsVersionRank("TLSv1.2"), *tlsVersionRank("TLSv1.3"));
+  EXPECT_LT(*tlsVersionRank("TLSv1.3"), *tlsVersionRank("TLSv1.4"));  // a later protocol is not refused
+  for (const char* bad : {"", "TLS", "TLSv", "TLSv0", "TLSv1.", "TLSv1.2.1", "TLSv1.x", "1.2", "DTLSv1.2", "unknown"})
+    EXPECT_FALSE(tlsVersionRank(bad)) << bad;
+}
+
+TEST(PolicyFile, RequireTlsBadLinesWithFileAndLine) {
+  const char* text =
+      "require-tls bank.example\n"                    // 1: missing action
+      "require-tls bank.example accept\n"             // 2: accept is no requirement
+      "require-tls bank.example reject TLSv1.2 x\n"   // 3: too many words
+      "require-tls bank.example reject SSLv3\n"       // 4: not a TLS version
+      "require-tls bank.example reject 1.2\n"         // 5
+      "require-tls ba$nk.example reject\n"            // 6
+      "require-tls bank.example bounce\n";            // 7
+  std::vector<std::string> errors;
+  EXPECT_EQ(parsePolicyText(text, "/etc/authmilter.policy", errors), nullptr);
+  const std::string usage =
+      "usage: require-tls <domain|.domain> <reject|tempfail|quarantine> [TLSv1|TLSv1.1|TLSv1.2|TLSv1.3]";
+  std::vector<std::string> expect = {
+      "/etc/authmilter.policy:1: " + usage,
+      "/etc/authmilter.policy:2: expected reject, tempfail or quarantine, got 'accept'",
+      "/etc/authmilter.policy:3: " + usage,
+      "/etc/authmilter.policy:4: expected TLSv1, TLSv1.1, TLSv1.2 or TLSv1.3, got 'SSLv3'",
+      "/etc/authmilter.policy:5: expected TLSv1, TLSv1.1, TLSv1.2 or TLSv1.3, got '1.2'",
+      "/etc/authmilter.policy:6: invalid domain 'ba$nk.example'",
+      "/etc/authmilter.policy:7: expected reject, tempfail or quarantine, got 'bounce'",
+  };
+  EXPECT_EQ(errors, expect);
+}
+
 }  // namespace

@@ -1,5 +1,6 @@
 // tests/postfix/postfix_e2e_test.cpp — issue #5: the real Debian Postfix with authmilter as its
-// smtpd milter. One environment per suite: a real nsd serving e2e.test, the real authmilter
+// smtpd milter, STARTTLS offered with a certificate the suite makes (openssl req), for the
+// require-tls rule. One environment per suite: a real nsd serving e2e.test, the real authmilter
 // binary resolving against that nsd on a unix socket in a directory of the postfix group (as
 // contrib/ ships it), and a private Postfix instance (see postfix_instance.h). Messages go in over SMTP with swaks; the test asserts the SMTP reply,
 // Postfix's hold queue (postqueue -j) and the delivered maildir copy. Postfix passes the real
@@ -36,11 +37,11 @@ constexpr auto kDeliveryWait = std::chrono::seconds(30);
 bool has(const std::string& hay, const std::string& needle) { return hay.find(needle) != std::string::npos; }
 
 // One SMTP transaction with swaks (bounded by --timeout per step); returns its transcript, where
-// "<-  " marks a server reply and "<** " a failure reply.
-std::string swaks(uint16_t port, const std::string& mailFrom, const std::string& dataFile) {
+// "<-  " marks a server reply and "<** " a failure reply. `extra`: more swaks options (--tls).
+std::string swaks(uint16_t port, const std::string& mailFrom, const std::string& dataFile, const std::string& extra = "") {
   return runCommand("swaks --server 127.0.0.1 --port " + std::to_string(port) +
                     " --helo client.e2e.test --from '" + mailFrom + "' --to user@" + kAuthserv + " --data @" +
-                    dataFile + " --timeout 60 2>&1");
+                    dataFile + " --timeout 60 " + extra + " 2>&1");
 }
 
 // nsd + authmilter + Postfix, started once for the suite and stopped (by PID) at its end.
@@ -67,7 +68,11 @@ struct Stack {
     std::string err2 = socketDirForPostfix(dir + "/run");
     if (!err2.empty()) return err2;
     const std::string socket = "unix:" + dir + "/run/authmilter.sock";
-    std::ofstream(dir + "/policy") << "# no overrides: published DMARC policies apply\n";
+    // No DMARC overrides: published policies apply. Two From domains must arrive over TLS.
+    std::ofstream(dir + "/policy") << "require-tls tls.e2e.test reject\nrequire-tls tls13.e2e.test quarantine TLSv1.3\n";
+    // STARTTLS offered (not required) by Postfix with a throw-away self-signed certificate.
+    std::string tlsErr = makeCertificate();
+    if (!tlsErr.empty()) return tlsErr;
     std::ofstream(dir + "/authmilter.conf")
         << "Socket " << socket << "\nAuthservID " << kAuthserv << "\nSyslog no\n"
         << "Nameservers 127.0.0.1:" << dns->port() << "\nDNSTimeout 2\nDNSRetries 0\nSPFTimeout 10\n"
@@ -79,9 +84,19 @@ struct Stack {
     PostfixInstance::Options o;
     o.domain = kAuthserv;
     o.milter = socket;
+    o.extraMainCf = "smtpd_tls_cert_file = " + dir + "/tls.crt\nsmtpd_tls_key_file = " + dir +
+                    "/tls.key\nsmtpd_tls_security_level = may\nsmtpd_tls_loglevel = 1\n";
     postfix = PostfixInstance::start(o, &err);
     if (!postfix) return "postfix: " + err;
     return "";
+  }
+
+  std::string makeCertificate() {
+    int st = -1;
+    std::string out = runCommand("openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=" + std::string(kAuthserv) +
+                                     " -keyout " + dir + "/tls.key -out " + dir + "/tls.crt 2>&1",
+                                 &st);
+    return st == 0 ? "" : "openssl req failed: " + out;
   }
 
   static std::string zone() {
@@ -91,6 +106,10 @@ struct Stack {
            "_dmarc.reject IN TXT \"v=DMARC1; p=reject\"\n"
            "quar IN TXT \"v=spf1 -all\"\n"
            "_dmarc.quar IN TXT \"v=DMARC1; p=quarantine\"\n"
+           "tls IN TXT \"v=spf1 ip4:127.0.0.1 -all\"\n"
+           "_dmarc.tls IN TXT \"v=DMARC1; p=none\"\n"
+           "tls13 IN TXT \"v=spf1 ip4:127.0.0.1 -all\"\n"
+           "_dmarc.tls13 IN TXT \"v=DMARC1; p=none\"\n"
            "client IN A 127.0.0.1\n";
   }
 
@@ -130,8 +149,8 @@ struct Stack {
     return st == 0 ? out : "";
   }
 
-  std::string smtp(const std::string& mailFrom, const std::string& dataFile) {
-    return swaks(postfix->smtpPort(), mailFrom, dataFile);
+  std::string smtp(const std::string& mailFrom, const std::string& dataFile, const std::string& extra = "") {
+    return swaks(postfix->smtpPort(), mailFrom, dataFile, extra);
   }
 };
 
@@ -223,6 +242,50 @@ TEST_F(Postfix, ForgedAuthResultsWithOurAuthservIdIsReplacedByOurs) {
   EXPECT_TRUE(has(ours[0], "dmarc=pass")) << ours[0];
   // Another host's AR is not ours to remove.
   EXPECT_TRUE(has(*copy, "other-marker.example")) << *copy;
+}
+
+// require-tls through the real Postfix: STARTTLS offered with a certificate the test made; swaks
+// sends with and without it. Postfix passes {tls_version} and {cipher} with the EHLO after STARTTLS.
+TEST_F(Postfix, RequireTlsRejectsPlainSmtpWith5710) {
+  std::string t = s().smtp("a@tls.e2e.test", s().writeMessage("tlsplain", "a@tls.e2e.test"));
+  EXPECT_TRUE(has(t, "<** 550 5.7.10 mail from tls.e2e.test must arrive over TLS")) << t << s().diagnostics();
+  EXPECT_FALSE(has(t, "queued as")) << t;
+  EXPECT_TRUE(has(s().milter->output(), "override=require_tls reason=\"require-tls tls.e2e.test (policy line 1): no TLS"))
+      << s().diagnostics();
+}
+
+TEST_F(Postfix, RequireTlsDeliversOverStarttlsWithTheTransportInOurAuthResults) {
+  std::string t = s().smtp("a@tls.e2e.test", s().writeMessage("tlsstarttls", "a@tls.e2e.test"), "--tls");
+  ASSERT_TRUE(has(t, "<-  220 2.0.0 Ready to start TLS")) << t << s().diagnostics();
+  ASSERT_TRUE(has(t, "<~  250 2.0.0 Ok: queued as")) << t << s().diagnostics();
+  auto copy = s().postfix->waitForDelivery("<tlsstarttls@e2e.test>", kDeliveryWait);
+  ASSERT_TRUE(copy) << s().diagnostics();
+  auto ars = authResults(*copy);
+  ASSERT_EQ(ars.size(), 1u) << *copy;
+  auto parsed = am::authres::parse(ars[0], nullptr);
+  ASSERT_TRUE(parsed) << ars[0];
+  EXPECT_EQ(parsed->authservId, kAuthserv);
+  // "mx.e2e.test (tls=TLSv1.3 cipher=TLS_AES_256_GCM_SHA384 bits=256); spf=pass ..."
+  EXPECT_TRUE(has(ars[0], "(tls=TLSv1.3 cipher=TLS_")) << ars[0];
+  EXPECT_TRUE(has(ars[0], "bits=")) << ars[0];
+  EXPECT_TRUE(has(ars[0], "spf=pass")) << ars[0];
+  EXPECT_TRUE(has(ars[0], "dmarc=pass")) << ars[0];
+  EXPECT_TRUE(has(s().milter->output(), "mailfrom=a@tls.e2e.test tls=TLSv1.3 cipher=TLS_")) << s().diagnostics();
+}
+
+TEST_F(Postfix, RequireTlsBelowTheMinimumVersionIsHeld) {
+  std::string t = s().smtp("a@tls13.e2e.test", s().writeMessage("tls12", "a@tls13.e2e.test"),
+                           "--tls --tls-protocol tlsv1_2");
+  ASSERT_TRUE(has(t, "<~  250 2.0.0 Ok: queued as")) << t << s().diagnostics();
+  bool held = false;
+  std::string seen;
+  for (auto& e : s().postfix->queue()) {
+    seen += e.queueName + " " + e.queueId + " " + e.sender + "\n";
+    if (e.sender == "a@tls13.e2e.test" && e.queueName == "hold") held = true;
+  }
+  EXPECT_TRUE(held) << "postqueue -j:\n" << seen << s().diagnostics();
+  EXPECT_TRUE(has(s().milter->output(), "require-tls tls13.e2e.test (policy line 2): TLSv1.2 below TLSv1.3"))
+      << s().diagnostics();
 }
 
 // milter_default_action = tempfail: with authmilter unreachable, Postfix defers instead of passing

@@ -95,6 +95,7 @@ std::string masterCf(uint16_t port) {
          "relay     unix - - n - - smtp\n"
          "anvil     unix - - n - 1 anvil\n"
          "scache    unix - - n - 1 scache\n"
+         "tlsmgr    unix - - n 1000? 1 tlsmgr\n"
          "postlog   unix-dgram n - n - 1 postlogd\n";
 }
 
@@ -167,7 +168,8 @@ bool PostfixInstance::writeConfig(const Options& o, std::string* err) {
       << "milter_helo_macros = {tls_version} {cipher} {cipher_bits} {cert_subject}\n"
       << "milter_mail_macros = i {auth_type} {auth_authen} {auth_author} {mail_addr} {mail_host} "
          "{mail_mailer}\n"
-      << "milter_end_of_data_macros = i {msg_id}\n";
+      << "milter_end_of_data_macros = i {msg_id}\n"
+      << o.extraMainCf;
   std::ofstream(configDir_ + "/master.cf") << masterCf(smtpPort_);
   return true;
 }

@@ -42,6 +42,7 @@ class PostfixInstance {
   struct Options {
     std::string domain = "mx.e2e.test";  // myhostname and the one virtual mailbox domain
     std::string milter;                  // smtpd_milters value, e.g. "inet:127.0.0.1:10025"
+    std::string extraMainCf;             // more main.cf lines (e.g. smtpd_tls_* settings)
   };
   // One line of `postqueue -j`.
   struct QueueEntry {
