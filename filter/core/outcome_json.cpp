@@ -16,7 +16,8 @@ void client(json::Writer& w, const ClientInfo& c) {
   if (c.addr) w.value(c.addr->str());
   else w.null();
   w.field("hostname", c.hostname).field("helo", c.helo).field("auth_user", c.authUser);
-  w.field("tls_version", c.tlsVersion).field("tls_cipher", c.tlsCipher).field("internal", c.internal);
+  w.field("tls_version", c.tlsVersion).field("tls_cipher", c.tlsCipher).field("tls_bits", c.tlsBits);
+  w.field("internal", c.internal);
   w.endObject();
 }
 
