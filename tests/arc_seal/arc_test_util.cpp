@@ -96,7 +96,8 @@ dkim::LoadedKey generateKey(const std::string& type, std::string* pem, std::stri
   EVP_PKEY* p = type == "ed25519" ? EVP_PKEY_Q_keygen(nullptr, nullptr, "ED25519")
                                   : EVP_PKEY_Q_keygen(nullptr, nullptr, "RSA", static_cast<size_t>(2048));
   BIO* bio = BIO_new(BIO_s_mem());
-  PEM_write_bio_PrivateKey(bio, p, nullptr, nullptr, 0, nullptr, nullptr);
+  if (type == "ed25519") PEM_write_bio_PrivateKey(bio, p, nullptr, nullptr, 0, nullptr, nullptr);
+  else PEM_write_bio_PrivateKey_traditional(bio, p, nullptr, nullptr, 0, nullptr, nullptr);  // PKCS#1: dkimpy reads only that
   char* data = nullptr;
   long n = BIO_get_mem_data(bio, &data);
   *pem = std::string(data, static_cast<size_t>(n));

@@ -27,7 +27,7 @@ std::vector<std::pair<std::string, std::string>> setFields(const arcseal::Sealed
 
 // A LoadedKey from PEM text (any private key OpenSSL reads); aborts the test binary on failure.
 dkim::LoadedKey keyFromPem(const std::string& pem);
-// Generates a key: "rsa" (2048 bits) or "ed25519". PEM of the private key in *pem, the DKIM TXT
+// Generates a key: "rsa" (2048 bits, PKCS#1 PEM) or "ed25519" (PKCS#8 PEM). The PEM in *pem, the DKIM TXT
 // record in *txt.
 dkim::LoadedKey generateKey(const std::string& type, std::string* pem, std::string* txt);
 
