@@ -30,6 +30,13 @@ class KeyStore;
 
 namespace am::core {
 
+// An `arc-seal` rule with its key resolved: a key file of its own, or a `key` line / KeyTable
+// entry (the KeyStore holds the decoded key under `key`).
+struct ArcSealer {
+  policy::ArcSealRule rule;
+  policy::KeyEntry key;
+};
+
 struct Snapshot {
   Snapshot();
   ~Snapshot();
@@ -40,6 +47,7 @@ struct Snapshot {
   std::unique_ptr<dkim::Verifier> dkim;         // DKIMVerifier and the verification keys of this config
   std::unique_ptr<policy::PublicSuffix> psl;    // DMARCMode rfc7489 only, else null
   std::vector<policy::HostPattern> internalHosts;  // InternalHosts, parsed
+  std::vector<ArcSealer> arcSealers;               // `arc-seal` rules, keys resolved (empty: no sealing)
   bool isInternal(const ClientInfo& client) const;
 };
 

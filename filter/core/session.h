@@ -24,6 +24,9 @@ namespace am::dkim {
 class Verification;
 class Signing;
 }  // namespace am::dkim
+namespace am::arcseal {
+class Sealing;
+}  // namespace am::arcseal
 
 namespace am::core {
 
@@ -44,6 +47,7 @@ struct Message {
   std::optional<policy::FromResult> from;  // the From header(s), parsed once (fromHeader())
   std::unique_ptr<dkim::Verification> verify;
   std::unique_ptr<dkim::Signing> sign;
+  std::unique_ptr<arcseal::Sealing> seal;  // an `arc-seal` rule matched a recipient
   ~Message();
 };
 
