@@ -1,9 +1,11 @@
 // policy/disposition.cpp — see disposition.h. Order of the rules (first that decides wins):
 // ignored clients (authenticated, internal: IgnoreAuthenticatedClients, IgnoreInternalHosts), allowlisted clients, From problems, DMARC not
 // evaluated, allowlisted From domains, temperror, non-failures, per-domain overrides, policy
-// none, trusted forwarders, the report-only switch, then reject / quarantine. Last, a message
+// none, trusted ARC sealers, trusted forwarders, the report-only switch, then reject / quarantine. Last, a message
 // still accepted whose From domain publishes no DMARC record gets the SPF-only rule.
 #include "policy/disposition.h"
+
+#include "common/strings.h"
 
 namespace am::policy {
 namespace {
@@ -76,8 +78,36 @@ bool anyMatch(const std::vector<HostPattern>& list, const ClientInfo& c) {
   return false;
 }
 
+// A domain an ARC sealer vouches for is aligned with the From domain: equal, or (relaxed) at or
+// below the From domain's organizational domain.
+bool alignedWithFrom(const DmarcOutput& dm, const std::string& domain, AlignMode mode) {
+  std::string d = normalizeDomain(domain);
+  if (d.empty()) return false;
+  if (d == dm.fromDomain) return true;
+  if (mode == AlignMode::Strict || dm.orgDomain.empty()) return false;
+  return d == dm.orgDomain || (d.size() > dm.orgDomain.size() && d.ends_with("." + dm.orgDomain));
+}
+
+// Why a trusted sealer's results lift the failure ("" when they do not).
+std::string arcOverride(const DmarcOutput& dm, const PolicyFile& pf, const ArcEvidence* arc) {
+  if (arc == nullptr || !arc->pass || arc->sealer.empty()) return {};
+  bool trusted = false;
+  for (auto& t : pf.arcTrust) trusted = trusted || t.matches(arc->sealer);
+  if (!trusted) return {};
+  AlignMode adkim = dm.record ? dm.record->adkim : AlignMode::Relaxed;
+  AlignMode aspf = dm.record ? dm.record->aspf : AlignMode::Relaxed;
+  for (auto& c : arc->claims) {
+    if (c.result != "pass") continue;
+    bool ok = (c.method == "dmarc" && (c.domain.empty() || normalizeDomain(c.domain) == dm.fromDomain)) ||
+              (c.method == "dkim" && alignedWithFrom(dm, c.domain, adkim)) ||
+              (c.method == "spf" && alignedWithFrom(dm, c.domain, aspf));
+    if (ok) return "ARC sealer " + arc->sealer + " (trusted) saw " + c.method + "=pass" + (c.domain.empty() ? "" : " for " + c.domain);
+  }
+  return {};
+}
+
 Disposition enforce(const DmarcOutput& dm, Policy p, const DomainOverride* o, const PolicyFile& pf,
-                    const ClientInfo& client, const DispositionOptions& opts) {
+                    const ClientInfo& client, const DispositionOptions& opts, const ArcEvidence* arc) {
   std::string policyText = std::string("p=") + toString(dm.appliedPolicy);
   std::string why = "dmarc=fail " + policyText + " dis=" + toString(p) +
                     (o ? " (local override line " + std::to_string(o->line) + ")" : "");
@@ -86,6 +116,7 @@ Disposition enforce(const DmarcOutput& dm, Policy p, const DomainOverride* o, co
                      : dm.sampledOut             ? Override::SampledOut
                                                  : Override::None;
   if (p == Policy::None || p == Policy::Unspecified) return accept(why, lowered);
+  if (std::string a = arcOverride(dm, pf, arc); !a.empty()) return accept(why + "; " + a + ", not enforced", Override::Arc);
   if (anyMatch(pf.forwarders, client)) return accept(why + "; trusted forwarder, not enforced", Override::TrustedForwarder);
   if (!opts.rejectFailures) return accept(why + "; report-only, not enforced", Override::LocalPolicy);
   Disposition d = p == Policy::Reject ? reply(Action::Reject, "550", "5.7.1",
@@ -116,7 +147,7 @@ void spfOnly(const am::SpfOutput& spf, const DmarcOutput* dmarc, const Dispositi
 }
 
 Disposition decideDmarc(const FromResult& from, const DmarcOutput* dmarc, const PolicyFile& pf,
-                        const ClientInfo& client, const DispositionOptions& opts) {
+                        const ClientInfo& client, const DispositionOptions& opts, const ArcEvidence* arc) {
   bool failing = dmarc && dmarc->result == DmarcResult::Fail;
   Override skipped = failing ? Override::LocalPolicy : Override::None;
   if (client.authenticated() && opts.ignoreAuthenticated)
@@ -142,7 +173,7 @@ Disposition decideDmarc(const FromResult& from, const DmarcOutput* dmarc, const 
     return accept(dmarc->reason.empty() ? why : why + ": " + dmarc->reason);
   }
   const DomainOverride* o = pf.overrideFor(dmarc->fromDomain);
-  return enforce(*dmarc, applyOverride(dmarc->disposition, o), o, pf, client, opts);
+  return enforce(*dmarc, applyOverride(dmarc->disposition, o), o, pf, client, opts, arc);
 }
 
 }  // namespace
@@ -162,8 +193,8 @@ const char* toString(Override o) {
 }
 
 Disposition decide(const FromResult& from, const DmarcOutput* dmarc, const am::SpfOutput& spf, const PolicyFile& pf,
-                   const ClientInfo& client, const DispositionOptions& opts) {
-  Disposition d = decideDmarc(from, dmarc, pf, client, opts);
+                   const ClientInfo& client, const DispositionOptions& opts, const ArcEvidence* arc) {
+  Disposition d = decideDmarc(from, dmarc, pf, client, opts, arc);
   spfOnly(spf, dmarc, opts, d);
   return d;
 }

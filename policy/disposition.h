@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "common/auth_types.h"
 #include "common/client.h"
@@ -35,6 +36,21 @@ struct Disposition {
   std::string logReason;  // why, including what would have happened in report-only cases
 };
 
+// What a validated ARC chain (RFC 8617) offers the policy step, filled from the ARC validator's
+// result: a failing DMARC result is lifted (Override::Arc) when the chain passed, its newest
+// sealer is listed by `arc-trust`, and that sealer's ARC-Authentication-Results say dmarc=pass,
+// or dkim=pass / spf=pass for a domain aligned with the From domain (relaxed, or strict when the
+// record asks for it).
+struct ArcEvidence {
+  bool pass = false;   // cv=pass
+  std::string sealer;  // d= of the newest ARC-Seal
+  struct Claim {
+    std::string method, result;
+    std::string domain;  // header.from (dmarc), header.d (dkim), smtp.mailfrom's domain (spf); may be ""
+  };
+  std::vector<Claim> claims;  // the newest ARC-Authentication-Results
+};
+
 struct DispositionOptions {
   bool rejectFailures = true;      // master switch; false: report only, never act
   bool holdQuarantined = true;     // quarantine -> hold in the MTA; false: deliver + mark header
@@ -46,8 +62,8 @@ struct DispositionOptions {
 };
 
 // `dmarc` is null when DMARC was not evaluated (From not usable); `spf` is the MAIL FROM result
-// (unchecked when SPF was skipped).
+// (unchecked when SPF was skipped); `arc` is null when the message has no ARC chain.
 Disposition decide(const FromResult& from, const DmarcOutput* dmarc, const am::SpfOutput& spf, const PolicyFile& pf,
-                   const ClientInfo& client, const DispositionOptions& opts);
+                   const ClientInfo& client, const DispositionOptions& opts, const ArcEvidence* arc = nullptr);
 
 }  // namespace am::policy

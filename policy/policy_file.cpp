@@ -123,6 +123,18 @@ std::string onAllowFrom(const Args& a, PolicyFile& pf, int) {
   return {};
 }
 
+// `arc-trust lists.example.org .forwarder.example`: sealers (the d= of the newest ARC-Seal) whose
+// ARC-Authentication-Results may lift a DMARC failure (policy/disposition.h).
+std::string onArcTrust(const Args& a, PolicyFile& pf, int) {
+  if (a.empty()) return "usage: arc-trust <domain|.domain>...";
+  for (auto& s : a) {
+    auto p = domainPattern(s);
+    if (!p) return "invalid domain '" + s + "'";
+    pf.arcTrust.push_back(*p);
+  }
+  return {};
+}
+
 // Rules that moved to authmilter.conf: one list of internal hosts and one set of switches for
 // SPF, signing and DMARC enforcement. An old file gets an error that says what to write instead.
 std::string onInternal(const Args&, PolicyFile&, int) {
@@ -197,7 +209,7 @@ const Keyword kKeywords[] = {
     {"domain", onDomain},           {"forwarder", onForwarder},       {"allow-client", onAllowClient},
     {"allow-from", onAllowFrom},    {"internal", onInternal},         {"skip-authenticated", onSkipAuth},
     {"skip-internal", onSkipInternal}, {"pct", onPct},                {"from", onFrom},
-    {"arc-seal", onArcSeal},
+    {"arc-trust", onArcTrust},      {"arc-seal", onArcSeal},
 };
 
 // Splits a line into words; '#' starts a comment.

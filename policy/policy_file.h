@@ -1,6 +1,6 @@
 // policy/policy_file.h — the local policy file (etc/authmilter.policy documents every rule):
-// per-domain overrides, trusted forwarders, allowlists, pct handling and what to do with bad
-// From headers. (Internal hosts and the switches that ignore internal and authenticated clients
+// per-domain overrides, trusted forwarders, trusted ARC sealers, allowlists, pct handling and what
+// to do with bad From headers. (Internal hosts and the switches that ignore internal and authenticated clients
 // live in authmilter.conf; the old `internal`/`skip-*` rules give an error naming the key.) Syntax: one `keyword args...` per line, '#'
 // starts a comment, blank lines ignored. Errors are collected, each as "FILE:LINE: message".
 //
@@ -85,6 +85,7 @@ struct PolicyFile {
   std::vector<HostPattern> forwarders;        // `forwarder` evaluate + report, never act
   std::vector<HostPattern> allowClients;      // `allow-client` skip enforcement
   std::vector<DomainPattern> allowFrom;       // `allow-from` From domains never acted on
+  std::vector<DomainPattern> arcTrust;        // `arc-trust` ARC sealers (AS d=) whose results count
   bool honorPct = true;                       // `pct honor|ignore` (feeds DmarcOptions)
   // `from <missing|multiple|multiple-addresses|no-domain|unparseable> <action>`
   std::map<FromResult::Status, Action> fromActions{

@@ -28,9 +28,16 @@ std::unique_ptr<arcseal::Sealing> startArcSeal(const Snapshot& snap, const std::
   return nullptr;
 }
 
-arcseal::ChainStatus chainStatus(const MessageOutcome&) {
-  // No ARC verification yet: the only status known for sure is "no chain". The sealer refuses
-  // (reason in the log) when the header does hold ARC sets, since it cannot tell pass from fail.
+arcseal::ChainStatus chainStatus(const MessageOutcome& o) {
+  // The verifier's answer (it runs for every message with ARC fields). Mail with ARC fields that
+  // was not validated keeps cv none / instance 0; the sealer then refuses, since the header
+  // shows a chain it cannot vouch for.
+  unsigned last = o.arc.lastInstance > 0 ? static_cast<unsigned>(o.arc.lastInstance) : 0;
+  switch (o.arc.cv) {
+    case arc::Cv::Pass: return {arcseal::Cv::Pass, last};
+    case arc::Cv::Fail: return {arcseal::Cv::Fail, last};
+    case arc::Cv::None: break;
+  }
   return {arcseal::Cv::None, 0};
 }
 

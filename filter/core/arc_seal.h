@@ -23,7 +23,7 @@ namespace am::core {
 std::unique_ptr<arcseal::Sealing> startArcSeal(const Snapshot& snap, const std::vector<std::string>& rcpts,
                                                const std::vector<std::string>& signHeaders, const Clock& clock);
 
-// The chain status to seal, from what the outcome knows of the incoming ARC chain.
+// The chain status to seal: the ARC verifier's cv and highest instance (arc::ChainResult).
 arcseal::ChainStatus chainStatus(const MessageOutcome& o);
 
 struct SealResult {

@@ -8,12 +8,37 @@
 namespace am::core {
 namespace {
 
-std::string dmarcComment(const policy::DmarcOutput& d) {
+std::string dmarcComment(const policy::DmarcOutput& d, const policy::Disposition& disp, const arc::ChainResult& arc) {
   if (!d.record) return "";
   std::string c = std::string("p=") + policy::toString(d.policy);
   c += std::string(" sp=") + policy::toString(d.subdomainPolicy == policy::Policy::Unspecified ? d.policy : d.subdomainPolicy);
   c += std::string(" dis=") + policy::toString(d.disposition);
+  if (disp.override == policy::Override::Arc) c += " override=arc sealer=" + arc.sealer;
   return c;
+}
+
+// RFC 8617 §10.1: arc=pass|fail with smtp.remote-ip and, for a passing chain, header.oldest-pass.
+authres::ResInfo arcResult(const MessageOutcome& o) {
+  authres::ResInfo r{"arc", arc::toString(o.arc.cv), "", o.arc.reason, {}};
+  if (o.arc.cv == arc::Cv::Pass) {
+    r.comment = "i=" + std::to_string(o.arc.lastInstance) + " sealer=" + o.arc.sealer;
+    r.props.push_back({"header", "oldest-pass", std::to_string(o.arc.oldestPass)});
+  }
+  if (o.client.addr) r.props.push_back({"smtp", "remote-ip", o.client.addr->str()});
+  return r;
+}
+
+// "i=1 as=pass ams=pass d=lists.example s=sel; i=2 ..." for the log line.
+std::string arcSets(const arc::ChainResult& r) {
+  std::string s;
+  for (const arc::SetDetail& d : r.sets) {
+    if (!s.empty()) s += "; ";
+    s.append("i=").append(std::to_string(d.instance)).append(" as=").append(d.seal).append(" ams=").append(d.ams);
+    s.append(" d=").append(d.sealDomain.empty() ? "-" : d.sealDomain).append(" s=").append(d.sealSelector.empty() ? "-" : d.sealSelector);
+    if (!d.amsDomain.empty() && d.amsDomain != d.sealDomain) s.append(" ams.d=").append(d.amsDomain);
+    if (!d.reason.empty()) s.append(" (").append(d.reason.substr(0, 80)).append(")");
+  }
+  return s;
 }
 
 authres::ResInfo dkimResult(const DkimOutput& d) {
@@ -45,8 +70,9 @@ std::vector<authres::ResInfo> authResults(const MessageOutcome& o) {
     if (o.dkim.empty()) out.push_back({"dkim", "none", "", "", {}});
     for (auto& d : o.dkim) out.push_back(dkimResult(d));
   }
+  if (o.arc.cv != arc::Cv::None) out.push_back(arcResult(o));
   if (o.dmarc) {
-    authres::ResInfo r{"dmarc", policy::toString(o.dmarc->result), "", dmarcComment(*o.dmarc), {}};
+    authres::ResInfo r{"dmarc", policy::toString(o.dmarc->result), "", dmarcComment(*o.dmarc, o.disposition, o.arc), {}};
     r.props.push_back({"header", "from", o.dmarc->fromDomain});
     out.push_back(std::move(r));
   }
@@ -66,6 +92,14 @@ std::optional<std::string> receivedSpfHeader(const MessageOutcome& o, const conf
   return spf::receivedSpf(o.spfMailFrom, *o.client.addr, o.client.helo, cfg.authservId);
 }
 
+std::string clientField(const ClientInfo& c) {
+  std::string part = c.addr ? c.addr->str() : std::string("-");
+  part += '[';
+  part += c.hostname.empty() || c.hostname[0] == '[' ? std::string_view("unknown") : std::string_view(c.hostname);
+  part += ']';
+  return part;
+}
+
 // One buffer, values appended in place (appendLogValue); only the client[name] and dkim values,
 // which are quoted as a whole, are put together first.
 std::string logLine(const MessageOutcome& o) {
@@ -73,12 +107,8 @@ std::string logLine(const MessageOutcome& o) {
   l.reserve(320);
   l += "qid=";
   appendLogValue(l, o.queueId.empty() ? std::string_view("-") : std::string_view(o.queueId));
-  std::string part = o.client.addr ? o.client.addr->str() : std::string("-");
-  part += '[';
-  part += o.client.hostname.empty() || o.client.hostname[0] == '[' ? std::string_view("unknown") : std::string_view(o.client.hostname);
-  part += ']';
   l += " client=";
-  appendLogValue(l, part);
+  appendLogValue(l, clientField(o.client));
   l += " helo=";
   appendLogValue(l, o.client.helo);
   l += " mailfrom=";
@@ -102,7 +132,7 @@ std::string logLine(const MessageOutcome& o) {
     appendLogValue(l, o.spfMailFrom.domain);
   }
   if (o.spfHelo.checked) l.append(" spf.helo=").append(toString(o.spfHelo.result));
-  part.clear();
+  std::string part;
   for (auto& d : o.dkim) {
     if (!part.empty()) part += ',';
     part.append(toString(d.result)).append(":d=").append(d.domain);
@@ -112,6 +142,20 @@ std::string logLine(const MessageOutcome& o) {
   if (o.signing) l.append(" signed=").append(std::to_string(o.signatures.size()));
   if (o.dmarc)
     l.append(" dmarc=").append(policy::toString(o.dmarc->result)).append(" policy=").append(policy::toString(o.dmarc->appliedPolicy));
+  if (o.arc.cv != arc::Cv::None) {
+    l.append(" arc=").append(arc::toString(o.arc.cv)).append(" arc.i=").append(std::to_string(o.arc.lastInstance));
+    if (o.arc.cv == arc::Cv::Pass) {
+      l.append(" arc.oldest_pass=").append(std::to_string(o.arc.oldestPass)).append(" arc.sealer=");
+      appendLogValue(l, o.arc.sealer);
+    } else {
+      l += " arc.reason=";
+      appendLogValue(l, o.arc.reason);
+    }
+    if (!o.arc.sets.empty()) {
+      l += " arc.sets=";
+      appendLogValue(l, arcSets(o.arc));
+    }
+  }
   if (!o.upstream.empty()) {
     part.clear();
     for (auto& u : o.upstream) {

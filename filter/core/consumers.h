@@ -18,6 +18,8 @@ namespace am::core {
 std::string authResultsHeader(const MessageOutcome& o, std::string_view authservId);
 // The value of a Received-SPF header, when AddReceivedSPF is on and SPF ran on MAIL FROM.
 std::optional<std::string> receivedSpfHeader(const MessageOutcome& o, const config::Config& cfg);
+// The client as the log line names it: "ADDRESS[verified name or unknown]".
+std::string clientField(const ClientInfo& c);
 // The key=value log line ("qid=... client=... action=... reason=...").
 std::string logLine(const MessageOutcome& o);
 // LogDebug: what an operator needs to understand one verdict, as one more key=value line: each SPF

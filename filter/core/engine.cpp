@@ -2,6 +2,7 @@
 #include "filter/core/engine.h"
 
 #include "common/strings.h"
+#include "filter/auth/arc/verifier.h"
 #include "filter/auth/dkim/verifier.h"
 #include "filter/auth/dkim_sign/signer.h"
 #include "filter/core/debug_resolver.h"
@@ -98,6 +99,8 @@ std::shared_ptr<const Snapshot> buildSnapshot(std::shared_ptr<const config::Conf
   }
   s->dkim = dkim::createVerifier(cfg->dkimLibopendkim, dns, verifyOptions(*cfg), clock, &err);
   if (!s->dkim) errors.push_back(cfg->where("DKIMVerifier") + "DKIM verifier: " + err);
+  s->arc = arc::Verifier::create(dns, arcVerifyOptions(*cfg), &err);
+  if (!s->arc) errors.push_back(cfg->where("MinimumKeyBits") + "ARC verifier: " + err);
   spf::Options so;
   so.timeBudget = std::chrono::milliseconds(cfg->spfTimeoutMs);
   so.receiver = cfg->authservId;

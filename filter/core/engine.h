@@ -1,6 +1,6 @@
 // filter/core/engine.h — process-wide state of authmilter: the one resolver and an immutable
 // Snapshot of everything a configuration file brings (config, policy file, signing keys, SPF
-// evaluator, DKIM verifier, Public Suffix List, internal hosts) that a reload replaces atomically.
+// evaluator, DKIM and ARC verifiers, Public Suffix List, internal hosts) that a reload replaces atomically.
 // Each connection keeps the snapshot it started with.
 // One builder (buildSnapshot) serves start-up, SIGHUP and --check-config, so the three can never
 // disagree about what a file means: a reload is refused exactly where start-up would refuse.
@@ -27,6 +27,9 @@ namespace am::dkim {
 class Verifier;
 class KeyStore;
 }  // namespace am::dkim
+namespace am::arc {
+class Verifier;
+}  // namespace am::arc
 
 namespace am::core {
 
@@ -45,6 +48,7 @@ struct Snapshot {
   std::shared_ptr<const dkim::KeyStore> keys;  // null when nothing is to be signed
   std::unique_ptr<spf::Evaluator> spf;
   std::unique_ptr<dkim::Verifier> dkim;         // DKIMVerifier and the verification keys of this config
+  std::unique_ptr<arc::Verifier> arc;           // ARC chain validation (used only for mail with ARC fields)
   std::unique_ptr<policy::PublicSuffix> psl;    // DMARCMode rfc7489 only, else null
   std::vector<policy::HostPattern> internalHosts;  // InternalHosts, parsed
   std::vector<ArcSealer> arcSealers;               // `arc-seal` rules, keys resolved (empty: no sealing)

@@ -13,6 +13,12 @@ dkim::VerifyOptions verifyOptions(const config::Config& cfg) {
   return v;
 }
 
+arc::VerifyOptions arcVerifyOptions(const config::Config& cfg) {
+  arc::VerifyOptions o;
+  o.minKeyBits = cfg.minimumKeyBits;  // the same floor as DKIM (RFC 8301 §3.2)
+  return o;
+}
+
 dkim::SignOptions signOptions(const config::Config& cfg) {
   dkim::SignOptions o;
   std::string err;

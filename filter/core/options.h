@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "filter/auth/arc/verifier.h"
 #include "filter/auth/dkim/verifier.h"
 #include "filter/auth/dkim_sign/signer.h"
 #include "filter/config/config.h"
@@ -18,6 +19,7 @@ namespace am::core {
 
 dkim::VerifyOptions verifyOptions(const config::Config& cfg);
 dkim::SignOptions signOptions(const config::Config& cfg);
+arc::VerifyOptions arcVerifyOptions(const config::Config& cfg);
 // `honorPct` comes from the policy file (the one place for pct handling).
 policy::DmarcOptions dmarcOptions(const config::Config& cfg, bool honorPct);
 policy::DispositionOptions dispositionOptions(const config::Config& cfg);

@@ -21,6 +21,27 @@ class SystemRng final : public policy::Rng {
 
 }  // namespace
 
+std::optional<policy::ArcEvidence> arcEvidence(const arc::ChainResult& r) {
+  if (r.cv != arc::Cv::Pass) return std::nullopt;
+  policy::ArcEvidence e;
+  e.pass = true;
+  e.sealer = r.sealer;
+  auto domainOf = [](const std::string* v) {
+    if (v == nullptr) return std::string();
+    auto at = v->rfind('@');
+    return at == std::string::npos ? *v : v->substr(at + 1);
+  };
+  for (const arc::AarResult& a : r.aarResults) {
+    const std::string* d = nullptr;
+    if (a.method == "dmarc") d = a.prop("header.from");
+    else if (a.method == "dkim") d = a.prop("header.d") ? a.prop("header.d") : a.prop("header.i");
+    else if (a.method == "spf") d = a.prop("smtp.mailfrom");
+    else continue;
+    e.claims.push_back({a.method, a.result, domainOf(d)});
+  }
+  return e;
+}
+
 MessageOutcome conclude(MessageOutcome o, const Snapshot& snap, Resolver& dns) {
   const auto& cfg = *snap.config;
   if (!o.evaluated) return o;  // outgoing mail we sign: accepted, nothing to enforce
@@ -30,8 +51,9 @@ MessageOutcome conclude(MessageOutcome o, const Snapshot& snap, Resolver& dns) {
     SystemRng rng;
     o.dmarc = policy::evaluate(o.from.domain, o.spfMailFrom, o.dkim, dns, snap.psl.get(), opts, rng);
   }
+  auto arc = arcEvidence(o.arc);
   o.disposition = policy::decide(o.from, o.dmarc ? &*o.dmarc : nullptr, o.spfMailFrom, *snap.policy, o.client,
-                                 dispositionOptions(cfg));
+                                 dispositionOptions(cfg), arc ? &*arc : nullptr);
   return o;
 }
 

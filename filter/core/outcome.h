@@ -14,6 +14,7 @@
 #include "common/auth_types.h"
 #include "common/client.h"
 #include "common/ip.h"
+#include "filter/auth/arc/chain.h"
 #include "filter/core/engine.h"
 #include "policy/disposition.h"
 #include "policy/dmarc.h"
@@ -42,6 +43,7 @@ struct MessageOutcome {
   // Authentication results.
   SpfOutput spfMailFrom, spfHelo;
   std::vector<DkimOutput> dkim;             // one per signature verified
+  arc::ChainResult arc;                      // ARC chain validation (cv none: no ARC fields, or not evaluated)
   bool evaluated = false;                    // DKIM verified and DMARC evaluated (incoming mail)
   std::optional<policy::DmarcOutput> dmarc;  // when evaluated and the From header was usable
   policy::DmarcMode dmarcMode = policy::DmarcMode::Rfc9989;  // how the org domain was found
@@ -53,6 +55,10 @@ struct MessageOutcome {
   std::vector<UpstreamResult> upstream;  // results claimed by trusted upstream hosts (TrustedAuthservIDs)
   policy::Disposition disposition;      // action, reply, reason, override
 };
+
+// What the policy step may take from the ARC result (policy::ArcEvidence), or nullopt when the chain
+// did not pass.
+std::optional<policy::ArcEvidence> arcEvidence(const arc::ChainResult& r);
 
 // Adds the DMARC evaluation and the disposition to the facts a session gathered.
 MessageOutcome conclude(MessageOutcome facts, const Snapshot& snap, Resolver& dns);

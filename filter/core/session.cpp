@@ -2,6 +2,8 @@
 #include "filter/core/session.h"
 
 #include "common/strings.h"
+#include "filter/auth/arc/headers.h"
+#include "filter/auth/arc/verifier.h"
 #include "filter/auth/dkim/verifier.h"
 #include "filter/auth/dkim_sign/signer.h"
 #include "filter/core/arc_seal.h"
@@ -57,14 +59,20 @@ const policy::FromResult& Session::fromHeader() {
 }
 
 Verdict Session::connect(std::string_view hostname, std::optional<IpAddress> addr) {
-  if (engine_.draining) return Verdict::reply(Action::TempFail, "421", "4.3.2", "Service shutting down, try again later");
   client_ = ClientInfo{};
+  refused_.reset();
   client_.hostname = toLower(hostname);
   if (!addr) {
     if (auto* a = macro("{client_addr}")) addr = IpAddress::parse(*a);
   }
   if (addr) client_.addr = addr->unmapped();
   client_.internal = snap_->isInternal(client_);
+  if (engine_.draining) {
+    // The MTA may send a whole transaction before it reads the 421 (no-reply connect stage):
+    // each one is answered with the 421 at end of message, and none is evaluated.
+    refused_ = Verdict::reply(Action::TempFail, "421", "4.3.2", "Service shutting down, try again later");
+    return *refused_;
+  }
   return Verdict::cont();
 }
 
@@ -82,6 +90,10 @@ Verdict Session::mailFrom(std::string_view addr) {
   if (a.size() >= 2 && a.front() == '<' && a.back() == '>') a = a.substr(1, a.size() - 2);
   msg_->mailFrom = std::string(a);
   if (auto* q = macro("i")) msg_->queueId = *q;
+  if (refused_) {
+    msg_->refused = true;
+    return Verdict::cont();
+  }
   std::optional<DebugQid> tag;  // LogDebug: DNS answers are logged with the queue id
   if (engine_.log().debugEnabled()) tag.emplace(msg_->queueId);
 
@@ -106,20 +118,21 @@ Verdict Session::rcpt(std::string_view addr) {
 }
 
 Verdict Session::header(std::string_view name, std::string_view value) {
-  if (!msg_) return Verdict::cont();
+  if (!msg_ || msg_->refused) return Verdict::cont();
   msg_->headerBytes += name.size() + value.size() + 4;
   if (msg_->headerBytes > snap_->config->maxHeaderBytes) {
     msg_->headersOverflow = true;
     return Verdict::cont();
   }
   msg_->headers.emplace_back(std::string(name), std::string(value));
+  if (!msg_->hasArc && arc::kindOf(name) != arc::Kind::None) msg_->hasArc = true;
   return Verdict::cont();
 }
 
 Verdict Session::endOfHeaders() {
   if (!msg_) return Verdict::cont();
   if (auto* q = macro("i"); q && msg_->queueId.empty()) msg_->queueId = *q;
-  if (msg_->headersOverflow) return Verdict::cont();
+  if (msg_->headersOverflow || msg_->refused) return Verdict::cont();
   std::optional<DebugQid> tag;
   if (engine_.log().debugEnabled()) tag.emplace(msg_->queueId);
   startSigning();
@@ -137,6 +150,10 @@ void Session::startVerification() {
   msg_->verify = snap_->dkim->startVerify(msg_->queueId.empty() ? "authmilter" : msg_->queueId);
   for (auto& [n, v] : msg_->headers) msg_->verify->header(n, v);
   msg_->verify->endOfHeaders();
+  if (!msg_->hasArc || !snap_->arc) return;  // mail without ARC fields: no ARC work at all
+  msg_->arc = snap_->arc->startVerify();
+  for (auto& [n, v] : msg_->headers) msg_->arc->header(n, v);
+  msg_->arc->endOfHeaders();
 }
 
 void Session::startSigning() {
@@ -170,6 +187,7 @@ void Session::startSigning() {
 Verdict Session::body(std::string_view chunk) {
   if (!msg_) return Verdict::cont();
   if (msg_->verify) msg_->verify->body(chunk);
+  if (msg_->arc) msg_->arc->body(chunk);
   if (msg_->sign) msg_->sign->body(chunk);
   if (msg_->seal) msg_->seal->body(chunk);
   return Verdict::cont();
@@ -182,7 +200,12 @@ Verdict Session::endOfMessage() {
   std::optional<DebugQid> tag;
   if (engine_.log().debugEnabled()) tag.emplace(qid = msg_->queueId);
   Verdict v;
-  if (msg_->headersOverflow) {
+  if (msg_->refused) {
+    v = *refused_;
+    lastLog_ = "qid=" + logValue(msg_->queueId) + " client=" + logValue(clientField(client_)) +
+               " action=tempfail reason=\"shutting down\"";
+    engine_.log().warning(lastLog_);
+  } else if (msg_->headersOverflow) {
     v = Verdict::reply(Action::TempFail, "451", "4.3.0", "Message headers too large to authenticate");
     lastLog_ = "qid=" + logValue(msg_->queueId) + " action=tempfail reason=\"headers over MaxHeaderBytes\"";
     engine_.log().warning(lastLog_);
@@ -199,6 +222,7 @@ Verdict Session::finish() {
   o.signing = msg_->signing;
   o.evaluated = msg_->verifying;
   if (msg_->verify) o.dkim = msg_->verify->finish();
+  if (msg_->arc) o.arc = msg_->arc->finish();
   if (msg_->sign) o.signatures = msg_->sign->finish();
   o.forgedAr = forgedAuthResults(msg_->headers, snap_->config->authservId);
   o.upstream = trustedAuthResults(msg_->headers, snap_->config->trustedAuthservIds, snap_->config->authservId);

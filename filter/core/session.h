@@ -24,6 +24,9 @@ namespace am::dkim {
 class Verification;
 class Signing;
 }  // namespace am::dkim
+namespace am::arc {
+class Verification;
+}  // namespace am::arc
 namespace am::arcseal {
 class Sealing;
 }  // namespace am::arcseal
@@ -41,11 +44,14 @@ struct Message {
   std::vector<std::pair<std::string, std::string>> headers;  // exact name and value as delivered
   size_t headerBytes = 0;
   bool headersOverflow = false;
+  bool refused = false;    // the connection was refused (draining): not evaluated, answered 421
   bool signing = false;    // this message will be DKIM-signed
   bool verifying = false;  // DKIM verification + DMARC evaluation run
+  bool hasArc = false;     // an ARC header field was seen (only then does ARC validation run)
   SpfOutput spfMailFrom, spfHelo;
   std::optional<policy::FromResult> from;  // the From header(s), parsed once (fromHeader())
   std::unique_ptr<dkim::Verification> verify;
+  std::unique_ptr<arc::Verification> arc;
   std::unique_ptr<dkim::Signing> sign;
   std::unique_ptr<arcseal::Sealing> seal;  // an `arc-seal` rule matched a recipient
   ~Message();
@@ -84,6 +90,7 @@ class Session {
   std::shared_ptr<const Snapshot> snap_;
   std::map<std::string, std::string, std::less<>> macros_;
   ClientInfo client_;  // classified at connect, completed at HELO and MAIL FROM
+  std::optional<Verdict> refused_;  // the connect verdict while draining (421): every transaction gets it
   std::unique_ptr<Message> msg_;
   std::string lastLog_;
 };

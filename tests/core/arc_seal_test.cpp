@@ -7,6 +7,7 @@
 
 #include <fstream>
 
+#include "filter/auth/arc_seal/sealer.h"
 #include "filter/auth/dkim/primitives/tag_list.h"
 #include "filter/core/session.h"
 #include "tests/arc_seal/arc_test_util.h"
@@ -118,12 +119,66 @@ TEST_F(SealFixture, RejectedMailIsNotSealed) {
   EXPECT_EQ(line.find("arc.seal"), std::string::npos) << line;
 }
 
-TEST_F(SealFixture, ExistingChainWithoutAVerifiedStatusIsNotSealed) {
+// A valid chain from a list (sealed with another key, published in DNS): the verifier says
+// pass, we add set 2 with cv=pass and our AS covers set 1 and ours.
+TEST_F(SealFixture, PassingChainGetsTheNextInstanceWithCvPass) {
+  start("arc-seal fwd.example sel1 KEYFILE\n");
+  std::string listPem, listTxt;
+  dkim::LoadedKey listKey = arctest::generateKey("rsa", &listPem, &listTxt);
+  dns->addTxt("ls._domainkey.list.example", listTxt);
+  arctest::RawMessage m;
+  m.headers = {{"From", " a@sender.example"}, {"To", " user@fwd.example"}, {"Subject", " forwarded"}};
+  m.body = "line one\r\nline two\r\n";
+  auto hop1 = arctest::seal(m, {&listKey, "list.example", "ls"}, {}, 1699990000, {arcseal::Cv::None, 0},
+                            "list.example", "spf=pass smtp.mailfrom=sender.example");
+  ASSERT_TRUE(hop1.set) << hop1.reason;
+  std::string line;
+  Verdict v = run("user@fwd.example",
+                  {{"ARC-Seal", hop1.set->as}, {"ARC-Message-Signature", hop1.set->ams},
+                   {"ARC-Authentication-Results", hop1.set->aar}},
+                  "a@sender.example", &line);
+  auto arc = arcEdits(v);
+  ASSERT_EQ(arc.size(), 3u) << line;
+  EXPECT_NE(line.find(" arc=pass"), std::string::npos) << line;
+  EXPECT_NE(line.find(" arc.seal=i=2"), std::string::npos) << line;
+  EXPECT_EQ(tag(arc[2]->value, "cv"), "pass");
+  EXPECT_EQ(tag(arc[2]->value, "i"), "2");
+  EXPECT_EQ(arc[0]->value.find("i=2; mx.test; arc=pass"), 0u) << arc[0]->value;
+  EXPECT_TRUE(arctest::verifySignature(key, {{"ARC-Authentication-Results", hop1.set->aar},
+                                             {"ARC-Message-Signature", hop1.set->ams},
+                                             {"ARC-Seal", hop1.set->as},
+                                             {"ARC-Authentication-Results", arc[0]->value},
+                                             {"ARC-Message-Signature", arc[1]->value}},
+                                       "ARC-Seal", arc[2]->value));
+}
+
+// A chain that does not verify (no key in DNS, bogus signatures): the verifier says fail and
+// the set we add says cv=fail and seals only itself (RFC 8617 §5.1.2).
+TEST_F(SealFixture, FailingChainIsSealedWithCvFail) {
   start("arc-seal fwd.example sel1 KEYFILE\n");
   std::string line;
   Verdict v = run("user@fwd.example",
                   {{"ARC-Seal", "i=1; a=rsa-sha256; cv=none; d=list.example; s=s; t=1; b=AAAA"},
-                   {"ARC-Message-Signature", "i=1; a=rsa-sha256; d=list.example; s=s; h=from; bh=AAAA; b=AAAA"},
+                   {"ARC-Message-Signature", "i=1; a=rsa-sha256; c=relaxed/relaxed; d=list.example; s=s; h=from; bh=AAAA; b=AAAA"},
+                   {"ARC-Authentication-Results", "i=1; list.example; spf=pass"}},
+                  "a@sender.example", &line);
+  auto arc = arcEdits(v);
+  ASSERT_EQ(arc.size(), 3u) << line;
+  EXPECT_NE(line.find(" arc=fail"), std::string::npos) << line;
+  EXPECT_EQ(tag(arc[2]->value, "cv"), "fail");
+  EXPECT_EQ(tag(arc[2]->value, "i"), "2");
+  EXPECT_TRUE(arctest::verifySignature(key, {{"ARC-Authentication-Results", arc[0]->value},
+                                             {"ARC-Message-Signature", arc[1]->value}},
+                                       "ARC-Seal", arc[2]->value));
+}
+
+// The newest seal already says cv=fail: the chain has ended, nothing is added (§5.1 step 1).
+TEST_F(SealFixture, EndedChainGetsNoSet) {
+  start("arc-seal fwd.example sel1 KEYFILE\n");
+  std::string line;
+  Verdict v = run("user@fwd.example",
+                  {{"ARC-Seal", "i=1; a=rsa-sha256; cv=fail; d=list.example; s=s; t=1; b=AAAA"},
+                   {"ARC-Message-Signature", "i=1; a=rsa-sha256; c=relaxed/relaxed; d=list.example; s=s; h=from; bh=AAAA; b=AAAA"},
                    {"ARC-Authentication-Results", "i=1; list.example; spf=pass"}},
                   "a@sender.example", &line);
   EXPECT_TRUE(arcEdits(v).empty());

@@ -214,6 +214,31 @@ TEST_F(Fixture, DrainingRefusesNewConnections) {
   EXPECT_EQ(s.connect("c", IpAddress::parse("192.0.2.1")).action, Action::TempFail);
 }
 
+// A connection accepted before SIGTERM whose SMTP session starts during the drain: the connect stage
+// is no-reply, so the MTA sends a whole transaction before it reads the 421. That transaction is
+// answered with the 421, never evaluated (no DNS), counted while in flight, and logged with its client.
+TEST_F(Fixture, DrainingAnswersTheRefusedConnectionsTransactionWithoutEvaluatingIt) {
+  start();
+  engine->draining = true;
+  Session s(*engine);
+  s.setMacro("i", "QID9");
+  EXPECT_EQ(s.connect("client.test", IpAddress::parse("192.0.2.7")).action, Action::TempFail);
+  dns->resetQueryCount();
+  s.helo("h.example");
+  s.mailFrom("<a@example.org>");
+  EXPECT_EQ(engine->transactionsInFlight.load(), 1);
+  s.rcpt("<rcpt@mx.test>");
+  for (auto& h : basicHeaders("a@example.org")) s.header(h.name, " " + h.value);
+  s.endOfHeaders();
+  s.body("x\r\n");
+  Verdict v = s.endOfMessage();
+  EXPECT_EQ(v.action, Action::TempFail);
+  EXPECT_EQ(v.rcode, "421");
+  EXPECT_EQ(dns->queries(), 0u);
+  EXPECT_EQ(engine->transactionsInFlight.load(), 0);
+  EXPECT_EQ(s.lastLogLine(), "qid=QID9 client=192.0.2.7[client.test] action=tempfail reason=\"shutting down\"");
+}
+
 TEST_F(Fixture, TransactionCounterReturnsToZeroOnEveryPath) {
   start();
   {

@@ -1,7 +1,7 @@
 // tests/dmarc/scenario_test.cpp — our own table of end-to-end DMARC scenarios: From parsing ->
 // evaluate() -> decide(), one named TEST_P per row, one row per branch (alignment paths,
 // strict/relaxed, sp/np/psd, pct/t=, DNS failures, bad and multiple records, every From
-// oddity, policy-file overrides, forwarders, report-only, both modes). DNS is in memory.
+// oddity, policy-file overrides, forwarders, trusted ARC sealers, report-only, both modes). DNS is in memory.
 #include <gtest/gtest.h>
 
 #include "policy/disposition.h"
@@ -49,7 +49,13 @@ struct Scenario {
   bool spfRejectFailures = false;          // the SPF-only rule for From domains without DMARC
   std::string dsn = "";                    // expected enhanced code of a reply ("": 5.7.1 / 4.7.1)
   std::string override = "-";              // expected Override ("-": not checked)
+  std::optional<ArcEvidence> arc = {};     // a validated ARC chain's evidence
 };
+
+// A passing chain sealed by `sealer` whose AAR claims `claims` (method, result, domain).
+ArcEvidence arcChain(std::string sealer, std::vector<ArcEvidence::Claim> claims, bool pass = true) {
+  return ArcEvidence{pass, std::move(sealer), std::move(claims)};
+}
 
 const std::string kReject = "v=DMARC1; p=reject";
 // Four labels of 60, 60, 60 and 50 octets: with ".example-bank.com" a 250-octet domain.
@@ -238,6 +244,41 @@ std::vector<Scenario> scenarios() {
        .action = A::Accept, .text = "allowlisted client"},
       {.name = "quarantine_deliver_with_header", .txt = {{"_dmarc.example.com", "v=DMARC1; p=quarantine"}},
        .hold = false, .action = A::Accept, .mark = true},
+      // Trusted ARC sealers (arc-trust): a passing chain whose newest sealer is trusted and saw
+      // DMARC, or DKIM/SPF aligned with the From domain, pass.
+      {.name = "arc_trusted_sealer_saw_dmarc_pass", .txt = {{"_dmarc.example.com", kReject}},
+       .policy = "arc-trust lists.example.net", .action = A::Accept, .text = "ARC sealer lists.example.net",
+       .override = "arc", .arc = arcChain("lists.example.net", {{"dmarc", "pass", "example.com"}})},
+      {.name = "arc_trusted_by_subtree_pattern", .txt = {{"_dmarc.example.com", kReject}},
+       .policy = "arc-trust .example.net", .action = A::Accept, .override = "arc",
+       .arc = arcChain("lists.example.net", {{"dmarc", "pass", ""}})},
+      {.name = "arc_untrusted_sealer_rejected", .txt = {{"_dmarc.example.com", kReject}},
+       .policy = "arc-trust lists.example.org", .override = "none",
+       .arc = arcChain("lists.example.net", {{"dmarc", "pass", "example.com"}})},
+      {.name = "arc_no_trust_rule_rejected", .txt = {{"_dmarc.example.com", kReject}},
+       .arc = arcChain("lists.example.net", {{"dmarc", "pass", "example.com"}})},
+      {.name = "arc_failed_chain_rejected", .txt = {{"_dmarc.example.com", kReject}},
+       .policy = "arc-trust lists.example.net",
+       .arc = arcChain("lists.example.net", {{"dmarc", "pass", "example.com"}}, false)},
+      {.name = "arc_sealer_saw_dmarc_fail", .txt = {{"_dmarc.example.com", kReject}},
+       .policy = "arc-trust lists.example.net",
+       .arc = arcChain("lists.example.net", {{"dmarc", "fail", "example.com"}, {"spf", "fail", "example.com"}})},
+      {.name = "arc_dmarc_pass_for_another_from", .txt = {{"_dmarc.example.com", kReject}},
+       .policy = "arc-trust lists.example.net", .arc = arcChain("lists.example.net", {{"dmarc", "pass", "other.example"}})},
+      {.name = "arc_aligned_dkim_pass", .txt = {{"_dmarc.example.com", kReject}},
+       .policy = "arc-trust lists.example.net", .action = A::Accept, .override = "arc",
+       .arc = arcChain("lists.example.net", {{"dkim", "pass", "mail.example.com"}})},
+      {.name = "arc_unaligned_dkim_pass", .txt = {{"_dmarc.example.com", kReject}},
+       .policy = "arc-trust lists.example.net", .arc = arcChain("lists.example.net", {{"dkim", "pass", "example.net"}})},
+      {.name = "arc_dkim_subdomain_under_strict_adkim", .txt = {{"_dmarc.example.com", "v=DMARC1; p=reject; adkim=s"}},
+       .policy = "arc-trust lists.example.net",
+       .arc = arcChain("lists.example.net", {{"dkim", "pass", "mail.example.com"}})},
+      {.name = "arc_aligned_spf_pass", .txt = {{"_dmarc.example.com", kReject}},
+       .policy = "arc-trust lists.example.net", .action = A::Accept, .override = "arc",
+       .arc = arcChain("lists.example.net", {{"spf", "pass", "example.com"}})},
+      {.name = "arc_policy_none_needs_no_override", .txt = {{"_dmarc.example.com", "v=DMARC1; p=none"}},
+       .policy = "arc-trust lists.example.net", .action = A::Accept, .override = "none",
+       .arc = arcChain("lists.example.net", {{"dmarc", "pass", "example.com"}})},
   };
 }
 
@@ -279,7 +320,7 @@ TEST_P(Scenarios, Outcome) {
   opts.spfRejectFailures = sc.spfRejectFailures;
   opts.ignoreAuthenticated = sc.ignoreAuthenticated;
   opts.ignoreInternal = sc.ignoreInternal;
-  Disposition d = decide(from, out ? &*out : nullptr, spf, *pf, client, opts);
+  Disposition d = decide(from, out ? &*out : nullptr, spf, *pf, client, opts, sc.arc ? &*sc.arc : nullptr);
 
   if (out) {
     EXPECT_EQ(toString(out->result), std::string(toString(sc.result))) << out->reason;

@@ -225,3 +225,31 @@ TEST(PolicyFile, SigningDirectivesDispatched) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(PolicyFile, ArcTrust) {
+  std::vector<std::string> errors;
+  auto pf = parsePolicyText("arc-trust lists.example.org .google.com\nARC-TRUST *.forwarder.example\n", "arc.policy", errors);
+  ASSERT_TRUE(pf) << errors[0];
+  ASSERT_EQ(pf->arcTrust.size(), 3u);
+  EXPECT_TRUE(pf->arcTrust[0].matches("Lists.Example.ORG"));
+  EXPECT_FALSE(pf->arcTrust[0].matches("evil-lists.example.org"));
+  EXPECT_TRUE(pf->arcTrust[1].matches("google.com"));
+  EXPECT_TRUE(pf->arcTrust[1].matches("mail.google.com"));
+  EXPECT_TRUE(pf->arcTrust[2].matches("a.forwarder.example"));
+  EXPECT_TRUE(parsePolicyText("", "empty.policy", errors)->arcTrust.empty());
+}
+
+TEST(PolicyFile, ArcTrustErrorsNameFileAndLine) {
+  std::vector<std::string> errors;
+  auto pf = parsePolicyText("# ok\narc-trust\narc-trust good.example bad$domain\n", "/etc/authmilter.policy", errors);
+  EXPECT_EQ(pf, nullptr);
+  std::vector<std::string> expect = {
+      "/etc/authmilter.policy:2: usage: arc-trust <domain|.domain>...",
+      "/etc/authmilter.policy:3: invalid domain 'bad$domain'",
+  };
+  EXPECT_EQ(errors, expect);
+}
+
+}  // namespace
