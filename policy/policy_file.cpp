@@ -3,6 +3,7 @@
 // collected as "FILE:LINE: message". Pure except loadPolicyFile(), which reads one file.
 #include "policy/policy_file.h"
 
+#include <cctype>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -195,6 +196,33 @@ std::string onRequireTls(const Args& a, PolicyFile& pf, int line) {
   return {};
 }
 
+bool validSelector(std::string_view s) {
+  if (s.empty() || s.size() > 253 || s.front() == '.' || s.back() == '.' || s.find("..") != std::string_view::npos)
+    return false;
+  for (char c : s)
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_' && c != '.') return false;
+  return true;
+}
+
+std::string onArcSeal(const Args& a, PolicyFile& pf, int line) {
+  if (auto e = needArgs(a, 3, 3, "arc-seal <domain> <selector> <key-file|key-name>"); !e.empty()) return e;
+  if (a[0].starts_with(".") || a[0].starts_with("*"))
+    return "arc-seal needs a domain name (the d= of the seal), not a pattern: '" + a[0] + "'";
+  auto d = domainPattern(a[0]);
+  if (!d) return "invalid domain '" + a[0] + "'";
+  if (!validSelector(a[1])) return "invalid selector '" + a[1] + "'";
+  for (const auto& r : pf.arcSeals)
+    if (r.domain == d->domain) return "second arc-seal for " + d->domain + " (first on line " + std::to_string(r.line) + ")";
+  ArcSealRule r;
+  r.domain = d->domain;
+  r.selector = toLower(a[1]);
+  r.key = a[2];
+  r.keyIsPath = a[2].find('/') != std::string::npos;
+  r.line = line;
+  pf.arcSeals.push_back(std::move(r));
+  return {};
+}
+
 struct Keyword {
   const char* name;
   Handler handler;
@@ -211,6 +239,7 @@ const Keyword kKeywords[] = {
     {"pct", onPct},
     {"from", onFrom},
     {"arc-trust", onArcTrust},
+    {"arc-seal", onArcSeal},
     {"require-tls", onRequireTls},
 };
 
@@ -270,6 +299,10 @@ const TlsRequirement* PolicyFile::tlsRequirementFor(std::string_view fromDomain)
   return nullptr;
 }
 
+bool ArcSealRule::matches(std::string_view rcptDomain) const {
+  return DomainPattern{domain, true}.matches(rcptDomain);
+}
+
 const DomainOverride* PolicyFile::overrideFor(std::string_view fromDomain) const {
   for (auto& o : overrides)
     if (o.pattern.matches(fromDomain)) return &o;
@@ -293,6 +326,7 @@ std::shared_ptr<const PolicyFile> parsePolicyText(std::string_view text, const s
       if (kw == k.name) {
         known = true;
         err = k.handler(args, *pf, lineNo);
+        if (err.empty() && kw == "arc-seal") pf->arcSeals.back().origin = name + ":" + std::to_string(lineNo);
       }
     if (!known && !dispatchSigningDirective(kw, args, *pf, err, name + ":" + std::to_string(lineNo)))
       err = "unknown keyword '" + w[0] + "'";

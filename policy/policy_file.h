@@ -81,6 +81,20 @@ struct DomainOverride {
   int line = 0;
 };
 
+// `arc-seal <domain> <selector> <key>`: accepted or quarantined mail for a recipient in <domain>
+// (or below it) is ARC-sealed (RFC 8617) with d=<domain> s=<selector>. <key> is a private key
+// file (a path: it contains '/') or the name of a key from a `key` line or the KeyTable; the
+// engine resolves it (policy files are read before the KeyTable is merged).
+struct ArcSealRule {
+  std::string domain;    // normalised; d= and the recipient domain matched (with subdomains)
+  std::string selector;  // s=
+  std::string key;       // path or key name, as written
+  bool keyIsPath = false;
+  int line = 0;
+  std::string origin;    // "FILE:LINE"
+  bool matches(std::string_view rcptDomain) const;
+};
+
 struct PolicyFile {
   std::vector<DomainOverride> overrides;      // `domain`    (first match wins)
   std::vector<HostPattern> forwarders;        // `forwarder` evaluate + report, never act
@@ -98,6 +112,7 @@ struct PolicyFile {
       {FromResult::Status::Unparseable, Action::Reject},
   };
   SigningTable signing;  // `key` and `sign` lines (policy/signing_table.h)
+  std::vector<ArcSealRule> arcSeals;  // `arc-seal` (the first rule matching a recipient seals)
 
   const DomainOverride* overrideFor(std::string_view fromDomain) const;
   const TlsRequirement* tlsRequirementFor(std::string_view fromDomain) const;

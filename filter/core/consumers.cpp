@@ -224,7 +224,23 @@ std::string logLineJson(const MessageOutcome& o) {
   return l;
 }
 
-std::string logLine(const MessageOutcome& o, bool json) { return json ? logLineJson(o) : logLine(o); }
+std::string logLine(const MessageOutcome& o, bool json, const LogExtra& extra) {
+  if (extra.empty()) return json ? logLineJson(o) : logLine(o);
+  std::string l;
+  if (json) {
+    json::Writer w(l);
+    w.beginObject();
+    JsonSink sink{w};
+    logFields(o, sink);
+    for (auto& [k, v] : extra) sink.text(k, v);
+    w.endObject();
+  } else {
+    KvSink sink{l};
+    logFields(o, sink);
+    for (auto& [k, v] : extra) sink.text(k, v);
+  }
+  return l;
+}
 
 namespace {
 // A message that was not evaluated: its queue id, the client when known, tempfail and why.

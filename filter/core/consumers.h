@@ -29,7 +29,9 @@ std::string clientField(const ClientInfo& c);
 std::string logLine(const MessageOutcome& o);
 // LogFormat json: the same fields, in the same order, as one JSON object on one line.
 std::string logLineJson(const MessageOutcome& o);
-std::string logLine(const MessageOutcome& o, bool json);
+// Fields a consumer that runs after the outcome (the ARC sealer) adds at the end of the log line.
+using LogExtra = std::vector<std::pair<std::string, std::string>>;
+std::string logLine(const MessageOutcome& o, bool json, const LogExtra& extra = {});
 // The line of a message whose headers went over MaxHeaderBytes (no outcome: tempfailed early).
 std::string overflowLogLine(std::string_view queueId, bool json);
 // The log line of a transaction on a connection refused while draining (answered 421, not evaluated).

@@ -40,6 +40,32 @@ std::shared_ptr<policy::PolicyFile> loadPolicy(const config::Config& cfg, std::v
   return pf;
 }
 
+// `arc-seal` keys: a file becomes a key entry of its own (loaded with the signing keys); a name
+// must be a `key` line or a KeyTable entry. Errors carry the rule's FILE:LINE.
+std::vector<ArcSealer> resolveArcSeals(policy::PolicyFile& pf, std::vector<std::string>& errors) {
+  std::vector<ArcSealer> out;
+  for (const auto& r : pf.arcSeals) {
+    policy::KeyEntry k;
+    if (r.keyIsPath) {
+      k.name = "arc-seal:" + r.domain;
+      k.domain = r.domain;
+      k.selector = r.selector;
+      k.keyPath = r.key;
+      k.algFromKey = true;
+      k.origin = r.origin;
+      pf.signing.keys.push_back(k);
+    } else if (const policy::KeyEntry* e = pf.signing.findKey(r.key)) {
+      k = *e;
+    } else {
+      errors.push_back(r.origin + ": arc-seal: no key named '" + r.key +
+                       "' (declare it with a `key` line or in the KeyTable, or give a key file path)");
+      continue;
+    }
+    out.push_back({r, std::move(k)});
+  }
+  return out;
+}
+
 bool isTcpSocket(std::string_view spec) {
   return spec.size() > 5 && (iequals(spec.substr(0, 5), "inet:") || iequals(spec.substr(0, 6), "inet6:"));
 }
@@ -60,6 +86,7 @@ std::shared_ptr<const Snapshot> buildSnapshot(std::shared_ptr<const config::Conf
   auto s = std::make_shared<Snapshot>();
   size_t before = errors.size();
   auto pf = loadPolicy(*cfg, errors);
+  if (pf) s->arcSealers = resolveArcSeals(*pf, errors);
   if (pf && !pf->signing.keys.empty()) s->keys = std::shared_ptr<const dkim::KeyStore>(dkim::KeyStore::load(pf->signing, errors));
   for (auto& h : cfg->internalHosts) {
     if (auto p = policy::parseHostPattern(h)) s->internalHosts.push_back(*p);

@@ -38,6 +38,13 @@ class Verifier;
 
 namespace am::core {
 
+// An `arc-seal` rule with its key resolved: a key file of its own, or a `key` line / KeyTable
+// entry (the KeyStore holds the decoded key under `key`).
+struct ArcSealer {
+  policy::ArcSealRule rule;
+  policy::KeyEntry key;
+};
+
 struct Snapshot {
   Snapshot();
   ~Snapshot();
@@ -49,6 +56,7 @@ struct Snapshot {
   std::unique_ptr<arc::Verifier> arc;           // ARC chain validation (used only for mail with ARC fields)
   std::unique_ptr<policy::PublicSuffix> psl;    // DMARCMode rfc7489 only, else null
   std::vector<policy::HostPattern> internalHosts;  // InternalHosts, parsed
+  std::vector<ArcSealer> arcSealers;               // `arc-seal` rules, keys resolved (empty: no sealing)
   bool isInternal(const ClientInfo& client) const;
 };
 

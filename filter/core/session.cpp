@@ -6,6 +6,7 @@
 #include "filter/auth/arc/verifier.h"
 #include "filter/auth/dkim/verifier.h"
 #include "filter/auth/dkim_sign/signer.h"
+#include "filter/core/arc_seal.h"
 #include "filter/authres/authres.h"
 #include "filter/core/options.h"
 #include "filter/core/consumers.h"
@@ -139,6 +140,11 @@ Verdict Session::endOfHeaders() {
   startSigning();
   msg_->verifying = !msg_->signing || snap_->config->evaluateSignedMail;
   if (msg_->verifying) startVerification();
+  if (msg_->verifying && !msg_->signing && !snap_->arcSealers.empty()) {
+    msg_->seal = startArcSeal(*snap_, msg_->rcpts, signOptions(*snap_->config).signHeaders, engine_.clock());
+    if (msg_->seal)
+      for (auto& [n, v] : msg_->headers) msg_->seal->header(n, v);
+  }
   return Verdict::cont();
 }
 
@@ -185,6 +191,7 @@ Verdict Session::body(std::string_view chunk) {
   if (msg_->verify) msg_->verify->body(chunk);
   if (msg_->arc) msg_->arc->body(chunk);
   if (msg_->sign) msg_->sign->body(chunk);
+  if (msg_->seal) msg_->seal->body(chunk);
   return Verdict::cont();
 }
 
@@ -230,11 +237,15 @@ Verdict Session::finish() {
   o.spfMailFrom = std::move(msg_->spfMailFrom);
   o.spfHelo = std::move(msg_->spfHelo);
   const MessageOutcome& outcome = lastOutcome_.emplace(conclude(std::move(o), *snap_, engine_.dns()));
-  lastLog_ = logLine(outcome, snap_->config->logJson);
+  SealResult seal;  // after the verdict is final (RFC 8617 §5.1: seal what is passed on)
+  if (msg_->seal) seal = sealEdits(outcome, *msg_->seal, snap_->config->authservId);
+  lastLog_ = logLine(outcome, snap_->config->logJson, seal.logFields);
   engine_.log().info(lastLog_);
   if (engine_.log().debugEnabled()) engine_.log().debug(debugLine(outcome));
   if (auto* m = engine_.messageMetrics()) countOutcome(outcome, std::chrono::steady_clock::now() - msg_->started, *m);
-  return verdictFor(outcome, *snap_->config);
+  Verdict v = verdictFor(outcome, *snap_->config);
+  for (auto& e : seal.edits) v.edits.push_back(std::move(e));  // last, so the ARC set is on top
+  return v;
 }
 
 void Session::abort() { endTransaction(); }

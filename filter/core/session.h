@@ -29,6 +29,9 @@ class Signing;
 namespace am::arc {
 class Verification;
 }  // namespace am::arc
+namespace am::arcseal {
+class Sealing;
+}  // namespace am::arcseal
 
 namespace am::core {
 
@@ -53,6 +56,7 @@ struct Message {
   std::unique_ptr<arc::Verification> arc;
   std::unique_ptr<dkim::Signing> sign;
   std::chrono::steady_clock::time_point started{};  // MAIL FROM (taken only with metrics on)
+  std::unique_ptr<arcseal::Sealing> seal;  // an `arc-seal` rule matched a recipient
   ~Message();
 };
 

@@ -66,7 +66,7 @@ std::string Env::start(const std::string& extraConfig) {
   std::string err;
   dns = am::testing::NsdServer::start({{"e2e.test", zone}}, &err);
   if (!dns) return "nsd: " + err;
-  writePolicy(basePolicy());
+  writePolicy(basePolicy() + extraPolicy);
   socket = "unix:" + dir + "/" + socketName;
   configPath = dir + "/authmilter.conf";
   std::ofstream(configPath) << "Socket " << socket << "\n"

@@ -25,6 +25,8 @@ struct Env {
   std::string socketName = "milter.sock";
   // More zone-file records for e2e.test (set before start()).
   std::string extraRecords;
+  // More policy-file lines, after basePolicy() (set before start()).
+  std::string extraPolicy;
 
   // Builds keys, zones, config and policy, starts nsd and authmilter. Empty string on success.
   std::string start(const std::string& extraConfig = "");

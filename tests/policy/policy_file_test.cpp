@@ -144,6 +144,50 @@ TEST(PolicyFile, BadLinesAllReportedWithFileAndLine) {
   EXPECT_EQ(errors, expect);
 }
 
+TEST(PolicyFile, ArcSeal) {
+  std::vector<std::string> errors;
+  auto pf = parsePolicyText("# seals\narc-seal Lists.Example.COM arc2026 /etc/keys/arc.pem\n"
+                            "arc-seal example.org Sel-1 example-rsa\n",
+                            "seal.policy", errors);
+  ASSERT_TRUE(pf) << errors[0];
+  ASSERT_EQ(pf->arcSeals.size(), 2u);
+  const ArcSealRule& a = pf->arcSeals[0];
+  EXPECT_EQ(a.domain, "lists.example.com");
+  EXPECT_EQ(a.selector, "arc2026");
+  EXPECT_EQ(a.key, "/etc/keys/arc.pem");
+  EXPECT_TRUE(a.keyIsPath);
+  EXPECT_EQ(a.origin, "seal.policy:2");
+  const ArcSealRule& b = pf->arcSeals[1];
+  EXPECT_EQ(b.selector, "sel-1");
+  EXPECT_EQ(b.key, "example-rsa");
+  EXPECT_FALSE(b.keyIsPath);
+  EXPECT_EQ(b.origin, "seal.policy:3");
+  EXPECT_TRUE(a.matches("lists.example.com"));
+  EXPECT_TRUE(a.matches("a.lists.example.com."));
+  EXPECT_FALSE(a.matches("example.com"));
+  EXPECT_FALSE(a.matches("otherlists.example.com"));
+}
+
+TEST(PolicyFile, ArcSealErrorsHaveFileAndLine) {
+  std::vector<std::string> errors;
+  auto pf = parsePolicyText("arc-seal example.org sel\n"
+                            "arc-seal .example.org sel /k.pem\n"
+                            "arc-seal exa$mple.org sel /k.pem\n"
+                            "arc-seal example.org se;l /k.pem\n"
+                            "arc-seal example.org sel /k.pem\n"
+                            "arc-seal EXAMPLE.org other /j.pem\n",
+                            "p", errors);
+  EXPECT_EQ(pf, nullptr);
+  std::vector<std::string> want = {
+      "p:1: usage: arc-seal <domain> <selector> <key-file|key-name>",
+      "p:2: arc-seal needs a domain name (the d= of the seal), not a pattern: '.example.org'",
+      "p:3: invalid domain 'exa$mple.org'",
+      "p:4: invalid selector 'se;l'",
+      "p:6: second arc-seal for example.org (first on line 5)",
+  };
+  EXPECT_EQ(errors, want);
+}
+
 TEST(PolicyFile, MissingFile) {
   std::vector<std::string> errors;
   EXPECT_EQ(loadPolicyFile("/nonexistent/authmilter.policy", errors), nullptr);

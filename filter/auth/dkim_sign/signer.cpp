@@ -160,9 +160,15 @@ std::vector<std::string> Signing::buildHList() const {
 
 std::optional<std::string> signHeaderFields(const LoadedKey& key, Canon headerCanon,
                                             const std::vector<HeaderField>& fields, std::string_view sigValue) {
+  return signHeaderFieldsAs(key, headerCanon, fields, "DKIM-Signature", sigValue);
+}
+
+std::optional<std::string> signHeaderFieldsAs(const LoadedKey& key, Canon headerCanon,
+                                              const std::vector<HeaderField>& fields, std::string_view sigName,
+                                              std::string_view sigValue) {
   std::string data;
   for (const auto& f : fields) appendCanonHeader(data, headerCanon, f.name, f.value);
-  appendCanonHeader(data, headerCanon, "DKIM-Signature", sigValue);
+  appendCanonHeader(data, headerCanon, sigName, sigValue);
   data.resize(data.size() - 2);  // the signature field is hashed without its CRLF
   auto digest = sha256(data);
   std::optional<std::string> b;

@@ -58,6 +58,11 @@ struct HeaderField {
 // tests check it against the RFC 8463 A.3 signatures (both algorithms are deterministic).
 std::optional<std::string> signHeaderFields(const LoadedKey& key, Canon headerCanon,
                                             const std::vector<HeaderField>& fields, std::string_view sigValue);
+// The same step for a signature field of another name (ARC-Message-Signature, ARC-Seal: RFC 8617
+// §5.1.1 signs them exactly as DKIM signs its own field).
+std::optional<std::string> signHeaderFieldsAs(const LoadedKey& key, Canon headerCanon,
+                                              const std::vector<HeaderField>& fields, std::string_view sigName,
+                                              std::string_view sigValue);
 
 class Signing {
  public:
