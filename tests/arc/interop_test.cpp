@@ -1,5 +1,5 @@
 // tests/arc/interop_test.cpp — chains sealed by Debian's python3-dkim (dkim.arc_sign) verify with
-// arc::Verifier: one, two and three hops (a hop that adds a list footer moves oldest-pass), and each
+// arc::Verifier: one, two and three hops (RSA; and an Ed25519 hop) (a hop that adds a list footer moves oldest-pass), and each
 // kind of tampering after the last seal fails: the body, a signed header, an AAR, a seal. A hop
 // whose own check said arc=fail seals cv=fail, and the chain fails.
 #include <gtest/gtest.h>
@@ -97,6 +97,28 @@ TEST_F(Interop, TamperingAfterTheLastSealFails) {
   }
   // Relaxed canonicalization: whitespace inside the body lines does not matter.
   EXPECT_EQ(verifyMessage(*v, replaceOnce(m, "this is   the body.", "this is the body.")).cv, Cv::Pass);
+}
+
+TEST_F(Interop, Ed25519Hops) {
+  std::string record = makeEd25519Key(tmp.file("ed.key"));
+  ASSERT_FALSE(record.empty());
+  dns.addTxt("ed._domainkey.hop2.example", record);
+  std::string m = seal(kMessage, "hop1.example", "arc=none; dmarc=pass header.from=example.com");
+  auto out = dkimpySeal("Authentication-Results: hop2.example; arc=pass\r\n" + m, "hop2.example", "ed",
+                        tmp.file("ed.key"), "hop2.example", true);
+  ASSERT_TRUE(out.has_value());
+  ASSERT_NE(out->find("a=ed25519-sha256"), std::string::npos);
+  ChainResult r = verifyMessage(*v, *out);
+  EXPECT_EQ(r.cv, Cv::Pass) << r.reason;
+  EXPECT_EQ(r.lastInstance, 2);
+  ChainResult bad = verifyMessage(*v, replaceOnce(*out, "Subject: hello", "Subject: hellO"));
+  EXPECT_EQ(bad.cv, Cv::Fail);
+  // The same key published as RSA is unusable for an ed25519 signature.
+  InMemoryResolver wrong;
+  wrong.addTxt("arc._domainkey.hop1.example", *dns.txt("arc._domainkey.hop1.example").records.begin());
+  wrong.addTxt("ed._domainkey.hop2.example", replaceOnce(record, "k=ed25519", "k=rsa"));
+  auto w = Verifier::create(wrong, {}, nullptr);
+  EXPECT_EQ(verifyMessage(*w, *out).cv, Cv::Fail);
 }
 
 TEST_F(Interop, HopThatSawAFailingChainSealsCvFail) {
