@@ -112,6 +112,11 @@ def milter_seeds():
     write(c, "body-chunks", session() + message_packets("a@pass.test", "b@mx.test", big, 4096) + pkt("Q"))
     write(c, "before-negotiation", connect() + pkt("Q"))
     write(c, "truncated", session()[:-3])
+    import yaml
+    for doc in yaml.safe_load_all(open(td("arc-test-suite", "arc-draft-validation-tests.yml"), encoding="utf-8")):
+        if "cv_pass_i3_1" in doc["tests"]:  # a three-set ARC chain: the core's ARC path (its key is absent)
+            arc = doc["tests"]["cv_pass_i3_1"]["message"].encode()
+            write(c, "arc-chain", session() + message_packets("jqd@d1.example.org", "b@mx.test", arc) + pkt("Q"))
     # The codec target sees the same streams.
     for name in ("pass", "unix-unknown", "truncated", "before-negotiation"):
         write("milter_codec", name, read(os.path.join(CORPUS, c, "seed-" + name)))
