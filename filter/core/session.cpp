@@ -127,6 +127,7 @@ Verdict Session::endOfHeaders() {
   startSigning();
   msg_->verifying = !msg_->signing || snap_->config->evaluateSignedMail;
   if (msg_->verifying) startVerification();
+  if (msg_->hasArc) startArc();  // also for mail we sign: whoever seals it next needs its cv
   return Verdict::cont();
 }
 
@@ -134,7 +135,11 @@ void Session::startVerification() {
   msg_->verify = snap_->dkim->startVerify(msg_->queueId.empty() ? "authmilter" : msg_->queueId);
   for (auto& [n, v] : msg_->headers) msg_->verify->header(n, v);
   msg_->verify->endOfHeaders();
-  if (!msg_->hasArc || !snap_->arc) return;  // mail without ARC fields: no ARC work at all
+}
+
+// Only for mail with ARC fields (Session::header notes them): other mail does no ARC work at all.
+void Session::startArc() {
+  if (!snap_->arc) return;
   msg_->arc = snap_->arc->startVerify();
   for (auto& [n, v] : msg_->headers) msg_->arc->header(n, v);
   msg_->arc->endOfHeaders();

@@ -5,6 +5,8 @@
 // mail without ARC fields gets no arc= result.
 #include <gtest/gtest.h>
 
+#include <sys/stat.h>
+
 #include <fstream>
 
 #include "filter/authres/authres.h"
@@ -19,9 +21,9 @@ namespace {
 struct ArcSession : core::test::CoreFixture {
   std::string keyRecord;
 
-  void start(const std::string& policy) {
+  void start(const std::string& policy, const std::string& extraConfig = "") {
     std::ofstream(dir + "/policy") << policy;
-    startEngine(config::parseText("AuthservID mx.test\nSyslog no\nPolicyFile " + dir + "/policy\n", "test.conf"));
+    startEngine(config::parseText("AuthservID mx.test\nSyslog no\nPolicyFile " + dir + "/policy\n" + extraConfig, "test.conf"));
     dns->addTxt("_dmarc.example.com", "v=DMARC1; p=reject");
     dns->addTxt("example.com", "v=spf1 ip4:198.51.100.0/24 -all");
     keyRecord = makeRsaKey(dir + "/arc.key");
@@ -119,6 +121,20 @@ TEST_F(ArcSession, TamperedMessageFailsTheChain) {
   std::string ar = arHeader(v);
   EXPECT_NE(ar.find("arc=fail"), std::string::npos) << ar;
   EXPECT_NE(log.find(" arc=fail arc.i=1 arc.reason="), std::string::npos) << log;
+}
+
+// A list host that is one of our internal hosts sends the list's mail out through us: we sign it,
+// and its chain is validated all the same (the next sealer needs its cv).
+TEST_F(ArcSession, MailWeSignGetsItsChainValidatedToo) {
+  std::string key = dir + "/sign.key";
+  ASSERT_FALSE(makeRsaKey(key).empty());
+  ASSERT_EQ(chmod(key.c_str(), 0600), 0);
+  start("key k1 example.com s1 " + key + " rsa\nsign *@example.com k1\n", "InternalHosts 192.0.2.0/24\n");
+  std::string log;
+  auto v = run(sealed("dmarc=pass header.from=example.com"), &log);
+  EXPECT_EQ(v.action, Action::Accept) << log;
+  EXPECT_NE(log.find(" signed=1"), std::string::npos) << log;
+  EXPECT_NE(log.find(" arc=pass arc.i=1"), std::string::npos) << log;
 }
 
 TEST_F(ArcSession, NoArcFieldsNoArcResult) {
