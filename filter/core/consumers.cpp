@@ -28,10 +28,12 @@ authres::ResInfo arcResult(const MessageOutcome& o) {
   return r;
 }
 
-// "i=1 as=pass ams=pass d=lists.example s=sel; i=2 ..." for the log line.
+// "i=2 as=pass ams=pass d=lists.example s=sel; i=1 ..." for the log line, newest first (a long
+// chain is cut at the log value limit, and the newest sets matter most).
 std::string arcSets(const arc::ChainResult& r) {
   std::string s;
-  for (const arc::SetDetail& d : r.sets) {
+  for (auto it = r.sets.rbegin(); it != r.sets.rend(); ++it) {
+    const arc::SetDetail& d = *it;
     if (!s.empty()) s += "; ";
     s.append("i=").append(std::to_string(d.instance)).append(" as=").append(d.seal).append(" ams=").append(d.ams);
     s.append(" d=").append(d.sealDomain.empty() ? "-" : d.sealDomain).append(" s=").append(d.sealSelector.empty() ? "-" : d.sealSelector);

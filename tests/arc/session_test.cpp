@@ -82,6 +82,23 @@ TEST_F(ArcSession, TrustedSealerLiftsDmarcFailure) {
   EXPECT_NE(log.find("arc.sets=\"i=1 as=pass ams=pass d=lists.example.net s=arc\""), std::string::npos) << log;
 }
 
+TEST_F(ArcSession, TwoHopsLoggedNewestFirst) {
+  start("arc-trust lists.example.net\n");
+  std::string once = sealed("dmarc=pass header.from=example.com");
+  // The second hop (another host of the same list domain, its own authserv-id) saw the chain pass.
+  auto twice = dkimpySeal("Authentication-Results: relay.lists.example.net; arc=pass; dmarc=fail header.from=example.com\r\n" +
+                              dkim::test::toCrlf(once),
+                          "lists.example.net", "arc", dir + "/arc.key", "relay.lists.example.net");
+  ASSERT_TRUE(twice.has_value());
+  std::string log;
+  auto v = run(*twice, &log);
+  // The newest set's AAR decides: it saw dmarc=fail, so no override.
+  EXPECT_EQ(v.action, Action::Reject) << log;
+  EXPECT_NE(log.find(" arc=pass arc.i=2 arc.oldest_pass=0"), std::string::npos) << log;
+  EXPECT_NE(log.find("arc.sets=\"i=2 as=pass ams=pass d=lists.example.net s=arc; i=1 as=pass ams=pass"),
+            std::string::npos) << log;
+}
+
 TEST_F(ArcSession, AlignedDkimClaimIsEnough) {
   start("arc-trust .example.net\n");
   std::string log;

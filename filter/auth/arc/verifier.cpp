@@ -1,6 +1,7 @@
 // filter/auth/arc/verifier.cpp — ARC chain validation (see verifier.h).
 #include "filter/auth/arc/verifier.h"
 
+#include <algorithm>
 #include <array>
 #include <optional>
 #include <vector>
