@@ -17,9 +17,11 @@ std::string dmarcComment(const policy::DmarcOutput& d, const policy::Disposition
   return c;
 }
 
-// RFC 8617 §10.1: arc=pass|fail with smtp.remote-ip and, for a passing chain, header.oldest-pass.
+// RFC 8617 §10.1: arc=pass|fail with smtp.remote-ip and, for a passing chain, header.oldest-pass;
+// arc=none (no ARC sets) alone. A sealer after us reads its cv from this result.
 authres::ResInfo arcResult(const MessageOutcome& o) {
   authres::ResInfo r{"arc", arc::toString(o.arc.cv), "", o.arc.reason, {}};
+  if (o.arc.cv == arc::Cv::None) return r;
   if (o.arc.cv == arc::Cv::Pass) {
     r.comment = "i=" + std::to_string(o.arc.lastInstance) + " sealer=" + o.arc.sealer;
     r.props.push_back({"header", "oldest-pass", std::to_string(o.arc.oldestPass)});
@@ -72,7 +74,7 @@ std::vector<authres::ResInfo> authResults(const MessageOutcome& o) {
     if (o.dkim.empty()) out.push_back({"dkim", "none", "", "", {}});
     for (auto& d : o.dkim) out.push_back(dkimResult(d));
   }
-  if (o.arc.cv != arc::Cv::None) out.push_back(arcResult(o));
+  if (o.arc.cv != arc::Cv::None || o.evaluated) out.push_back(arcResult(o));  // none: incoming mail only
   if (o.dmarc) {
     authres::ResInfo r{"dmarc", policy::toString(o.dmarc->result), "", dmarcComment(*o.dmarc, o.disposition, o.arc), {}};
     r.props.push_back({"header", "from", o.dmarc->fromDomain});

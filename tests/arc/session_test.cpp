@@ -2,7 +2,7 @@
 // list (SPF fails, no DKIM, the From domain publishes p=reject) and carries a chain sealed by
 // python3-dkim. The trusted sealer's AAR lifts the DMARC failure (override arc in the AR comment
 // and the log line); an untrusted sealer changes nothing (550); a tampered message gets arc=fail;
-// mail without ARC fields gets no arc= result.
+// mail without ARC fields gets arc=none and nothing in the log line.
 #include <gtest/gtest.h>
 
 #include <sys/stat.h>
@@ -154,13 +154,20 @@ TEST_F(ArcSession, MailWeSignGetsItsChainValidatedToo) {
   EXPECT_NE(log.find(" arc=pass arc.i=1"), std::string::npos) << log;
 }
 
-TEST_F(ArcSession, NoArcFieldsNoArcResult) {
+TEST_F(ArcSession, NoArcFieldsArcNone) {
   start("arc-trust lists.example.net\n");
   std::string log;
   auto v = run("From: Alice <alice@example.com>\r\nSubject: hi\r\n\r\nHello.\r\n", &log);
   auto ar = authres::parse(arHeader(v), nullptr);
   ASSERT_TRUE(ar);
-  for (auto& r : ar->results) EXPECT_NE(r.method, "arc");
+  int arcResults = 0;
+  for (auto& r : ar->results)
+    if (r.method == "arc") {
+      ++arcResults;
+      EXPECT_EQ(r.result, "none");
+      EXPECT_TRUE(r.props.empty());
+    }
+  EXPECT_EQ(arcResults, 1) << arHeader(v);
   EXPECT_EQ(log.find(" arc="), std::string::npos) << log;
 }
 
