@@ -18,9 +18,11 @@ std::string dmarcComment(const policy::DmarcOutput& d, const policy::Disposition
   return c;
 }
 
-// RFC 8617 §10.1: arc=pass|fail with smtp.remote-ip and, for a passing chain, header.oldest-pass.
+// RFC 8617 §10.1: arc=pass|fail with smtp.remote-ip and, for a passing chain, header.oldest-pass;
+// arc=none (no ARC sets) alone. A sealer after us reads its cv from this result.
 authres::ResInfo arcResult(const MessageOutcome& o) {
   authres::ResInfo r{"arc", arc::toString(o.arc.cv), "", o.arc.reason, {}};
+  if (o.arc.cv == arc::Cv::None) return r;
   if (o.arc.cv == arc::Cv::Pass) {
     r.comment = "i=" + std::to_string(o.arc.lastInstance) + " sealer=" + o.arc.sealer;
     r.props.push_back({"header", "oldest-pass", std::to_string(o.arc.oldestPass)});
@@ -29,10 +31,12 @@ authres::ResInfo arcResult(const MessageOutcome& o) {
   return r;
 }
 
-// "i=1 as=pass ams=pass d=lists.example s=sel; i=2 ..." for the log line.
+// "i=2 as=pass ams=pass d=lists.example s=sel; i=1 ..." for the log line, newest first (a long
+// chain is cut at the log value limit, and the newest sets matter most).
 std::string arcSets(const arc::ChainResult& r) {
   std::string s;
-  for (const arc::SetDetail& d : r.sets) {
+  for (auto it = r.sets.rbegin(); it != r.sets.rend(); ++it) {
+    const arc::SetDetail& d = *it;
     if (!s.empty()) s += "; ";
     s.append("i=").append(std::to_string(d.instance)).append(" as=").append(d.seal).append(" ams=").append(d.ams);
     s.append(" d=").append(d.sealDomain.empty() ? "-" : d.sealDomain).append(" s=").append(d.sealSelector.empty() ? "-" : d.sealSelector);
@@ -71,7 +75,7 @@ std::vector<authres::ResInfo> authResults(const MessageOutcome& o) {
     if (o.dkim.empty()) out.push_back({"dkim", "none", "", "", {}});
     for (auto& d : o.dkim) out.push_back(dkimResult(d));
   }
-  if (o.arc.cv != arc::Cv::None) out.push_back(arcResult(o));
+  if (o.arc.cv != arc::Cv::None || o.evaluated) out.push_back(arcResult(o));  // none: incoming mail only
   if (o.dmarc) {
     authres::ResInfo r{"dmarc", policy::toString(o.dmarc->result), "", dmarcComment(*o.dmarc, o.disposition, o.arc), {}};
     r.props.push_back({"header", "from", o.dmarc->fromDomain});

@@ -43,7 +43,7 @@ struct MessageOutcome {
   // Authentication results.
   SpfOutput spfMailFrom, spfHelo;
   std::vector<DkimOutput> dkim;             // one per signature verified
-  arc::ChainResult arc;                      // ARC chain validation (cv none: no ARC fields, or not evaluated)
+  arc::ChainResult arc;                      // ARC chain validation (cv none: the message has no ARC fields)
   bool evaluated = false;                    // DKIM verified and DMARC evaluated (incoming mail)
   std::optional<policy::DmarcOutput> dmarc;  // when evaluated and the From header was usable
   policy::DmarcMode dmarcMode = policy::DmarcMode::Rfc9989;  // how the org domain was found

@@ -140,6 +140,7 @@ Verdict Session::endOfHeaders() {
   startSigning();
   msg_->verifying = !msg_->signing || snap_->config->evaluateSignedMail;
   if (msg_->verifying) startVerification();
+  if (msg_->hasArc) startArc();  // also for mail we sign: whoever seals it next needs its cv
   if (msg_->verifying && !msg_->signing && !snap_->arcSealers.empty()) {
     msg_->seal = startArcSeal(*snap_, msg_->rcpts, signOptions(*snap_->config).signHeaders, engine_.clock());
     if (msg_->seal)
@@ -152,7 +153,11 @@ void Session::startVerification() {
   msg_->verify = snap_->dkim->startVerify(msg_->queueId.empty() ? "authmilter" : msg_->queueId);
   for (auto& [n, v] : msg_->headers) msg_->verify->header(n, v);
   msg_->verify->endOfHeaders();
-  if (!msg_->hasArc || !snap_->arc) return;  // mail without ARC fields: no ARC work at all
+}
+
+// Only for mail with ARC fields (Session::header notes them): other mail does no ARC work at all.
+void Session::startArc() {
+  if (!snap_->arc) return;
   msg_->arc = snap_->arc->startVerify();
   for (auto& [n, v] : msg_->headers) msg_->arc->header(n, v);
   msg_->arc->endOfHeaders();

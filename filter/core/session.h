@@ -88,6 +88,7 @@ class Session {
   const std::string* macro(std::string_view name) const;
   const policy::FromResult& fromHeader();  // parses msg_'s From header(s) on first use
   void startVerification();
+  void startArc();
   void startSigning();
   Verdict finish();
   // Ends the transaction; without `verdictGiven` it counts as aborted (metrics).

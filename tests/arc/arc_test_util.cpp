@@ -64,10 +64,23 @@ ChainResult verifyMessage(Verifier& v, const std::string& raw, size_t chunk) {
 
 std::optional<std::string> dkimpySeal(const std::string& message, const std::string& domain,
                                       const std::string& selector, const std::string& keyFile,
-                                      const std::string& srvId) {
-  return dkim::test::run({"/usr/bin/python3", std::string(AM_ARC_TOOLS_DIR) + "/dkimpy_arc_seal.py", domain,
-                          selector, keyFile, srvId},
-                         message);
+                                      const std::string& srvId, bool ed25519) {
+  std::vector<std::string> argv{"/usr/bin/python3", std::string(AM_ARC_TOOLS_DIR) + "/dkimpy_arc_seal.py", domain,
+                                selector, keyFile, srvId};
+  if (ed25519) argv.push_back("ed25519");
+  return dkim::test::run(argv, message);
+}
+
+std::string makeEd25519Key(const std::string& keyFile) {
+  dkim::EvpPkeyPtr key(EVP_PKEY_Q_keygen(nullptr, nullptr, "ED25519"));
+  if (!key) return {};
+  unsigned char raw[32];
+  size_t len = sizeof raw;
+  if (EVP_PKEY_get_raw_private_key(key.get(), raw, &len) != 1 || len != 32) return {};
+  dkim::test::writeFile(keyFile, dkim::base64Encode(raw, len) + "\n");
+  len = sizeof raw;
+  if (EVP_PKEY_get_raw_public_key(key.get(), raw, &len) != 1 || len != 32) return {};
+  return "v=DKIM1; k=ed25519; p=" + dkim::base64Encode(raw, len);
 }
 
 std::string makeRsaKey(const std::string& keyFile, unsigned bits) {

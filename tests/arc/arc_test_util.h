@@ -32,12 +32,14 @@ void loadTxt(const std::map<std::string, std::string>& txt, InMemoryResolver& dn
 ChainResult verifyMessage(Verifier& v, const std::string& raw, size_t chunk = 65536);
 
 // Seals `message` (CRLF) with python3-dkim's arc_sign as `srvId` with d=`domain`, s=`selector`
-// and the PEM key file; returns the sealed message, or nullopt when the tool fails.
+// and the key file (PEM RSA, or with ed25519 the base64 seed from makeEd25519Key); returns the sealed message, or nullopt when the tool fails.
 std::optional<std::string> dkimpySeal(const std::string& message, const std::string& domain,
                                       const std::string& selector, const std::string& keyFile,
-                                      const std::string& srvId);
+                                      const std::string& srvId, bool ed25519 = false);
 
 // A fresh RSA key pair: PEM private key written to `keyFile`, the DNS record returned.
 std::string makeRsaKey(const std::string& keyFile, unsigned bits = 2048);
+// A fresh Ed25519 key: the base64 32-byte seed written to `keyFile`, the DNS record returned.
+std::string makeEd25519Key(const std::string& keyFile);
 
 }  // namespace am::arc::test

@@ -2,8 +2,10 @@
 // list (SPF fails, no DKIM, the From domain publishes p=reject) and carries a chain sealed by
 // python3-dkim. The trusted sealer's AAR lifts the DMARC failure (override arc in the AR comment
 // and the log line); an untrusted sealer changes nothing (550); a tampered message gets arc=fail;
-// mail without ARC fields gets no arc= result.
+// mail without ARC fields gets arc=none and nothing in the log line.
 #include <gtest/gtest.h>
+
+#include <sys/stat.h>
 
 #include <fstream>
 
@@ -19,9 +21,9 @@ namespace {
 struct ArcSession : core::test::CoreFixture {
   std::string keyRecord;
 
-  void start(const std::string& policy) {
+  void start(const std::string& policy, const std::string& extraConfig = "") {
     std::ofstream(dir + "/policy") << policy;
-    startEngine(config::parseText("AuthservID mx.test\nSyslog no\nPolicyFile " + dir + "/policy\n", "test.conf"));
+    startEngine(config::parseText("AuthservID mx.test\nSyslog no\nPolicyFile " + dir + "/policy\n" + extraConfig, "test.conf"));
     dns->addTxt("_dmarc.example.com", "v=DMARC1; p=reject");
     dns->addTxt("example.com", "v=spf1 ip4:198.51.100.0/24 -all");
     keyRecord = makeRsaKey(dir + "/arc.key");
@@ -80,6 +82,23 @@ TEST_F(ArcSession, TrustedSealerLiftsDmarcFailure) {
   EXPECT_NE(log.find("arc.sets=\"i=1 as=pass ams=pass d=lists.example.net s=arc\""), std::string::npos) << log;
 }
 
+TEST_F(ArcSession, TwoHopsLoggedNewestFirst) {
+  start("arc-trust lists.example.net\n");
+  std::string once = sealed("dmarc=pass header.from=example.com");
+  // The second hop (another host of the same list domain, its own authserv-id) saw the chain pass.
+  auto twice = dkimpySeal("Authentication-Results: relay.lists.example.net; arc=pass; dmarc=fail header.from=example.com\r\n" +
+                              dkim::test::toCrlf(once),
+                          "lists.example.net", "arc", dir + "/arc.key", "relay.lists.example.net");
+  ASSERT_TRUE(twice.has_value());
+  std::string log;
+  auto v = run(*twice, &log);
+  // The newest set's AAR decides: it saw dmarc=fail, so no override.
+  EXPECT_EQ(v.action, Action::Reject) << log;
+  EXPECT_NE(log.find(" arc=pass arc.i=2 arc.oldest_pass=0"), std::string::npos) << log;
+  EXPECT_NE(log.find("arc.sets=\"i=2 as=pass ams=pass d=lists.example.net s=arc; i=1 as=pass ams=pass"),
+            std::string::npos) << log;
+}
+
 TEST_F(ArcSession, AlignedDkimClaimIsEnough) {
   start("arc-trust .example.net\n");
   std::string log;
@@ -121,13 +140,34 @@ TEST_F(ArcSession, TamperedMessageFailsTheChain) {
   EXPECT_NE(log.find(" arc=fail arc.i=1 arc.reason="), std::string::npos) << log;
 }
 
-TEST_F(ArcSession, NoArcFieldsNoArcResult) {
+// A list host that is one of our internal hosts sends the list's mail out through us: we sign it,
+// and its chain is validated all the same (the next sealer needs its cv).
+TEST_F(ArcSession, MailWeSignGetsItsChainValidatedToo) {
+  std::string key = dir + "/sign.key";
+  ASSERT_FALSE(makeRsaKey(key).empty());
+  ASSERT_EQ(chmod(key.c_str(), 0600), 0);
+  start("key k1 example.com s1 " + key + " rsa\nsign *@example.com k1\n", "InternalHosts 192.0.2.0/24\n");
+  std::string log;
+  auto v = run(sealed("dmarc=pass header.from=example.com"), &log);
+  EXPECT_EQ(v.action, Action::Accept) << log;
+  EXPECT_NE(log.find(" signed=1"), std::string::npos) << log;
+  EXPECT_NE(log.find(" arc=pass arc.i=1"), std::string::npos) << log;
+}
+
+TEST_F(ArcSession, NoArcFieldsArcNone) {
   start("arc-trust lists.example.net\n");
   std::string log;
   auto v = run("From: Alice <alice@example.com>\r\nSubject: hi\r\n\r\nHello.\r\n", &log);
   auto ar = authres::parse(arHeader(v), nullptr);
   ASSERT_TRUE(ar);
-  for (auto& r : ar->results) EXPECT_NE(r.method, "arc");
+  int arcResults = 0;
+  for (auto& r : ar->results)
+    if (r.method == "arc") {
+      ++arcResults;
+      EXPECT_EQ(r.result, "none");
+      EXPECT_TRUE(r.props.empty());
+    }
+  EXPECT_EQ(arcResults, 1) << arHeader(v);
   EXPECT_EQ(log.find(" arc="), std::string::npos) << log;
 }
 

@@ -112,6 +112,11 @@ def milter_seeds():
     write(c, "body-chunks", session() + message_packets("a@pass.test", "b@mx.test", big, 4096) + pkt("Q"))
     write(c, "before-negotiation", connect() + pkt("Q"))
     write(c, "truncated", session()[:-3])
+    import yaml
+    for doc in yaml.safe_load_all(open(td("arc-test-suite", "arc-draft-validation-tests.yml"), encoding="utf-8")):
+        if "cv_pass_i3_1" in doc["tests"]:  # a three-set ARC chain: the core's ARC path (its key is absent)
+            arc = doc["tests"]["cv_pass_i3_1"]["message"].encode()
+            write(c, "arc-chain", session() + message_packets("jqd@d1.example.org", "b@mx.test", arc) + pkt("Q"))
     # The codec target sees the same streams.
     for name in ("pass", "unix-unknown", "truncated", "before-negotiation"):
         write("milter_codec", name, read(os.path.join(CORPUS, c, "seed-" + name)))
@@ -170,6 +175,28 @@ def dkim_seeds():
 
 
 # ---------------------------------------------------------------- SPF
+def arc_seeds():
+    import yaml
+    # A spread of the ARC validation suite's messages (passing chains of 1 to 5 sets and every
+    # kind of fault), as header block + body, plus a few hand-made hostile ones.
+    ids = ("cv_pass_i1_1", "cv_pass_i3_1", "cv_pass_i5_1", "cv_pass_i2_1_ams1_invalid", "cv_fail_i2_as1_pass",
+           "ams_struct_dup", "ams_fields_h_includes_as", "ams_fields_c_rs", "as_fields_b_512", "aar_i_no_semi",
+           "as_format_tags_sc", "public_key_invalid")
+    for doc in yaml.safe_load_all(open(td("arc-test-suite", "arc-draft-validation-tests.yml"), encoding="utf-8")):
+        for tid, t in doc["tests"].items():
+            if tid in ids:
+                write("arc_headers", tid, t["message"])
+    hand = {
+        "instance-zero": "ARC-Seal: i=0; a=rsa-sha256; cv=none; d=example.org; s=dummy; b=AA==\n\nx\n",
+        "seal-with-h": "ARC-Seal: i=1; a=rsa-sha256; cv=none; d=example.org; s=dummy; h=from; b=AA==\n\n",
+        "aar-long-id": "ARC-Authentication-Results: i=1; " + "a" * 700 + "; dmarc=pass\n\n",
+        "fifty-one": "".join("ARC-Seal: i=%d; a=rsa-sha256; cv=pass; d=example.org; s=dummy; b=AA==\n" % i
+                             for i in range(51, 0, -1)) + "\n",
+    }
+    for k, v in hand.items():
+        write("arc_headers", k, v)
+
+
 def spf_seeds():
     import yaml
     records = []
@@ -298,6 +325,7 @@ def file_seeds():
 if __name__ == "__main__":
     milter_seeds()
     dkim_seeds()
+    arc_seeds()
     spf_seeds()
     text_seeds()
     dns_seeds()

@@ -60,6 +60,13 @@ struct Stack {
                                            " keygen -d good.e2e.test -s s1 -a rsa -D " + dir + " 2>" + dir + "/keygen.err",
                                        &st);
     if (st != 0) return "keygen failed: " + runCommand("cat " + dir + "/keygen.err");
+    // ARC sealers: a list host the policy trusts and one it does not.
+    for (const char* sealer : {"lists.e2e.test", "other-list.e2e.test"}) {
+      keyRecord += runCommand(std::string(AM_AUTHMILTER_BIN) + " keygen -d " + sealer + " -s arc -a rsa -D " + dir +
+                                  " 2>" + dir + "/keygen.err",
+                              &st);
+      if (st != 0) return "keygen failed: " + runCommand("cat " + dir + "/keygen.err");
+    }
     std::string err;
     dns = am::testing::NsdServer::start({{"e2e.test", zone() + keyRecord}}, &err);
     if (!dns) return "nsd: " + err;
@@ -69,7 +76,7 @@ struct Stack {
     if (!err2.empty()) return err2;
     const std::string socket = "unix:" + dir + "/run/authmilter.sock";
     // No DMARC overrides: published policies apply. Two From domains must arrive over TLS.
-    std::ofstream(dir + "/policy") << "require-tls tls.e2e.test reject\nrequire-tls tls13.e2e.test quarantine TLSv1.3\n";
+    std::ofstream(dir + "/policy") << "arc-trust lists.e2e.test\nrequire-tls tls.e2e.test reject\nrequire-tls tls13.e2e.test quarantine TLSv1.3\n";
     // STARTTLS offered (not required) by Postfix with a throw-away self-signed certificate.
     std::string tlsErr = makeCertificate();
     if (!tlsErr.empty()) return tlsErr;
@@ -146,6 +153,18 @@ struct Stack {
     *log = runCommand(std::string("/usr/bin/python3 ") + AM_POSTFIX_TEST_DIR + "/dkim_sign.py " + dir +
                                      "/good.e2e.test.s1.key s1 good.e2e.test " + path + " " + out + " 2>&1",
                                  &st);
+    return st == 0 ? out : "";
+  }
+
+  // Seals `path` as the list host `sealer` would (python3-dkim's arc_sign, key from keygen above);
+  // returns the sealed file, or "" with the tool's output in *log.
+  std::string arcSeal(const std::string& path, const std::string& sealer, std::string* log) {
+    int st = -1;
+    std::string out = path + ".sealed";
+    *log = runCommand(std::string("/usr/bin/python3 ") + AM_ARC_TOOLS_DIR + "/dkimpy_arc_seal.py " + sealer + " arc " +
+                          dir + "/" + sealer + ".arc.key " + sealer + " < " + path + " > " + out + " 2>" + out +
+                          ".err; rc=$?; cat " + out + ".err; exit $rc",
+                      &st);
     return st == 0 ? out : "";
   }
 
@@ -304,4 +323,89 @@ TEST(PostfixMilterDown, UnreachableMilterMeansTemporaryFailure) {
   EXPECT_TRUE(has(t, "<** 451 4.7.1")) << t << postfix->mailLog();
   EXPECT_FALSE(has(t, "queued as")) << t;
   EXPECT_TRUE(postfix->queue().empty());
+}
+
+// ARC (RFC 8617) through the real Postfix. A message from a p=reject domain went through a list
+// host: the list checked it (its Authentication-Results say so), tagged the Subject, which breaks
+// the author's DKIM signature, and sealed it with python3-dkim; it now reaches us from 127.0.0.1,
+// which the From domain's SPF record does not allow.
+namespace {
+
+std::string listMessage(Stack& s, const std::string& tag, const std::string& sealer, std::string* log) {
+  std::string original = s.writeMessage(tag, "Alice <a@reject.e2e.test>",
+                                        "Authentication-Results: " + sealer + "; arc=none; spf=pass smtp.mailfrom=a@reject.e2e.test;"
+                                        " dkim=pass header.d=good.e2e.test; dmarc=pass header.from=reject.e2e.test\r\n");
+  std::string signedFile = s.sign(original, log);  // d=good.e2e.test: not aligned with the From domain anyway
+  if (signedFile.empty()) return "";
+  std::stringstream ss;
+  ss << std::ifstream(signedFile, std::ios::binary).rdbuf();
+  std::string text = ss.str();
+  auto subj = text.find("Subject: postfix e2e");
+  if (subj == std::string::npos) return "";
+  text.insert(subj + 9, "[list] ");  // the list's Subject tag: the DKIM signature no longer verifies
+  std::ofstream(signedFile, std::ios::binary) << text;
+  return s.arcSeal(signedFile, sealer, log);
+}
+
+}  // namespace
+
+TEST_F(Postfix, ArcChainFromTrustedSealerLiftsDmarcReject) {
+  std::string log;
+  std::string sealed = listMessage(s(), "arctrusted", "lists.e2e.test", &log);
+  ASSERT_NE(sealed, "") << log;
+  std::string t = s().smtp("a@reject.e2e.test", sealed);
+  ASSERT_TRUE(has(t, "<-  250 2.0.0 Ok: queued as")) << t << s().diagnostics();
+  auto copy = s().postfix->waitForDelivery("<arctrusted@e2e.test>", kDeliveryWait);
+  ASSERT_TRUE(copy) << s().diagnostics();
+  std::string ours;
+  for (auto& v : authResults(*copy))
+    if (am::authres::claimsAuthservId(v, kAuthserv)) ours = v;
+  ASSERT_NE(ours, "") << *copy;
+  EXPECT_TRUE(has(ours, "spf=fail")) << ours;
+  EXPECT_TRUE(has(ours, "dkim=fail")) << ours;
+  EXPECT_TRUE(has(ours, "arc=pass")) << ours;
+  EXPECT_TRUE(has(ours, "header.oldest-pass=0")) << ours;
+  EXPECT_TRUE(has(ours, "smtp.remote-ip=127.0.0.1")) << ours;
+  EXPECT_TRUE(has(ours, "dmarc=fail")) << ours;
+  EXPECT_TRUE(has(ours, "override=arc")) << ours;
+  EXPECT_TRUE(has(s().milter->output(), "arc.sealer=lists.e2e.test")) << s().diagnostics();
+}
+
+TEST_F(Postfix, ArcChainFromUntrustedSealerIsRejected) {
+  std::string log;
+  std::string sealed = listMessage(s(), "arcuntrusted", "other-list.e2e.test", &log);
+  ASSERT_NE(sealed, "") << log;
+  std::string t = s().smtp("a@reject.e2e.test", sealed);
+  EXPECT_TRUE(has(t, "<** 550 5.7.1")) << t << s().diagnostics();
+  EXPECT_FALSE(has(t, "queued as")) << t;
+}
+
+TEST_F(Postfix, BrokenSealGetsArcFail) {
+  // An aligned, passing message (delivered either way) whose chain has a broken seal.
+  std::string log;
+  std::string signedFile = s().sign(s().writeMessage("arcbroken", "Good <g@good.e2e.test>",
+                                                     "Authentication-Results: lists.e2e.test; arc=none; dmarc=pass\r\n"),
+                                    &log);
+  ASSERT_NE(signedFile, "") << log;
+  std::string sealed = s().arcSeal(signedFile, "lists.e2e.test", &log);
+  ASSERT_NE(sealed, "") << log;
+  std::stringstream ss;
+  ss << std::ifstream(sealed, std::ios::binary).rdbuf();
+  std::string text = ss.str();
+  auto b = text.find("ARC-Seal:");
+  ASSERT_NE(b, std::string::npos);
+  b = text.find(" b=", b);
+  ASSERT_NE(b, std::string::npos);
+  text[b + 4] = text[b + 4] == 'A' ? 'B' : 'A';  // one base64 character of the seal's signature
+  std::ofstream(sealed, std::ios::binary) << text;
+  std::string t = s().smtp("g@good.e2e.test", sealed);
+  ASSERT_TRUE(has(t, "<-  250 2.0.0 Ok: queued as")) << t << s().diagnostics();
+  auto copy = s().postfix->waitForDelivery("<arcbroken@e2e.test>", kDeliveryWait);
+  ASSERT_TRUE(copy) << s().diagnostics();
+  std::string ours;
+  for (auto& v : authResults(*copy))
+    if (am::authres::claimsAuthservId(v, kAuthserv)) ours = v;
+  EXPECT_TRUE(has(ours, "arc=fail")) << ours;
+  EXPECT_TRUE(has(ours, "dmarc=pass")) << ours;
+  EXPECT_FALSE(has(ours, "override=arc")) << ours;
 }

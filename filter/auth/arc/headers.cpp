@@ -29,12 +29,14 @@ bool hasEmptySpec(std::string_view v) {
 // The checks AS and AMS share: grammar, duplicates, t=, d=, s=, i=, a=, b=. Returns the error.
 std::string commonTags(std::string_view value, const dkim::TagList& tags, int& instance,
                        std::string& algorithm, dkim::KeyType& keyType, std::string& signature) {
-  if (hasEmptySpec(value)) return "empty tag";
-  if (std::string e = dkim::checkSignatureTags(tags); !e.empty()) return e;
+  // The instance first: a set whose other tags are bad is still that set (its fault is reported
+  // against it), not a field without an instance.
   const std::string* i = tags.get("i");
   if (i == nullptr) return "no i= tag";
   instance = instanceOf(*i);
   if (instance == 0) return "invalid i= tag";
+  if (hasEmptySpec(value)) return "empty tag";
+  if (std::string e = dkim::checkSignatureTags(tags); !e.empty()) return e;
   const std::string* a = tags.get("a");
   if (a == nullptr) return "no a= tag";
   algorithm = *a;

@@ -1,6 +1,7 @@
 // filter/auth/arc/verifier.cpp — ARC chain validation (see verifier.h).
 #include "filter/auth/arc/verifier.h"
 
+#include <algorithm>
 #include <array>
 #include <optional>
 #include <vector>
@@ -64,7 +65,7 @@ struct VerificationState {
   bool verifySignature(const std::string& domain, const std::string& selector, dkim::KeyType type,
                        std::string_view data, const std::string& sig, std::string& err);
   bool verifyAmsHeader(int i);
-  bool verifySeal(int i);
+  bool verifySeal(int i, std::string& err);
   int hasherFor(const dkim::SigSpec& spec);
   void run();
 };
@@ -310,7 +311,7 @@ bool VerificationState::verifyAmsHeader(int i) {
 
 // RFC 8617 §5.1.1: the seal of set i covers sets 1..i, each AAR, AMS, AS in that order, relaxed;
 // its own AS with b= emptied and no final CRLF.
-bool VerificationState::verifySeal(int i) {
+bool VerificationState::verifySeal(int i, std::string& err) {
   buf.clear();
   std::string empty;
   for (int j = 1; j <= i; ++j) {
@@ -326,7 +327,6 @@ bool VerificationState::verifySeal(int i) {
     }
   }
   const Seal& seal = *sets[static_cast<size_t>(i)].seal;
-  std::string err;
   bool ok = verifySignature(seal.domain, seal.selector, seal.keyType, buf, seal.signature, err);
   SetDetail& d = result.sets[static_cast<size_t>(i - 1)];
   d.seal = ok ? "pass" : "fail";
@@ -347,8 +347,9 @@ void VerificationState::run() {
   if (arc.empty() && !tooMany) return;  // cv=none
   if (!readStructure()) return;
   if (!verifyAmsHeader(n)) return fail("ARC-Message-Signature i=" + std::to_string(n) + ": " + result.sets[static_cast<size_t>(n - 1)].reason);
+  std::string err;
   for (int i = n; i >= 1; --i)
-    if (!verifySeal(i)) return fail("ARC-Seal i=" + std::to_string(i) + ": " + result.sets[static_cast<size_t>(i - 1)].reason.substr(6));
+    if (!verifySeal(i, err)) return fail("ARC-Seal i=" + std::to_string(i) + ": " + err);
   for (int i = n - 1; i >= 1; --i)
     if (!verifyAmsHeader(i)) break;
 }
