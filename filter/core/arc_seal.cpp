@@ -48,10 +48,10 @@ SealResult sealEdits(const MessageOutcome& o, arcseal::Sealing& s, std::string_v
   auto ar = arcseal::splitAuthResults(authResultsHeader(o, authservId));
   auto out = s.finish(chainStatus(o), authservId, ar ? ar->results : std::string());
   if (!out.set) {
-    r.logFields = {{"arc.seal", "no"}, {"arc.seal_reason", out.reason}};
+    r.logFields = {{"arc.seal", "no"}, {"arc.seal.reason", out.reason}};
     return r;
   }
-  r.logFields = {{"arc.seal", "i=" + std::to_string(out.set->instance)}};
+  r.logFields = {{"arc.seal", "yes"}, {"arc.seal.i", std::to_string(out.set->instance)}};
   r.edits.push_back({HeaderEdit::Kind::Insert, "ARC-Authentication-Results", 0, out.set->aar});
   r.edits.push_back({HeaderEdit::Kind::Insert, "ARC-Message-Signature", 0, out.set->ams});
   r.edits.push_back({HeaderEdit::Kind::Insert, "ARC-Seal", 0, out.set->as});

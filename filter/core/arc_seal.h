@@ -29,7 +29,7 @@ arcseal::ChainStatus chainStatus(const MessageOutcome& o);
 
 struct SealResult {
   std::vector<HeaderEdit> edits;  // empty when not sealed
-  LogExtra logFields;             // arc.seal=i=N, or arc.seal=no and arc.seal_reason=..., for the log line
+  LogExtra logFields;             // arc.seal=yes arc.seal.i=N, or arc.seal=no arc.seal.reason=..., for the log line
 };
 SealResult sealEdits(const MessageOutcome& o, arcseal::Sealing& s, std::string_view authservId);
 

@@ -88,7 +88,7 @@ TEST_F(SealFixture, AcceptedMailForTheDomainIsSealedOnTop) {
   EXPECT_TRUE(arctest::verifySignature(key, {{"ARC-Authentication-Results", arc[0]->value},
                                              {"ARC-Message-Signature", arc[1]->value}},
                                        "ARC-Seal", arc[2]->value));
-  EXPECT_NE(line.find(" arc.seal=i=1"), std::string::npos) << line;
+  EXPECT_NE(line.find(" arc.seal=yes arc.seal.i=1"), std::string::npos) << line;
 }
 
 TEST_F(SealFixture, KeyFromAKeyLine) {
@@ -140,7 +140,7 @@ TEST_F(SealFixture, PassingChainGetsTheNextInstanceWithCvPass) {
   auto arc = arcEdits(v);
   ASSERT_EQ(arc.size(), 3u) << line;
   EXPECT_NE(line.find(" arc=pass"), std::string::npos) << line;
-  EXPECT_NE(line.find(" arc.seal=i=2"), std::string::npos) << line;
+  EXPECT_NE(line.find(" arc.seal=yes arc.seal.i=2"), std::string::npos) << line;
   EXPECT_EQ(tag(arc[2]->value, "cv"), "pass");
   EXPECT_EQ(tag(arc[2]->value, "i"), "2");
   EXPECT_EQ(arc[0]->value.find("i=2; mx.test; "), 0u) << arc[0]->value;
@@ -183,7 +183,7 @@ TEST_F(SealFixture, EndedChainGetsNoSet) {
                    {"ARC-Authentication-Results", "i=1; list.example; spf=pass"}},
                   "a@sender.example", &line);
   EXPECT_TRUE(arcEdits(v).empty());
-  EXPECT_NE(line.find(" arc.seal=no arc.seal_reason="), std::string::npos) << line;
+  EXPECT_NE(line.find(" arc.seal=no arc.seal.reason="), std::string::npos) << line;
 }
 
 TEST_F(SealFixture, UnknownKeyNameIsAnErrorWithFileAndLine) {

@@ -65,7 +65,7 @@ TEST(Outcome, AuthResultsHeaderRecordsTheTransport) {
   auto parsed = authres::parse(ar, nullptr);
   ASSERT_TRUE(parsed) << ar;
   EXPECT_EQ(parsed->authservId, "mx.test");
-  EXPECT_EQ(parsed->results.size(), 3u) << ar;  // spf, dkim, dmarc: the comment is no result
+  EXPECT_EQ(parsed->results.size(), 4u) << ar;  // spf, dkim, dmarc, arc=none: the comment is no result
   std::string l = logLine(o);
   EXPECT_NE(l.find(" tls=TLSv1.3 cipher=TLS_AES_256_GCM_SHA384 cipher_bits=256 "), std::string::npos) << l;
 }

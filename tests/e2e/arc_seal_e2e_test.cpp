@@ -116,7 +116,7 @@ TEST_F(ArcSealE2E, FirstHopSealedAndVerifiedByDkimpyAndMailDkim) {
   EXPECT_TRUE(has(r.finalHeaders[0].second, "cv=none")) << r.finalHeaders[0].second;
   EXPECT_TRUE(has(r.finalHeaders[2].second, "i=1; mx.e2e.test;")) << r.finalHeaders[2].second;
   EXPECT_TRUE(has(r.finalHeaders[2].second, "spf=pass")) << r.finalHeaders[2].second;
-  EXPECT_TRUE(waitForOutput(*env.milter, "arc.seal=i=1")) << env.milter->output();
+  EXPECT_TRUE(waitForOutput(*env.milter, "arc.seal=yes arc.seal.i=1")) << env.milter->output();
   std::string msg = messageText(r.finalHeaders, m.body), out;
   EXPECT_EQ(verify("py", msg, &out), "pass") << out << msg;
   EXPECT_EQ(verify("pl", msg, &out), "pass") << out << msg;

@@ -76,7 +76,7 @@ struct Stack {
     if (!err2.empty()) return err2;
     const std::string socket = "unix:" + dir + "/run/authmilter.sock";
     // No DMARC overrides: published policies apply. Two From domains must arrive over TLS.
-    std::ofstream(dir + "/policy") << "arc-trust lists.e2e.test\nrequire-tls tls.e2e.test reject\nrequire-tls tls13.e2e.test quarantine TLSv1.3\n";
+    std::ofstream(dir + "/policy") << "require-tls tls.e2e.test reject\nrequire-tls tls13.e2e.test quarantine TLSv1.3\narc-trust lists.e2e.test\n";
     // STARTTLS offered (not required) by Postfix with a throw-away self-signed certificate.
     std::string tlsErr = makeCertificate();
     if (!tlsErr.empty()) return tlsErr;
