@@ -279,6 +279,9 @@ int main(int argc, char** argv) {
   int rc = server ? server->run() : am::milter::run();
   if (engine->draining) control.join();
   else control.detach();  // the server ended on its own (socket error)
+  // Report records still queued are written before the exit (bounded; the recorder counts the rest).
+  if (auto* rec = engine->recorder(); rec && !rec->drain(std::chrono::seconds(5)))
+    log.warning("reports: records still queued at exit were not written");
   log.info("stopped");
   if (!cfg->pidFile.empty()) unlink(cfg->pidFile.c_str());
   // Worker threads may still be inside a session (either server): leave without running destructors.

@@ -224,6 +224,9 @@ const std::vector<Key>& keyTable() {
       {"RejectFailures", boolean(&Config::rejectFailures)},
       {"HoldQuarantinedMessages", boolean(&Config::holdQuarantinedMessages)},
       {"TempFailOnDNSError", boolean(&Config::tempfailOnDnsError)},
+      {"ReportStore", text(&Config::reportStore), kRestart},  // checked by the snapshot builder
+      {"ReportRetention", number(&Config::reportRetention, 1, 3650)},
+      {"ReportQueueSize", number(&Config::reportQueueSize, 16, 10000000), kRestart},
   };
   return keys;
 }

@@ -91,6 +91,11 @@ struct Config {
   bool holdQuarantinedMessages = true;
   bool tempfailOnDnsError = true;
   // pct handling and missing/multiple From actions live in the policy file (one place each).
+
+  // --- DMARC reports ---
+  std::string reportStore;        // ReportStore: "" (off) or sqlite:/path; restart-only
+  unsigned reportRetention = 31;  // ReportRetention: days the aggregated rows are kept
+  size_t reportQueueSize = 10000;  // ReportQueueSize: records waiting for the writer; beyond: dropped, counted
 };
 
 struct LoadResult {

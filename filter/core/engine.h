@@ -22,6 +22,7 @@
 #include "filter/core/log.h"
 #include "policy/dmarc.h"
 #include "policy/policy_file.h"
+#include "reports/recorder.h"
 
 namespace am::dkim {
 class Verifier;
@@ -68,6 +69,8 @@ class Engine {
   Resolver& dns() { return *dns_; }
   Logger& log() { return log_; }
   const Clock& clock() const { return clock_; }
+  // The DMARC report recorder (ReportStore); null when reports are off. Lives as long as the Engine.
+  reports::Recorder* recorder() { return recorder_.get(); }
 
   // Shutdown: while draining, new connections are refused; transactions in flight finish.
   std::atomic<bool> draining{false};
@@ -81,6 +84,7 @@ class Engine {
   std::unique_ptr<Resolver> dns_;
   mutable std::mutex mu_;
   std::shared_ptr<const Snapshot> snap_;
+  std::unique_ptr<reports::Recorder> recorder_;  // declared last: its writer stops first
 };
 
 // --check-config: what start-up would say of the file, all as "FILE:LINE: message" (the same

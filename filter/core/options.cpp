@@ -70,4 +70,11 @@ std::optional<dns::Options> dnsOptions(const config::Config& cfg, std::vector<st
   return o;
 }
 
+std::optional<reports::Recorder::Options> recorderOptions(const config::Config& cfg) {
+  if (cfg.reportStore.empty()) return std::nullopt;
+  reports::Recorder::Options o;
+  o.queueLimit = cfg.reportQueueSize;
+  return o;
+}
+
 }  // namespace am::core

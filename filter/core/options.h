@@ -13,6 +13,7 @@
 #include "filter/dns/udp_resolver.h"
 #include "policy/disposition.h"
 #include "policy/dmarc.h"
+#include "reports/recorder.h"
 
 namespace am::core {
 
@@ -35,5 +36,8 @@ MilterSettings milterSettings(const config::Config& cfg);
 
 // The resolver's options; a bad Nameservers entry is an error at the key's line (nullopt).
 std::optional<dns::Options> dnsOptions(const config::Config& cfg, std::vector<std::string>& errors);
+
+// The report recorder's settings (ReportQueueSize); nullopt when ReportStore is unset (reports off).
+std::optional<reports::Recorder::Options> recorderOptions(const config::Config& cfg);
 
 }  // namespace am::core

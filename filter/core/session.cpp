@@ -206,6 +206,8 @@ Verdict Session::finish() {
   lastLog_ = logLine(outcome);
   engine_.log().info(lastLog_);
   if (engine_.log().debugEnabled()) engine_.log().debug(debugLine(outcome));
+  if (auto* rec = engine_.recorder())
+    if (auto r = reportRecord(outcome, engine_.clock().unixSeconds())) rec->offer(std::move(*r));
   return verdictFor(outcome, *snap_->config);
 }
 
