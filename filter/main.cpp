@@ -1,4 +1,5 @@
-// filter/main.cpp — the authmilter program: options, start-up, signals, shutdown, keygen.
+// filter/main.cpp — the authmilter program: options, start-up, signals, shutdown, keygen; the report
+// subcommand is filter/report_command.*.
 //
 // Signals: SIGTERM/SIGINT/SIGHUP are blocked before any thread exists and handled by our control
 // thread with sigwaitinfo(). libmilter's own signal thread would otherwise race us for them (it
@@ -45,6 +46,7 @@
 #include "filter/core/options.h"
 #include "filter/milter/adapter.h"
 #include "filter/milter/server.h"
+#include "filter/report_command.h"
 
 extern "C" int sigwait(const sigset_t*, int*) {
   for (;;) std::this_thread::sleep_for(std::chrono::hours(24));
@@ -67,6 +69,7 @@ namespace {
 const char* kUsage =
     "usage: authmilter [-c FILE] [-f] [--check-config] [--version] [-h]\n"
     "       authmilter keygen -d DOMAIN -s SELECTOR [-a rsa|ed25519] [-b BITS] [-D DIR]\n"
+    "       authmilter report [-c FILE] [--period day|hour | --begin UNIX --end UNIX] [--dry-run --out DIR]\n"
     "  -c FILE          configuration file (default /etc/authmilter/authmilter.conf)\n"
     "  -f               stay in the foreground\n"
     "  --check-config   check the configuration and policy file, print FILE:LINE: errors\n"
@@ -189,6 +192,7 @@ void controlLoop(am::core::Engine& engine, const std::string& configPath, const 
 
 int main(int argc, char** argv) {
   if (argc > 1 && std::string(argv[1]) == "keygen") return keygenMain(argc, argv);
+  if (argc > 1 && std::string(argv[1]) == "report") return am::report::reportMain(argc, argv);
   std::string configPath = "/etc/authmilter/authmilter.conf";
   bool foreground = false, checkOnly = false;
   for (int i = 1; i < argc; ++i) {

@@ -96,6 +96,9 @@ struct Config {
   std::string reportStore;        // ReportStore: "" (off) or sqlite:/path; restart-only
   unsigned reportRetention = 31;  // ReportRetention: days the aggregated rows are kept
   size_t reportQueueSize = 10000;  // ReportQueueSize: records waiting for the writer; beyond: dropped, counted
+  std::string reportingOrganization;  // ReportingOrganization: org_name of our reports ("" -> AuthservID)
+  std::string reportingEmail;         // ReportingEmail: metadata email and From ("" -> postmaster@AuthservID)
+  bool reportFormat7489 = false;      // ReportFormat rfc9990|rfc7489
 };
 
 struct LoadResult {

@@ -77,4 +77,15 @@ std::optional<reports::Recorder::Options> recorderOptions(const config::Config& 
   return o;
 }
 
+ReportSettings reportSettings(const config::Config& cfg) {
+  ReportSettings r;
+  r.store = cfg.reportStore;
+  r.retentionDays = cfg.reportRetention;
+  r.reporter.orgName = cfg.reportingOrganization.empty() ? cfg.authservId : cfg.reportingOrganization;
+  r.reporter.email = cfg.reportingEmail.empty() ? "postmaster@" + cfg.authservId : cfg.reportingEmail;
+  r.reporter.generator = std::string("authmilter ") + AM_VERSION;
+  r.format = cfg.reportFormat7489 ? reports::Format::Rfc7489 : reports::Format::Rfc9990;
+  return r;
+}
+
 }  // namespace am::core

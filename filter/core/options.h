@@ -13,6 +13,7 @@
 #include "filter/dns/udp_resolver.h"
 #include "policy/disposition.h"
 #include "policy/dmarc.h"
+#include "reports/aggregate.h"
 #include "reports/recorder.h"
 
 namespace am::core {
@@ -39,5 +40,14 @@ std::optional<dns::Options> dnsOptions(const config::Config& cfg, std::vector<st
 
 // The report recorder's settings (ReportQueueSize); nullopt when ReportStore is unset (reports off).
 std::optional<reports::Recorder::Options> recorderOptions(const config::Config& cfg);
+
+// What `authmilter report` takes from the configuration.
+struct ReportSettings {
+  std::string store;           // ReportStore ("" = reports off)
+  unsigned retentionDays = 31;  // ReportRetention
+  reports::Reporter reporter;   // ReportingOrganization, ReportingEmail
+  reports::Format format = reports::Format::Rfc9990;
+};
+ReportSettings reportSettings(const config::Config& cfg);
 
 }  // namespace am::core

@@ -1,0 +1,13 @@
+// filter/report_command.h — `authmilter report`: reads the report store named by the
+// configuration, builds one aggregate report per report domain for a period (default: the
+// previous UTC day), and with --dry-run --out DIR writes each as its RFC file name (gzip XML).
+// Runs in its own process (cron or the systemd timer); shares only the configuration file with the
+// milter. Not thread-safe (one call per process).
+#pragma once
+
+namespace am::report {
+
+// argv[1] is "report". Exit status: 0 done, 1 failure (store, configuration, files), 2 usage.
+int reportMain(int argc, char** argv);
+
+}  // namespace am::report
