@@ -11,7 +11,9 @@
 #include "common/clock.h"
 #include "filter/config/config.h"
 #include "filter/core/options.h"
+#include "filter/dns/udp_resolver.h"
 #include "reports/aggregate.h"
+#include "reports/deliver.h"
 #include "reports/store.h"
 
 namespace am::report {
@@ -59,7 +61,40 @@ bool parseArgs(int argc, char** argv, Args& a) {
   if (a.begin >= 0 && (a.begin % 3600 || a.end % 3600 || a.end <= a.begin)) return false;
   if (a.period != "day" && a.period != "hour") return false;
   if (!a.format.empty() && a.format != "rfc9990" && a.format != "rfc7489") return false;
-  return a.dryRun == !a.out.empty();
+  return a.dryRun == !a.out.empty();  // --out only with --dry-run
+}
+
+// Sends the reports of [begin, end) and retries earlier failures (reports/deliver.h); one line per
+// report and destination on stdout.
+int send(const config::Config& cfg, const core::ReportSettings& rs, reports::Store& store, reports::Format format,
+         int64_t begin, int64_t end, int64_t now) {
+  std::vector<std::string> errors;
+  auto dnsOpts = core::dnsOptions(cfg, errors);
+  std::string err;
+  std::unique_ptr<Resolver> dns;
+  if (dnsOpts) dns = dns::UdpResolver::create(*dnsOpts, &err);
+  for (auto& e : errors) std::cerr << e << "\n";
+  if (!dns) {
+    if (!err.empty()) std::cerr << cfg.where("Nameservers") << "DNS resolver: " << err << "\n";
+    return 1;
+  }
+  reports::RunOptions o;
+  o.who = rs.reporter;
+  o.format = format;
+  o.now = now;
+  o.retentionDays = rs.retentionDays;
+  o.send = [&rs](const std::string& to, const std::string& msg) {
+    return reports::smtpSend(rs.relay, rs.heloName, rs.reporter.email, to, msg, std::chrono::seconds(60));
+  };
+  o.log = [](const std::string& line) { std::cout << line << std::endl; };
+  reports::RunSummary sum;
+  if (err = reports::runReports(store, *dns, begin, end, o, sum); !err.empty()) {
+    std::cerr << "authmilter report: " << err << "\n";
+    return 1;
+  }
+  std::cout << "reports " << sum.reports << " sent " << sum.sent << " refused " << sum.refused << " failed "
+            << sum.failed << "\n";
+  return sum.failed ? 1 : 0;
 }
 
 }  // namespace
@@ -73,14 +108,14 @@ int reportMain(int argc, char** argv) {
   auto loaded = config::loadFile(a.config);
   for (auto& e : loaded.errors) std::cerr << e << "\n";
   if (!loaded.config) return 1;
-  const core::ReportSettings rs = core::reportSettings(*loaded.config);
+  std::vector<std::string> errors;
+  const auto settings = core::reportSettings(*loaded.config, errors);
+  for (auto& e : errors) std::cerr << e << "\n";
+  if (!settings) return 1;
+  const core::ReportSettings& rs = *settings;
   if (rs.store.empty()) {
     std::cerr << loaded.config->where("ReportStore") << "ReportStore is not set: there is nothing to report\n";
     return 1;
-  }
-  if (!a.dryRun) {
-    std::cerr << "authmilter report: sending is not available in this build; use --dry-run --out DIR\n";
-    return 2;
   }
   reports::Format format = a.format.empty() ? rs.format : a.format == "rfc7489" ? reports::Format::Rfc7489
                                                                                  : reports::Format::Rfc9990;
@@ -102,6 +137,7 @@ int reportMain(int argc, char** argv) {
     std::cerr << "authmilter report: " << err << "\n";
     return 1;
   }
+  if (!a.dryRun) return send(*loaded.config, rs, *store, format, begin, end, now);
   mkdir(a.out.c_str(), 0750);
   int failures = 0;
   for (auto& r : reports::buildReports(rows, policies, begin, end)) {

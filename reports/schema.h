@@ -10,7 +10,7 @@ namespace am::reports::schema {
 
 inline constexpr const char* kVersionTable = "CREATE TABLE IF NOT EXISTS schema_version (version BIGINT NOT NULL)";
 
-inline constexpr std::array<const char*, 1> kMigrations = {
+inline constexpr std::array<const char*, 2> kMigrations = {
     // 1: aggregated rows and the published policy per report domain and hour.
     "CREATE TABLE aggregate_rows ("
     " report_domain TEXT NOT NULL, hour BIGINT NOT NULL, source_ip TEXT NOT NULL,"
@@ -28,6 +28,13 @@ inline constexpr std::array<const char*, 1> kMigrations = {
     " psd TEXT NOT NULL, discovery TEXT NOT NULL, rua TEXT NOT NULL, ruf TEXT NOT NULL,"
     " PRIMARY KEY (report_domain, hour));"
     "CREATE INDEX published_policies_hour ON published_policies (hour)",
+    // 2: what `authmilter report` did with each report and destination ("" when none was usable):
+    // status sent (the relay accepted it), refused (final: unauthorized, too large, bad URI) or
+    // failed (retried by the next run).
+    "CREATE TABLE report_deliveries ("
+    " report_domain TEXT NOT NULL, period_begin BIGINT NOT NULL, period_end BIGINT NOT NULL,"
+    " destination TEXT NOT NULL, status TEXT NOT NULL, detail TEXT NOT NULL, at BIGINT NOT NULL,"
+    " PRIMARY KEY (report_domain, period_begin, period_end, destination))",
 };
 inline constexpr long kVersion = static_cast<long>(kMigrations.size());
 
@@ -59,7 +66,29 @@ inline constexpr const char* kSelectPolicies =
     "SELECT report_domain, hour, p, sp, np, adkim, aspf, pct, fo, testing, psd, discovery, rua, ruf"
     " FROM published_policies WHERE hour >= $1 AND hour < $2 ORDER BY report_domain, hour";
 
-inline constexpr const char* kExpireRows = "DELETE FROM aggregate_rows WHERE hour < $1";
-inline constexpr const char* kExpirePolicies = "DELETE FROM published_policies WHERE hour < $1";
+inline constexpr const char* kSetDelivery =
+    "INSERT INTO report_deliveries (report_domain, period_begin, period_end, destination, status, detail, at)"
+    " VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (report_domain, period_begin, period_end, destination)"
+    " DO UPDATE SET status = excluded.status, detail = excluded.detail, at = excluded.at";
+inline constexpr const char* kSelectDeliveries =
+    "SELECT report_domain, period_begin, period_end, destination, status, detail, at FROM report_deliveries"
+    " ORDER BY period_begin, report_domain, destination";
+
+// Retention: rows older than $1 go once their period was reported and no delivery of it is still
+// to be retried (nothing is deleted before it was sent or refused for good); then the policies
+// without rows, then the delivery marks of periods without rows.
+inline constexpr const char* kExpireRows =
+    "DELETE FROM aggregate_rows WHERE hour < $1"
+    " AND EXISTS (SELECT 1 FROM report_deliveries d WHERE d.report_domain = aggregate_rows.report_domain"
+    "  AND aggregate_rows.hour >= d.period_begin AND aggregate_rows.hour < d.period_end)"
+    " AND NOT EXISTS (SELECT 1 FROM report_deliveries d WHERE d.report_domain = aggregate_rows.report_domain"
+    "  AND aggregate_rows.hour >= d.period_begin AND aggregate_rows.hour < d.period_end AND d.status = 'failed')";
+inline constexpr const char* kExpirePolicies =
+    "DELETE FROM published_policies WHERE hour < $1 AND NOT EXISTS (SELECT 1 FROM aggregate_rows a"
+    " WHERE a.report_domain = published_policies.report_domain AND a.hour = published_policies.hour)";
+inline constexpr const char* kExpireDeliveries =
+    "DELETE FROM report_deliveries WHERE period_end <= $1 AND NOT EXISTS (SELECT 1 FROM aggregate_rows a"
+    " WHERE a.report_domain = report_deliveries.report_domain AND a.hour >= report_deliveries.period_begin"
+    " AND a.hour < report_deliveries.period_end)";
 
 }  // namespace am::reports::schema

@@ -85,7 +85,7 @@ class SqliteStore final : public Store {
   std::string expire(int64_t before) override {
     if (auto e = exec("BEGIN IMMEDIATE"); !e.empty()) return e;
     std::string err;
-    for (const char* sql : {schema::kExpireRows, schema::kExpirePolicies}) {
+    for (const char* sql : {schema::kExpireRows, schema::kExpirePolicies, schema::kExpireDeliveries}) {
       StmtPtr s;
       if (err.empty()) err = prepare(sql, s);
       if (!err.empty()) break;
@@ -95,6 +95,27 @@ class SqliteStore final : public Store {
     if (err.empty()) err = exec("COMMIT");
     if (!err.empty()) exec("ROLLBACK");
     return err;
+  }
+
+  std::string deliveries(std::vector<Delivery>& out) override {
+    StmtPtr s;
+    if (auto e = prepare(schema::kSelectDeliveries, s); !e.empty()) return e;
+    int rc;
+    while ((rc = sqlite3_step(s.get())) == SQLITE_ROW)
+      out.push_back({col(s, 0), sqlite3_column_int64(s.get(), 1), sqlite3_column_int64(s.get(), 2), col(s, 3), col(s, 4),
+                     col(s, 5), sqlite3_column_int64(s.get(), 6)});
+    return rc == SQLITE_DONE ? "" : errorOf(db_.get(), "reading deliveries");
+  }
+
+  std::string markDelivery(const Delivery& d) override {
+    StmtPtr s;
+    if (auto e = prepare(schema::kSetDelivery, s); !e.empty()) return e;
+    bind(s, 1, d.reportDomain);
+    sqlite3_bind_int64(s.get(), 2, d.begin);
+    sqlite3_bind_int64(s.get(), 3, d.end);
+    bind(s, 4, d.destination), bind(s, 5, d.status), bind(s, 6, d.detail);
+    sqlite3_bind_int64(s.get(), 7, d.at);
+    return sqlite3_step(s.get()) == SQLITE_DONE ? "" : errorOf(db_.get(), "marking a delivery");
   }
 
   std::string exec(const char* sql) {

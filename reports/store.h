@@ -27,6 +27,16 @@ struct PolicyRow {
   PublishedPolicy published;
 };
 
+// What `authmilter report` did with one report for one destination.
+struct Delivery {
+  std::string reportDomain;
+  int64_t begin = 0, end = 0;
+  std::string destination;  // the rua URI as published; "" when the domain had no usable one
+  std::string status;       // "sent" | "refused" | "failed"
+  std::string detail;       // why (relay reply, "not authorized", "too large"...)
+  int64_t at = 0;
+};
+
 class Store {
  public:
   virtual ~Store() = default;
@@ -36,8 +46,11 @@ class Store {
   // Reading, for `authmilter report`: rows with begin <= hour < end.
   virtual std::string rows(int64_t begin, int64_t end, std::vector<AggregateRow>& out) = 0;
   virtual std::string policies(int64_t begin, int64_t end, std::vector<PolicyRow>& out) = 0;
-  // ReportRetention: deletes aggregated rows and policies of hours before `before`.
+  // ReportRetention: deletes aggregated rows of hours before `before` whose period was reported
+  // and has no delivery left to retry, then policies and delivery marks left without rows.
   virtual std::string expire(int64_t before) = 0;
+  virtual std::string deliveries(std::vector<Delivery>& out) = 0;
+  virtual std::string markDelivery(const Delivery& d) = 0;
 };
 
 // The store a ReportStore value names: "sqlite:/path/to/reports.db". Null with *err when the

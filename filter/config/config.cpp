@@ -237,6 +237,7 @@ const std::vector<Key>& keyTable() {
        }},
       {"ReportFormat", choice(&Config::reportFormat7489, std::map<std::string, bool>{{"rfc9990", false},
                                                                                     {"rfc7489", true}})},
+      {"ReportSMTPRelay", text(&Config::reportSmtpRelay)},  // checked by reportSettings()
   };
   return keys;
 }

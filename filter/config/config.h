@@ -99,6 +99,7 @@ struct Config {
   std::string reportingOrganization;  // ReportingOrganization: org_name of our reports ("" -> AuthservID)
   std::string reportingEmail;         // ReportingEmail: metadata email and From ("" -> postmaster@AuthservID)
   bool reportFormat7489 = false;      // ReportFormat rfc9990|rfc7489
+  std::string reportSmtpRelay = "127.0.0.1:25";  // ReportSMTPRelay: where `authmilter report` hands reports
 };
 
 struct LoadResult {

@@ -77,6 +77,7 @@ std::shared_ptr<const Snapshot> buildSnapshot(std::shared_ptr<const config::Conf
   s->spf = std::make_unique<spf::Evaluator>(dns, so, clock);
   if (!cfg->reportStore.empty() && !reports::validStoreUri(cfg->reportStore, &err))
     errors.push_back(cfg->where("ReportStore") + "ReportStore: " + err);
+  reportSettings(*cfg, errors);  // ReportSMTPRelay: --check-config sees what `authmilter report` would refuse
   s->config = std::move(cfg);
   s->policy = std::move(pf);
   if (errors.size() != before || !s->policy) return nullptr;

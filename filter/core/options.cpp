@@ -77,8 +77,14 @@ std::optional<reports::Recorder::Options> recorderOptions(const config::Config& 
   return o;
 }
 
-ReportSettings reportSettings(const config::Config& cfg) {
+std::optional<ReportSettings> reportSettings(const config::Config& cfg, std::vector<std::string>& errors) {
   ReportSettings r;
+  std::string why;
+  if (!reports::parseRelay(cfg.reportSmtpRelay, r.relay, &why)) {
+    errors.push_back(cfg.where("ReportSMTPRelay") + "ReportSMTPRelay: " + why);
+    return std::nullopt;
+  }
+  r.heloName = cfg.authservId;
   r.store = cfg.reportStore;
   r.retentionDays = cfg.reportRetention;
   r.reporter.orgName = cfg.reportingOrganization.empty() ? cfg.authservId : cfg.reportingOrganization;

@@ -14,6 +14,7 @@
 #include "policy/disposition.h"
 #include "policy/dmarc.h"
 #include "reports/aggregate.h"
+#include "reports/mail.h"
 #include "reports/recorder.h"
 
 namespace am::core {
@@ -47,7 +48,10 @@ struct ReportSettings {
   unsigned retentionDays = 31;  // ReportRetention
   reports::Reporter reporter;   // ReportingOrganization, ReportingEmail
   reports::Format format = reports::Format::Rfc9990;
+  reports::Relay relay;         // ReportSMTPRelay
+  std::string heloName;         // AuthservID
 };
-ReportSettings reportSettings(const config::Config& cfg);
+// A bad ReportSMTPRelay is an error at its line (nullopt).
+std::optional<ReportSettings> reportSettings(const config::Config& cfg, std::vector<std::string>& errors);
 
 }  // namespace am::core

@@ -39,6 +39,8 @@ class ScriptedStore : public Store {
   std::string rows(int64_t, int64_t, std::vector<AggregateRow>&) override { return ""; }
   std::string policies(int64_t, int64_t, std::vector<PolicyRow>&) override { return ""; }
   std::string expire(int64_t) override { return ""; }
+  std::string deliveries(std::vector<Delivery>&) override { return ""; }
+  std::string markDelivery(const Delivery&) override { return ""; }
 
  private:
   std::shared_ptr<StoreState> s_;

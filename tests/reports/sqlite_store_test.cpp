@@ -8,6 +8,7 @@
 
 #include <cstdlib>
 
+#include "reports/schema.h"
 #include "reports/store.h"
 
 using namespace am::reports;
@@ -112,7 +113,7 @@ TEST_F(SqliteStoreTest, SchemaVersionIsWrittenAndReopeningKeepsTheData) {
     ASSERT_TRUE(s);
     ASSERT_EQ(s->add({rec(1700000000, "192.0.2.1")}), "");
   }
-  EXPECT_EQ(scalar("SELECT version FROM schema_version"), 1);
+  EXPECT_EQ(scalar("SELECT version FROM schema_version"), 2);
   EXPECT_EQ(scalar("SELECT COUNT(*) FROM schema_version"), 1);
   auto s = open();
   ASSERT_TRUE(s);
@@ -139,11 +140,28 @@ TEST_F(SqliteStoreTest, ANewerSchemaIsRefused) {
   EXPECT_NE(err.find("schema version 99"), std::string::npos) << err;
 }
 
-TEST_F(SqliteStoreTest, RetentionDeletesOldHoursOnly) {
+TEST_F(SqliteStoreTest, RetentionDeletesOldHoursOnlyOnceReportedAndNothingToRetry) {
   auto s = open();
   ASSERT_TRUE(s);
   ASSERT_EQ(s->add({rec(1700000000, "192.0.2.1"), rec(1700000000 + 86400, "192.0.2.1")}), "");
-  ASSERT_EQ(s->expire(1700000000 + 3600), "");
+  const int64_t day = 1699920000;  // the UTC day of 1700000000
+  ASSERT_EQ(s->expire(day + 86400), "");  // never reported: kept
+  EXPECT_EQ(scalar("SELECT COUNT(*) FROM aggregate_rows"), 2);
+  Delivery d{"example.com", day, day + 86400, "mailto:a@example.com", "failed", "451 try later", 1};
+  ASSERT_EQ(s->markDelivery(d), "");
+  Delivery refused = d;
+  refused.destination = "mailto:b@other.example";
+  refused.status = "refused";
+  ASSERT_EQ(s->markDelivery(refused), "");
+  ASSERT_EQ(s->expire(day + 86400), "");  // a delivery still to retry: kept
+  EXPECT_EQ(scalar("SELECT COUNT(*) FROM aggregate_rows"), 2);
+  d.status = "sent";
+  ASSERT_EQ(s->markDelivery(d), "");
+  std::vector<Delivery> ds;
+  ASSERT_EQ(s->deliveries(ds), "");
+  ASSERT_EQ(ds.size(), 2u);
+  EXPECT_EQ(ds[0].status, "sent");
+  ASSERT_EQ(s->expire(day + 86400), "");
   std::vector<AggregateRow> rows;
   ASSERT_EQ(s->rows(0, 1900000000, rows), "");
   ASSERT_EQ(rows.size(), 1u);
@@ -151,6 +169,9 @@ TEST_F(SqliteStoreTest, RetentionDeletesOldHoursOnly) {
   std::vector<PolicyRow> pols;
   ASSERT_EQ(s->policies(0, 1900000000, pols), "");
   EXPECT_EQ(pols.size(), 1u);
+  ds.clear();
+  ASSERT_EQ(s->deliveries(ds), "");
+  EXPECT_TRUE(ds.empty());  // the marks of a period without rows go too
 }
 
 TEST_F(SqliteStoreTest, ALockedOrReadOnlyDatabaseGivesAnErrorValue) {
@@ -206,4 +227,23 @@ TEST(StoreUri, OnlyWellFormedValuesAreAccepted) {
   EXPECT_FALSE(validStoreUri("sqlite:reports.db", &why));
   EXPECT_FALSE(validStoreUri("mysql://localhost/x", &why));
   EXPECT_FALSE(validStoreUri("", &why));
+}
+
+TEST_F(SqliteStoreTest, AVersionOneStoreIsUpgradedKeepingItsRows) {
+  {
+    sqlite3* db = nullptr;
+    sqlite3_open(path.c_str(), &db);
+    std::string v1 = std::string(am::reports::schema::kVersionTable) + ";" + am::reports::schema::kMigrations[0] +
+                     ";INSERT INTO schema_version VALUES (1);"
+                     "INSERT INTO aggregate_rows VALUES ('example.com', 1699999200, '192.0.2.9', 'example.com', '', '',"
+                     " 'pass', 'none', 'pass', 'pass', '', '', 'example.com', 'mfrom', 'pass', 4)";
+    ASSERT_EQ(sqlite3_exec(db, v1.c_str(), nullptr, nullptr, nullptr), SQLITE_OK);
+    sqlite3_close(db);
+  }
+  auto s = open();
+  ASSERT_TRUE(s);
+  EXPECT_EQ(scalar("SELECT version FROM schema_version"), 2);
+  EXPECT_EQ(scalar("SELECT count FROM aggregate_rows"), 4);
+  std::vector<Delivery> ds;
+  EXPECT_EQ(s->deliveries(ds), "");
 }
