@@ -1,5 +1,5 @@
 // reports/store.h — where aggregated DMARC report data is kept: one interface, implemented by
-// SQLite (reports/sqlite_store.*, the embedded default). Records are aggregated as they are
+// SQLite (reports/sqlite_store.*, the embedded default) and PostgreSQL (reports/pg_store.*). Records are aggregated as they are
 // written: one row per (report domain, UTC hour, source IP, result tuple) with a count, and one
 // row per (report domain, hour) with the policy as last published, so the store grows with
 // senders, not with messages. The schema is created and upgraded by the program (a version table).
@@ -53,7 +53,8 @@ class Store {
   virtual std::string markDelivery(const Delivery& d) = 0;
 };
 
-// The store a ReportStore value names: "sqlite:/path/to/reports.db". Null with *err when the
+// The store a ReportStore value names: "sqlite:/path/to/reports.db" or a libpq URI
+// "postgresql://user@host/db?..." (also "postgres://"). Null with *err when the
 // value is malformed or the database cannot be opened or upgraded.
 std::unique_ptr<Store> openStore(std::string_view uri, std::string* err);
 // Whether a ReportStore value is well formed (config parsing; opens nothing).

@@ -16,6 +16,7 @@
 #include "reports/store.h"
 #include "tests/e2e/e2e_fixture.h"
 #include "tests/reports/report_check.h"
+#include "tests/support/pgserver/pg_server.h"
 
 using namespace am::e2e;
 namespace fs = std::filesystem;
@@ -85,15 +86,16 @@ class ReportsE2E : public ::testing::Test {
     sinkPort = static_cast<uint16_t>(std::stoi(out.substr(out.find("listening ") + 10)));
   }
 
-  void startMilter() {
-    env.extraRecords =
+  void startMilter() { startMilter(env, "sqlite:" + work + "/reports.db"); }
+  void startMilter(Env& e, const std::string& store) {
+    e.extraRecords =
         "same IN TXT \"v=spf1 ip4:192.0.2.0/24 -all\"\n"
         "_dmarc.same IN TXT \"v=DMARC1; p=reject; rua=mailto:dmarc@same.e2e.test\"\n"
         "_dmarc.ext IN TXT \"v=DMARC1; p=quarantine; rua=mailto:agg@reports.e2e.test\"\n"
         "ext.e2e.test._report._dmarc.reports IN TXT \"v=DMARC1\"\n"
         "_dmarc.noauth IN TXT \"v=DMARC1; p=reject; rua=mailto:agg@unauth.e2e.test\"\n"
         "_dmarc.testing IN TXT \"v=DMARC1; p=reject; t=y; rua=mailto:dmarc@testing.e2e.test\"\n";
-    std::string err = env.start("ReportStore sqlite:" + work + "/reports.db\nReportingOrganization E2E Org\n"
+    std::string err = e.start("ReportStore " + store + "\nReportingOrganization E2E Org\n"
                                 "ReportingEmail reports@mx.e2e.test\nReportSMTPRelay 127.0.0.1:" +
                                 std::to_string(sinkPort) + "\n");
     ASSERT_EQ(err, "");
@@ -219,4 +221,49 @@ TEST_F(ReportsE2E, ARelayThatFailsGetsTheReportOnTheNextRun) {
   EXPECT_EQ(am::reports::test::totalCount(d[0].xml), 1u);
   EXPECT_EQ(report(&out), 0) << out;
   EXPECT_EQ(delivered().size(), 1u);
+}
+
+// Two authmilter processes (two MX hosts) record into one PostgreSQL at the same time; one report
+// covers both.
+TEST_F(ReportsE2E, TwoProcessesRecordIntoOnePostgresqlAndOneReportCoversBoth) {
+  std::string err;
+  auto pg = am::testing::PgServer::start(&err);
+  ASSERT_TRUE(pg) << err;
+  startSink();
+  Env second;
+  startMilter(env, pg->uri());
+  startMilter(second, pg->uri());
+  std::vector<std::thread> senders;
+  std::atomic<int> bad{0};
+  for (Env* e : {&env, &second})
+    senders.emplace_back([e, &bad] {
+      for (int i = 0; i < 10; ++i)
+        if (send(e->socket, message("x@same.e2e.test", "a@same.e2e.test")).action !=
+            am::milter_client::Result::Action::Accept)
+          ++bad;
+    });
+  for (auto& t : senders) t.join();
+  EXPECT_EQ(bad, 0);
+  // Both recorders flush (bounded poll on the shared store).
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  uint64_t total = 0;
+  while (total != 20 && std::chrono::steady_clock::now() < deadline) {
+    total = 0;
+    if (auto s = am::reports::openStore(pg->uri(), &err)) {
+      std::vector<am::reports::AggregateRow> rows;
+      s->rows(0, INT64_MAX, rows);
+      for (auto& r : rows) total += r.count;
+    }
+    if (total != 20) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  ASSERT_EQ(total, 20u) << env.milter->output() << second.milter->output();
+  std::string out;
+  EXPECT_EQ(report(&out), 0) << out;
+  auto d = delivered();
+  ASSERT_EQ(d.size(), 1u) << out;
+  EXPECT_EQ(d[0].rcpt, "<dmarc@same.e2e.test>");
+  EXPECT_EQ(am::reports::test::validate(d[0].xml, am::reports::test::schemaDir() + "/rfc9990.xsd"), "") << d[0].xml;
+  EXPECT_EQ(am::reports::test::totalCount(d[0].xml), 20u) << d[0].xml;
+  second.stop();
+  env.stop();
 }

@@ -225,6 +225,8 @@ TEST(StoreUri, OnlyWellFormedValuesAreAccepted) {
   std::string why;
   EXPECT_TRUE(validStoreUri("sqlite:/var/lib/authmilter/reports.db", &why));
   EXPECT_FALSE(validStoreUri("sqlite:reports.db", &why));
+  EXPECT_TRUE(validStoreUri("postgresql://am@db.example/reports", &why));
+  EXPECT_TRUE(validStoreUri("postgres://am@/reports?host=/run/postgresql", &why));
   EXPECT_FALSE(validStoreUri("mysql://localhost/x", &why));
   EXPECT_FALSE(validStoreUri("", &why));
 }
