@@ -5,8 +5,13 @@
 // real `authmilter report` delivering to a local SMTP server started by the test
 // (tests/support/smtpsink). Each delivered report is unpacked, validated against rfc9990.xsd and
 // its count compared with what was sent; the unauthorized destination gets nothing; a second run
-// sends nothing twice; a relay that answers 451 gets the report on the next run.
+// sends nothing twice; a relay that answers 451 gets the report on the next run. Faults: the
+// store stopped (PostgreSQL paused) or locked (SQLite) while messages flow — every verdict as
+// without a store, drops counted and logged; `authmilter report` killed mid-send and run again —
+// the report delivered exactly once.
 #include <gtest/gtest.h>
+
+#include <signal.h>
 
 #include <filesystem>
 #include <fstream>
@@ -87,7 +92,7 @@ class ReportsE2E : public ::testing::Test {
   }
 
   void startMilter() { startMilter(env, "sqlite:" + work + "/reports.db"); }
-  void startMilter(Env& e, const std::string& store) {
+  void startMilter(Env& e, const std::string& store, const std::string& extra = "") {
     e.extraRecords =
         "same IN TXT \"v=spf1 ip4:192.0.2.0/24 -all\"\n"
         "_dmarc.same IN TXT \"v=DMARC1; p=reject; rua=mailto:dmarc@same.e2e.test\"\n"
@@ -97,7 +102,7 @@ class ReportsE2E : public ::testing::Test {
         "_dmarc.testing IN TXT \"v=DMARC1; p=reject; t=y; rua=mailto:dmarc@testing.e2e.test\"\n";
     std::string err = e.start("ReportStore " + store + "\nReportingOrganization E2E Org\n"
                                 "ReportingEmail reports@mx.e2e.test\nReportSMTPRelay 127.0.0.1:" +
-                                std::to_string(sinkPort) + "\n");
+                                std::to_string(sinkPort) + "\n" + extra);
     ASSERT_EQ(err, "");
   }
 
@@ -266,4 +271,83 @@ TEST_F(ReportsE2E, TwoProcessesRecordIntoOnePostgresqlAndOneReportCoversBoth) {
   EXPECT_EQ(am::reports::test::totalCount(d[0].xml), 20u) << d[0].xml;
   second.stop();
   env.stop();
+}
+
+namespace {
+
+using A = am::milter_client::Result::Action;
+
+// Sends `n` messages that p=reject turns away and `n` that pass; every verdict must be the right one
+// and come back within `bound` each (the store never holds a verdict up).
+void sendUnderFault(Env& env, int n, std::chrono::milliseconds bound) {
+  for (int i = 0; i < n; ++i) {
+    for (bool good : {true, false}) {
+      auto t0 = std::chrono::steady_clock::now();
+      auto r = send(env.socket, message("x@same.e2e.test", "a@same.e2e.test", good ? "192.0.2.10" : "198.51.100.9"));
+      auto took = std::chrono::steady_clock::now() - t0;
+      EXPECT_EQ(r.action, good ? A::Accept : A::ReplyCode) << r.replyText;
+      EXPECT_LT(took, bound) << "message " << i;
+    }
+  }
+}
+
+}  // namespace
+
+TEST_F(ReportsE2E, AStoppedPostgresqlChangesNoVerdictAndDropsAreCounted) {
+  std::string err;
+  auto pg = am::testing::PgServer::start(&err);
+  ASSERT_TRUE(pg) << err;
+  startSink();
+  startMilter(env, pg->uri() + "&connect_timeout=2", "ReportQueueSize 16\n");
+  ASSERT_TRUE(pg->pause());  // the server stops answering: the writer blocks, the queue fills
+  sendUnderFault(env, 30, std::chrono::seconds(2));
+  ASSERT_TRUE(pg->resume());
+  EXPECT_TRUE(waitForOutput(*env.milter, "records dropped (totals: queue full ", std::chrono::seconds(30)))
+      << env.milter->output();
+  env.stop();  // before the server: its shutdown waits for its clients
+}
+
+TEST_F(ReportsE2E, ALockedSqliteStoreChangesNoVerdictAndDropsAreCounted) {
+  startSink();
+  startMilter();
+  send(env.socket, message("x@same.e2e.test", "a@same.e2e.test"));
+  ASSERT_TRUE(waitForStored(1)) << env.milter->output();
+  std::string out;
+  // Another process holds the write lock for longer than the busy timeout.
+  auto locker = am::milter_process::Process::start(
+      "/usr/bin/python3",
+      {"-c", "import sqlite3,sys,time; c=sqlite3.connect(sys.argv[1], isolation_level=None); "
+             "c.execute('BEGIN EXCLUSIVE'); print('locked', flush=True); time.sleep(600)",
+       work + "/reports.db"},
+      &out);
+  ASSERT_TRUE(locker) << out;
+  ASSERT_TRUE(waitForOutput(*locker, "locked")) << locker->output();
+  sendUnderFault(env, 10, std::chrono::seconds(2));
+  EXPECT_TRUE(waitForOutput(*env.milter, "records dropped (totals: queue full 0, store failed ", std::chrono::seconds(30)))
+      << env.milter->output();
+  locker->stop(std::chrono::seconds(5));
+}
+
+TEST_F(ReportsE2E, AReportRunKilledMidSendIsDeliveredOnceByTheNextRun) {
+  startSink({"--hang-first", "1"});
+  startMilter();
+  send(env.socket, message("x@same.e2e.test", "a@same.e2e.test"));
+  ASSERT_TRUE(waitForStored(1)) << env.milter->output();
+  int64_t now = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+  int64_t begin = now - now % 3600 - 3600;
+  std::string err;
+  auto run = am::milter_process::Process::start(AM_AUTHMILTER_BIN,
+                                                {"report", "-c", env.configPath, "--begin", std::to_string(begin),
+                                                 "--end", std::to_string(begin + 7200)},
+                                                &err);
+  ASSERT_TRUE(run) << err;
+  ASSERT_TRUE(waitForOutput(*sink, "hanging")) << sink->output();
+  kill(run->pid(), SIGKILL);  // mid-send: the relay has the data but never answered
+  run->wait(std::chrono::seconds(10));
+  EXPECT_TRUE(delivered().empty());
+  std::string out;
+  EXPECT_EQ(report(&out), 0) << out;
+  EXPECT_EQ(delivered().size(), 1u) << out;
+  EXPECT_EQ(report(&out), 0) << out;
+  EXPECT_EQ(delivered().size(), 1u) << out;
 }

@@ -3,7 +3,8 @@
 # only): listens on 127.0.0.1 on a free port, prints "listening PORT" on stdout, and stores each
 # accepted message as DIR/NNNN.eml with its envelope in DIR/NNNN.env ("MAIL FROM" and one "RCPT"
 # line each). --tempfail-first N answers the first N messages' end of data with 451 (nothing
-# stored). Runs until killed.
+# stored); --hang-first N reads the first N messages' data and then never answers (nothing stored),
+# like a relay that hangs mid-send. Runs until killed.
 import argparse
 import os
 import socketserver
@@ -11,7 +12,7 @@ import sys
 import threading
 
 lock = threading.Lock()
-state = {"n": 0, "tempfail": 0}
+state = {"n": 0, "tempfail": 0, "hang": 0}
 
 
 class Handler(socketserver.StreamRequestHandler):
@@ -46,6 +47,13 @@ class Handler(socketserver.StreamRequestHandler):
                         break
                     data.append(l[1:] if l.startswith(b"..") else l)
                 with lock:
+                    hang = state["hang"] > 0
+                    if hang:
+                        state["hang"] -= 1
+                if hang:
+                    print("hanging", flush=True)
+                    threading.Event().wait()
+                with lock:
                     if state["tempfail"] > 0:
                         state["tempfail"] -= 1
                         self.reply("451 4.3.0 try again later")
@@ -77,8 +85,10 @@ class Server(socketserver.ThreadingTCPServer):
 p = argparse.ArgumentParser()
 p.add_argument("--dir", required=True)
 p.add_argument("--tempfail-first", type=int, default=0)
+p.add_argument("--hang-first", type=int, default=0)
 args = p.parse_args()
 state["tempfail"] = args.tempfail_first
+state["hang"] = args.hang_first
 srv = Server(("127.0.0.1", 0), Handler)
 print("listening %d" % srv.server_address[1], flush=True)
 srv.serve_forever()
