@@ -2,7 +2,10 @@
 //
 //   am-bench [--authmilter PATH] [--messages N] [--levels 1,4,16,64] [--seed S] [--max-size BYTES]
 //            [--no-chain] [--no-tcp] [--baseline] [--keep-dir] [--wrap "valgrind --tool=callgrind ..."]
+//            [--config-extra FILE]
 //
+// --config-extra appends FILE to authmilter's configuration (e.g. `ReportStore sqlite:/tmp/r.db` to
+// measure what DMARC report recording costs).
 // --baseline adds a target "authmilter-libs": authmilter with `MilterServer libmilter` and
 // `DKIMVerifier libopendkim` (the engines before the optimisations), so before/after is one run.
 //
@@ -18,6 +21,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <functional>
+#include <fstream>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -43,6 +47,7 @@ struct Options {
   bool chain = true, tcp = true, keepDir = false;
   bool baseline = false;  // also run authmilter with libmilter + libopendkim (the pre-#7 engines)
   std::vector<std::string> wrap;  // --wrap "valgrind --tool=callgrind": run authmilter under it
+  std::string extraConfig;        // --config-extra FILE: appended to authmilter's configuration (e.g. ReportStore)
 };
 
 bool parseArgs(int argc, char** argv, Options& o) {
@@ -59,6 +64,11 @@ bool parseArgs(int argc, char** argv, Options& o) {
     else if (a == "--wrap" && (v = next())) {
       std::istringstream words(v);
       for (std::string w; words >> w;) o.wrap.push_back(w);
+    }
+    else if (a == "--config-extra" && (v = next())) {
+      std::ifstream in(v);
+      if (!in) return false;
+      o.extraConfig.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
     }
     else if (a == "--messages" && (v = next())) o.messages = std::strtoul(v, nullptr, 10);
     else if (a == "--seed" && (v = next())) o.seed = std::strtoull(v, nullptr, 10);
@@ -183,14 +193,15 @@ int run(Options opt) {
   if (!dns) return std::fprintf(stderr, "dns: %s\n", err.c_str()), 2;
   bool chainRan = false;
   {
-    auto am = startAuthmilter(opt.authmilter, opt.wrap, dir, "unix:" + dir + "/am.sock", &err);
+    auto am = startAuthmilter(opt.authmilter, opt.wrap, dir, "unix:" + dir + "/am.sock", &err, opt.extraConfig);
     if (!am) return std::fprintf(stderr, "%s\n", err.c_str()), 2;
     b.runLevels("authmilter-unix", {{am->socket}}, {am->proc->pid()}, true);
     b.rssBySize({{am->socket}}, am->proc->pid());
     if (!checkAlive(*am)) ++b.mismatches;
   }
   if (opt.tcp) {
-    auto am = startAuthmilter(opt.authmilter, opt.wrap, dir, "inet:" + std::to_string(freeTcpPort()) + "@127.0.0.1", &err);
+    auto am = startAuthmilter(opt.authmilter, opt.wrap, dir, "inet:" + std::to_string(freeTcpPort()) + "@127.0.0.1", &err,
+                              opt.extraConfig);
     if (!am) return std::fprintf(stderr, "%s\n", err.c_str()), 2;
     b.runLevels("authmilter-tcp", {{am->socket}}, {am->proc->pid()}, true);
     if (!checkAlive(*am)) ++b.mismatches;
@@ -236,7 +247,7 @@ int main(int argc, char** argv) {
   if (!parseArgs(argc, argv, opt)) {
     std::fprintf(stderr,
                  "usage: am-bench [--authmilter PATH] [--messages N] [--levels 1,4,16,64] [--seed S] "
-                 "[--max-size BYTES] [--no-chain] [--no-tcp] [--baseline] [--keep-dir] [--wrap CMD] [--unbound-shim SO]\n");
+                 "[--max-size BYTES] [--no-chain] [--no-tcp] [--baseline] [--keep-dir] [--wrap CMD] [--unbound-shim SO] [--config-extra FILE]\n");
     return 2;
   }
   return run(opt);
