@@ -28,6 +28,7 @@ bool Recorder::offer(Record r) {
     }
     queue_.push_back(std::move(r));
     ++stats_.queued;
+    if (queue_.size() != opts_.batch) return true;  // the writer wakes for a full batch or on its timer
   }
   wake_.notify_one();
   return true;
@@ -40,7 +41,11 @@ Recorder::Stats Recorder::stats() const {
 
 bool Recorder::drain(std::chrono::milliseconds timeout) {
   std::unique_lock lk(mu_);
-  return idle_.wait_for(lk, timeout, [this] { return queue_.empty() && inFlight_ == 0; });
+  flushNow_ = true;
+  wake_.notify_one();
+  bool done = idle_.wait_for(lk, timeout, [this] { return queue_.empty() && inFlight_ == 0; });
+  flushNow_ = false;
+  return done;
 }
 
 void Recorder::run() {
@@ -50,7 +55,7 @@ void Recorder::run() {
     if (queue_.empty()) {
       idle_.notify_all();
       if (stop_) break;
-      wake_.wait_for(lk, std::chrono::seconds(1), [this] { return stop_ || !queue_.empty(); });
+      wake_.wait_for(lk, std::chrono::seconds(1), [this] { return stop_ || flushNow_ || !queue_.empty(); });
       if (queue_.empty()) {
         lk.unlock();
         maybeLog(false);  // drops counted by offer() are reported even when nothing is written
@@ -58,6 +63,8 @@ void Recorder::run() {
         continue;
       }
     }
+    // Records are here: wait (bounded) for a full batch, so that one transaction carries many.
+    wake_.wait_for(lk, opts_.flushInterval, [this] { return stop_ || flushNow_ || queue_.size() >= opts_.batch; });
     if (stop_ && stopDeadline == std::chrono::steady_clock::time_point{})
       stopDeadline = std::chrono::steady_clock::now() + opts_.stopTimeout;
     if (stop_ && std::chrono::steady_clock::now() > stopDeadline) {  // no time left: drop the rest

@@ -1,6 +1,6 @@
 // reports/recorder.h — puts report records into a Store without ever slowing a verdict: a bounded
 // in-memory queue filled by the milter workers (offer() takes one mutex and never waits on I/O),
-// one writer thread that writes batches. When the queue is full, or the store fails (down,
+// one writer thread that writes batches (a full batch, or what came within flushInterval). When the queue is full, or the store fails (down,
 // read-only, locked past its timeout), records are dropped and counted, and the log says so at
 // most once per LogInterval with the totals. The store is opened by the writer thread (lazily, and
 // again after a failure), so a store that is down at start-up never delays the milter.
@@ -28,6 +28,8 @@ class Recorder {
   struct Options {
     size_t queueLimit = 10000;  // ReportQueueSize
     size_t batch = 512;         // records per write transaction at most
+    // The writer waits for a full batch at most this long: one transaction per batch, not per record.
+    std::chrono::milliseconds flushInterval{250};
     std::chrono::milliseconds logInterval{60000};
     std::chrono::milliseconds retryInterval{5000};  // after a failed open, before the next try
     std::chrono::milliseconds stopTimeout{5000};
@@ -71,6 +73,7 @@ class Recorder {
   std::deque<Record> queue_;
   size_t inFlight_ = 0;  // taken by the writer, not yet written or dropped
   bool stop_ = false;
+  bool flushNow_ = false;  // drain() asks for the queue to be written without waiting for a batch
   Stats stats_;
   uint64_t loggedDrops_ = 0;  // drops already reported in the log
   std::chrono::steady_clock::time_point lastLog_{};

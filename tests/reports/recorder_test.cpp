@@ -173,3 +173,13 @@ TEST_F(RecorderTest, DestructionWritesWhatIsQueued) {
   std::lock_guard lk(st->mu);
   EXPECT_EQ(st->written.size(), 20u);
 }
+
+TEST_F(RecorderTest, RecordsArrivingTogetherAreOneTransactionWrittenWithinTheFlushInterval) {
+  opts.flushInterval = 200ms;
+  auto r = make();
+  for (int i = 0; i < 50; ++i) r->offer(rec(i));
+  for (int i = 0; i < 1000 && r->stats().written < 50; ++i) std::this_thread::sleep_for(10ms);  // no drain()
+  EXPECT_EQ(r->stats().written, 50u);
+  std::lock_guard lk(st->mu);
+  EXPECT_EQ(st->batches.size(), 1u);
+}
