@@ -1,6 +1,7 @@
 // reports/recorder.cpp — see recorder.h.
 #include "reports/recorder.h"
 
+#include <algorithm>
 #include <vector>
 
 namespace am::reports {
@@ -28,7 +29,8 @@ bool Recorder::offer(Record r) {
     }
     queue_.push_back(std::move(r));
     ++stats_.queued;
-    if (queue_.size() != opts_.batch) return true;  // the writer wakes for a full batch or on its timer
+    // The writer wakes for a full batch (or a full queue, when that is smaller) or on its timer.
+    if (queue_.size() != std::min(opts_.batch, opts_.queueLimit)) return true;
   }
   wake_.notify_one();
   return true;
@@ -64,7 +66,9 @@ void Recorder::run() {
       }
     }
     // Records are here: wait (bounded) for a full batch, so that one transaction carries many.
-    wake_.wait_for(lk, opts_.flushInterval, [this] { return stop_ || flushNow_ || queue_.size() >= opts_.batch; });
+    wake_.wait_for(lk, opts_.flushInterval, [this] {
+      return stop_ || flushNow_ || queue_.size() >= std::min(opts_.batch, opts_.queueLimit);
+    });
     if (stop_ && stopDeadline == std::chrono::steady_clock::time_point{})
       stopDeadline = std::chrono::steady_clock::now() + opts_.stopTimeout;
     if (stop_ && std::chrono::steady_clock::now() > stopDeadline) {  // no time left: drop the rest

@@ -180,7 +180,7 @@ class SqliteStore final : public Store {
 
 // Brings the schema to schema::kVersion in one IMMEDIATE transaction (another process doing the
 // same waits on the lock, then finds the work done).
-std::string upgrade(SqliteStore& st, sqlite3* db) {
+std::string upgrade(SqliteStore& st) {
   if (auto e = st.exec(schema::kVersionTable); !e.empty()) return e;
   if (auto e = st.exec("BEGIN IMMEDIATE"); !e.empty()) return e;
   long version = 0;
@@ -200,7 +200,6 @@ std::string upgrade(SqliteStore& st, sqlite3* db) {
   }
   if (err.empty()) err = st.exec("COMMIT");
   if (!err.empty()) st.exec("ROLLBACK");
-  (void)db;
   return err;
 }
 
@@ -215,11 +214,10 @@ std::unique_ptr<Store> openSqliteStore(const std::string& path, std::string* err
     return nullptr;
   }
   sqlite3_busy_timeout(db.get(), 5000);
-  sqlite3* handle = db.get();
   auto st = std::make_unique<SqliteStore>(std::move(db));
   for (const char* pragma : {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL"})
     if (auto e = st->exec(pragma); !e.empty()) return *err = "sqlite:" + path + ": " + e, nullptr;
-  if (auto e = upgrade(*st, handle); !e.empty()) return *err = "sqlite:" + path + ": " + e, nullptr;
+  if (auto e = upgrade(*st); !e.empty()) return *err = "sqlite:" + path + ": " + e, nullptr;
   return st;
 }
 
