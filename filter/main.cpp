@@ -1,5 +1,5 @@
 // filter/main.cpp — the authmilter program: options, start-up, signals, shutdown, keygen, migrate; the
-// test-message subcommand is filter/testmsg/.
+// test-message subcommand is filter/testmsg/, the report subcommand filter/report_command.*.
 //
 // Signals: SIGTERM/SIGINT/SIGHUP are blocked before any thread exists and handled by our control
 // thread with sigwaitinfo(). libmilter's own signal thread would otherwise race us for them (it
@@ -54,6 +54,7 @@
 #include "filter/milter/adapter.h"
 #include "filter/milter/server.h"
 #include "filter/testmsg/test_message.h"
+#include "filter/report_command.h"
 
 extern "C" int sigwait(const sigset_t*, int*) {
   for (;;) std::this_thread::sleep_for(std::chrono::hours(24));
@@ -78,6 +79,7 @@ const char* kUsage =
     "       authmilter keygen -d DOMAIN -s SELECTOR [-a rsa|ed25519] [-b BITS] [-D DIR]\n"
     "       authmilter migrate [--opendkim FILE] [--opendmarc FILE] [--out DIR] [--force]\n"
     "       authmilter test-message [-c FILE] [options] MESSAGE...   (test-message -h: its options)\n"
+    "       authmilter report [-c FILE] [--period day|hour | --begin UNIX --end UNIX] [--dry-run --out DIR]\n"
     "  -c FILE          configuration file (default /etc/authmilter/authmilter.conf)\n"
     "  -f               stay in the foreground\n"
     "  --check-config   check the configuration and policy file, print FILE:LINE: errors\n"
@@ -240,6 +242,7 @@ int main(int argc, char** argv) {
   if (argc > 1 && std::string(argv[1]) == "keygen") return keygenMain(argc, argv);
   if (argc > 1 && std::string(argv[1]) == "migrate") return migrateMain(argc, argv);
   if (argc > 1 && std::string(argv[1]) == "test-message") return am::testmsg::testMessageMain(argc, argv);
+  if (argc > 1 && std::string(argv[1]) == "report") return am::report::reportMain(argc, argv);
   std::string configPath = "/etc/authmilter/authmilter.conf";
   bool foreground = false, checkOnly = false;
   for (int i = 1; i < argc; ++i) {
@@ -339,6 +342,9 @@ int main(int argc, char** argv) {
   int rc = server ? server->run() : am::milter::run();
   if (engine->draining) control.join();
   else control.detach();  // the server ended on its own (socket error)
+  // Report records still queued are written before the exit (bounded; the recorder counts the rest).
+  if (auto* rec = engine->recorder(); rec && !rec->drain(std::chrono::seconds(5)))
+    log.warning("reports: records still queued at exit were not written");
   log.info("stopped");
   if (!cfg->pidFile.empty()) unlink(cfg->pidFile.c_str());
   // Worker threads may still be inside a session (either server): leave without running destructors.

@@ -2,6 +2,7 @@
 //
 //   am-bench [--authmilter PATH] [--messages N] [--levels 1,4,16,64] [--seed S] [--max-size BYTES]
 //            [--no-chain] [--no-tcp] [--baseline] [--keep-dir] [--wrap "valgrind --tool=callgrind ..."]
+//            [--config-extra FILE]
 //
 // --metrics-ab ROUNDS replaces the targets by alternating runs of authmilter on a unix socket with
 // metrics off and with `MetricsListen 127.0.0.1:0` (off, on, off, on, ...; a fresh daemon each), at
@@ -9,6 +10,8 @@
 // counted equal the messages sent. Prints each run and the median and range of each side.
 // --scrape-ms N (with --metrics-ab): while an "on" daemon runs, read /metrics every N ms.
 //
+// --config-extra appends FILE to authmilter's configuration (e.g. `ReportStore sqlite:/tmp/r.db` to
+// measure what DMARC report recording costs).
 // --baseline adds a target "authmilter-libs": authmilter with `MilterServer libmilter` and
 // `DKIMVerifier libopendkim` (the engines before the optimisations), so before/after is one run.
 //
@@ -27,6 +30,7 @@
 #include <cstring>
 #include <functional>
 #include <thread>
+#include <fstream>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -54,6 +58,7 @@ struct Options {
   int metricsAb = 0;      // rounds of metrics off/on (see the file header)
   int scrapeMs = 0;       // --metrics-ab: read /metrics this often during "on" runs (0: only after each level)
   std::vector<std::string> wrap;  // --wrap "valgrind --tool=callgrind": run authmilter under it
+  std::string extraConfig;        // --config-extra FILE: appended to authmilter's configuration (e.g. ReportStore)
 };
 
 bool parseArgs(int argc, char** argv, Options& o) {
@@ -73,6 +78,11 @@ bool parseArgs(int argc, char** argv, Options& o) {
     }
     else if (a == "--metrics-ab" && (v = next())) o.metricsAb = std::atoi(v);
     else if (a == "--scrape-ms" && (v = next())) o.scrapeMs = std::atoi(v);
+    else if (a == "--config-extra" && (v = next())) {
+      std::ifstream in(v);
+      if (!in) return false;
+      o.extraConfig.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    }
     else if (a == "--messages" && (v = next())) o.messages = std::strtoul(v, nullptr, 10);
     else if (a == "--seed" && (v = next())) o.seed = std::strtoull(v, nullptr, 10);
     else if (a == "--max-size" && (v = next())) o.maxSize = std::strtoul(v, nullptr, 10);
@@ -272,14 +282,15 @@ int run(Options opt) {
     return b.mismatches ? 1 : 0;
   }
   {
-    auto am = startAuthmilter(opt.authmilter, opt.wrap, dir, "unix:" + dir + "/am.sock", &err);
+    auto am = startAuthmilter(opt.authmilter, opt.wrap, dir, "unix:" + dir + "/am.sock", &err, opt.extraConfig);
     if (!am) return std::fprintf(stderr, "%s\n", err.c_str()), 2;
     b.runLevels("authmilter-unix", {{am->socket}}, {am->proc->pid()}, true);
     b.rssBySize({{am->socket}}, am->proc->pid());
     if (!checkAlive(*am)) ++b.mismatches;
   }
   if (opt.tcp) {
-    auto am = startAuthmilter(opt.authmilter, opt.wrap, dir, "inet:" + std::to_string(freeTcpPort()) + "@127.0.0.1", &err);
+    auto am = startAuthmilter(opt.authmilter, opt.wrap, dir, "inet:" + std::to_string(freeTcpPort()) + "@127.0.0.1", &err,
+                              opt.extraConfig);
     if (!am) return std::fprintf(stderr, "%s\n", err.c_str()), 2;
     b.runLevels("authmilter-tcp", {{am->socket}}, {am->proc->pid()}, true);
     if (!checkAlive(*am)) ++b.mismatches;
@@ -327,7 +338,7 @@ int main(int argc, char** argv) {
                  "usage: am-bench [--authmilter PATH] [--messages N] [--levels 1,4,16,64] [--seed S] "
                  "[--max-size BYTES] [--no-chain] [--no-tcp] [--baseline] [--metrics-ab ROUNDS [--scrape-ms N]] [--keep-dir] "
                  "[--wrap CMD] "
-                 "[--unbound-shim SO]\n");
+                 "[--unbound-shim SO] [--config-extra FILE]\n");
     return 2;
   }
   return run(opt);

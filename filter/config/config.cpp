@@ -234,6 +234,20 @@ const std::vector<Key>& keyTable() {
       {"RejectFailures", boolean(&Config::rejectFailures)},
       {"HoldQuarantinedMessages", boolean(&Config::holdQuarantinedMessages)},
       {"TempFailOnDNSError", boolean(&Config::tempfailOnDnsError)},
+      {"ReportStore", text(&Config::reportStore), kRestart},  // checked by the snapshot builder
+      {"ReportRetention", number(&Config::reportRetention, 1, 3650)},
+      {"ReportQueueSize", number(&Config::reportQueueSize, 16, 10000000), kRestart},
+      {"ReportingOrganization", text(&Config::reportingOrganization)},
+      {"ReportingEmail", [](Config& c, std::string_view v, std::string& err) {
+         auto at = v.find('@');
+         if (at == 0 || at == std::string_view::npos || at + 1 == v.size() || v.find_first_of(" <>,;\"") != std::string_view::npos)
+           return err = "expected an address like dmarc-reports@example.org, got '" + std::string(v) + "'", false;
+         c.reportingEmail = std::string(v);
+         return true;
+       }},
+      {"ReportFormat", choice(&Config::reportFormat7489, std::map<std::string, bool>{{"rfc9990", false},
+                                                                                    {"rfc7489", true}})},
+      {"ReportSMTPRelay", text(&Config::reportSmtpRelay)},  // checked by reportSettings()
   };
   return keys;
 }

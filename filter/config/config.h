@@ -103,6 +103,14 @@ struct Config {
 
   // Member-wise; tests compare a file's effect with the built-in defaults (docs/man checks).
   bool operator==(const Config&) const = default;
+  // --- DMARC reports ---
+  std::string reportStore;        // ReportStore: "" (off) or sqlite:/path; restart-only
+  unsigned reportRetention = 31;  // ReportRetention: days the aggregated rows are kept
+  size_t reportQueueSize = 10000;  // ReportQueueSize: records waiting for the writer; beyond: dropped, counted
+  std::string reportingOrganization;  // ReportingOrganization: org_name of our reports ("" -> AuthservID)
+  std::string reportingEmail;         // ReportingEmail: metadata email and From ("" -> postmaster@AuthservID)
+  bool reportFormat7489 = false;      // ReportFormat rfc9990|rfc7489
+  std::string reportSmtpRelay = "127.0.0.1:25";  // ReportSMTPRelay: where `authmilter report` hands reports
 };
 
 struct LoadResult {

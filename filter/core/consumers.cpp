@@ -1,6 +1,8 @@
 // filter/core/consumers.cpp — see consumers.h.
 #include "filter/core/consumers.h"
 
+#include <cctype>
+
 #include "common/json.h"
 #include "filter/auth/spf/spf.h"
 #include "filter/authres/authres.h"
@@ -341,6 +343,72 @@ void countOutcome(const MessageOutcome& o, std::chrono::nanoseconds elapsed, Mes
   if (o.dmarc) m.dmarc.count(o.dmarc->result);
   if (!o.signatures.empty()) m.signaturesAdded(o.signatures.size());
   m.message(o.disposition.action, o.disposition.smtpCode, elapsed);
+}
+
+namespace {
+
+std::string domainOf(std::string_view addr) {
+  while (!addr.empty() && (addr.front() == '<' || addr.front() == ' ')) addr.remove_prefix(1);
+  while (!addr.empty() && (addr.back() == '>' || addr.back() == ' ')) addr.remove_suffix(1);
+  auto at = addr.rfind('@');
+  std::string d(at == std::string_view::npos ? std::string_view() : addr.substr(at + 1));
+  for (char& c : d) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return d;
+}
+
+const char* policyName(policy::Policy p) { return p == policy::Policy::Unspecified ? "" : policy::toString(p); }
+
+reports::PublishedPolicy published(const policy::DmarcRecord& r, policy::DmarcMode mode) {
+  reports::PublishedPolicy p;
+  p.p = policyName(r.p);
+  p.sp = policyName(r.sp);
+  p.np = policyName(r.np);
+  p.adkim = r.adkim == policy::AlignMode::Strict ? "s" : "r";
+  p.aspf = r.aspf == policy::AlignMode::Strict ? "s" : "r";
+  p.pct = r.pct;
+  p.fo = r.fo;
+  p.testing = r.testing ? "y" : "n";
+  p.psd = r.psd == policy::PsdFlag::Yes ? "y" : r.psd == policy::PsdFlag::No ? "n" : r.tags.count("psd") ? "u" : "";
+  p.discovery = mode == policy::DmarcMode::Rfc7489 ? "psl" : "treewalk";
+  p.rua = r.rua;
+  p.ruf = r.ruf;
+  return p;
+}
+
+}  // namespace
+
+std::optional<reports::Record> reportRecord(const MessageOutcome& o, int64_t now) {
+  if (!o.evaluated || !o.dmarc || !o.dmarc->record || o.dmarc->policyDomain.empty() || !o.client.addr)
+    return std::nullopt;
+  const policy::DmarcOutput& d = *o.dmarc;
+  if (d.result != policy::DmarcResult::Pass && d.result != policy::DmarcResult::Fail &&
+      d.result != policy::DmarcResult::None)
+    return std::nullopt;
+  const Action act = o.disposition.action;
+  if (act == Action::TempFail) return std::nullopt;
+  reports::Record r;
+  r.time = now;
+  r.reportDomain = d.policyDomain;
+  r.sourceIp = o.client.addr->str();
+  r.headerFrom = d.fromDomain;
+  r.envelopeFrom = domainOf(o.mailFrom);
+  r.envelopeTo = o.rcpts.empty() ? "" : domainOf(o.rcpts.front());
+  r.published = published(*d.record, o.dmarcMode);
+  r.dmarcResult = policy::toString(d.result);
+  r.disposition = act == Action::Reject ? "reject" : act == Action::Quarantine ? "quarantine" : "none";
+  r.dkimAligned = d.alignedDkim ? "pass" : "fail";
+  r.spfAligned = d.alignedSpf ? "pass" : "fail";
+  if (o.disposition.override != policy::Override::None) r.overrideReason = policy::toString(o.disposition.override);
+  for (auto& k : o.dkim) r.dkim.push_back({k.domain, k.selector, toString(k.result)});
+  if (o.spfMailFrom.checked) {
+    r.spfDomain = o.spfMailFrom.domain;
+    r.spfScope = o.spfMailFrom.identity == SpfIdentity::Helo ? "helo" : "mfrom";
+    r.spfResult = toString(o.spfMailFrom.result);
+  } else {
+    r.spfDomain = r.envelopeFrom.empty() ? o.client.helo : r.envelopeFrom;
+    r.spfResult = "none";
+  }
+  return r;
 }
 
 }  // namespace am::core

@@ -1,8 +1,9 @@
 // filter/core/consumers.h — the readers of a MessageOutcome that the filter has today: the
 // Authentication-Results header (RFC 8601), Received-SPF (RFC 7208 §9.1), the one log line per
 // message (key=value or, with LogFormat json, a JSON object with the same fields), the Verdict the
-// milter layer applies (reply, quarantine, header edits), and the metrics (counts by result, action
-// and reply code; the message's latency).
+// milter layer applies (reply, quarantine, header edits), the metrics (counts by result, action
+// and reply code; the message's latency) and the DMARC report record (reports/record.h) that the
+// Engine's Recorder queues.
 // Each is a pure function of the outcome and the configuration; none decides anything.
 // Thread-safe.
 #pragma once
@@ -15,6 +16,7 @@
 #include "filter/core/message_metrics.h"
 #include "filter/core/outcome.h"
 #include "filter/core/verdict.h"
+#include "reports/record.h"
 
 namespace am::core {
 
@@ -49,5 +51,10 @@ Verdict verdictFor(const MessageOutcome& o, const config::Config& cfg);
 // count per signature, `none` when there was none); DMARC when it was evaluated; the action, the
 // reply code and `elapsed` (MAIL FROM to verdict); signatures added. Relaxed atomic adds only.
 void countOutcome(const MessageOutcome& o, std::chrono::nanoseconds elapsed, MessageMetrics& m) noexcept;
+// The DMARC report record of a message made at `now` (unix seconds): for every DMARC-evaluated
+// message whose From domain has a DMARC record, rejected and quarantined ones included. None when
+// there is nobody to report to (no record), no client address, or the verdict is a temporary
+// failure or a DMARC temperror/permerror (the message is not accepted or refused for DMARC).
+std::optional<reports::Record> reportRecord(const MessageOutcome& o, int64_t now);
 
 }  // namespace am::core

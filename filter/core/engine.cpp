@@ -107,6 +107,9 @@ std::shared_ptr<const Snapshot> buildSnapshot(std::shared_ptr<const config::Conf
   so.timeBudget = std::chrono::milliseconds(cfg->spfTimeoutMs);
   so.receiver = cfg->authservId;
   s->spf = std::make_unique<spf::Evaluator>(dns, so, clock);
+  if (!cfg->reportStore.empty() && !reports::validStoreUri(cfg->reportStore, &err))
+    errors.push_back(cfg->where("ReportStore") + "ReportStore: " + err);
+  reportSettings(*cfg, errors);  // ReportSMTPRelay: --check-config sees what `authmilter report` would refuse
   s->config = std::move(cfg);
   s->policy = std::move(pf);
   if (errors.size() != before || !s->policy) return nullptr;
@@ -138,8 +141,15 @@ std::unique_ptr<Engine> Engine::create(std::shared_ptr<const config::Config> cfg
   e->dns_ = dns ? std::move(dns) : makeResolver(*cfg, errors, e->metrics_.get());
   if (!e->dns_) return nullptr;
   if (cfg->logDebug) e->dns_ = std::make_unique<DebugResolver>(std::move(e->dns_), log);  // LogDebug: each answer
-  e->snap_ = buildSnapshot(std::move(cfg), *e->dns_, clock, errors);
+  e->snap_ = buildSnapshot(cfg, *e->dns_, clock, errors);
   if (!e->snap_) return nullptr;
+  if (auto ro = recorderOptions(*cfg)) {
+    std::string uri = cfg->reportStore;
+    Logger* lg = &log;
+    e->recorder_ = std::make_unique<reports::Recorder>(
+        [uri](std::string* err) { return reports::openStore(uri, err); }, *ro,
+        [lg](std::string_view line) { lg->warning(line); });
+  }
   return e;
 }
 

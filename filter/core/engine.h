@@ -27,6 +27,7 @@
 #include "filter/metrics/registry.h"
 #include "policy/dmarc.h"
 #include "policy/policy_file.h"
+#include "reports/recorder.h"
 
 namespace am::dkim {
 class Verifier;
@@ -88,6 +89,8 @@ class Engine {
   MessageMetrics* messageMetrics() const { return messageMetrics_.get(); }
   Logger& log() { return log_; }
   const Clock& clock() const { return clock_; }
+  // The DMARC report recorder (ReportStore); null when reports are off. Lives as long as the Engine.
+  reports::Recorder* recorder() { return recorder_.get(); }
 
   // Shutdown: while draining, new connections are refused; transactions in flight finish.
   std::atomic<bool> draining{false};
@@ -105,6 +108,7 @@ class Engine {
   std::unique_ptr<Resolver> dns_;
   mutable std::mutex mu_;
   std::shared_ptr<const Snapshot> snap_;
+  std::unique_ptr<reports::Recorder> recorder_;  // declared last: its writer stops first
 };
 
 // --check-config: what start-up would say of the file, all as "FILE:LINE: message" (the same

@@ -87,4 +87,28 @@ std::optional<dns::Options> dnsOptions(const config::Config& cfg, std::vector<st
   return o;
 }
 
+std::optional<reports::Recorder::Options> recorderOptions(const config::Config& cfg) {
+  if (cfg.reportStore.empty()) return std::nullopt;
+  reports::Recorder::Options o;
+  o.queueLimit = cfg.reportQueueSize;
+  return o;
+}
+
+std::optional<ReportSettings> reportSettings(const config::Config& cfg, std::vector<std::string>& errors) {
+  ReportSettings r;
+  std::string why;
+  if (!reports::parseRelay(cfg.reportSmtpRelay, r.relay, &why)) {
+    errors.push_back(cfg.where("ReportSMTPRelay") + "ReportSMTPRelay: " + why);
+    return std::nullopt;
+  }
+  r.heloName = cfg.authservId;
+  r.store = cfg.reportStore;
+  r.retentionDays = cfg.reportRetention;
+  r.reporter.orgName = cfg.reportingOrganization.empty() ? cfg.authservId : cfg.reportingOrganization;
+  r.reporter.email = cfg.reportingEmail.empty() ? "postmaster@" + cfg.authservId : cfg.reportingEmail;
+  r.reporter.generator = std::string("authmilter ") + AM_VERSION;
+  r.format = cfg.reportFormat7489 ? reports::Format::Rfc7489 : reports::Format::Rfc9990;
+  return r;
+}
+
 }  // namespace am::core

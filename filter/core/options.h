@@ -14,6 +14,9 @@
 #include "filter/dns/udp_resolver.h"
 #include "policy/disposition.h"
 #include "policy/dmarc.h"
+#include "reports/aggregate.h"
+#include "reports/mail.h"
+#include "reports/recorder.h"
 
 namespace am::core {
 
@@ -45,5 +48,20 @@ MetricsSettings metricsSettings(const config::Config& cfg);
 
 // The resolver's options; a bad Nameservers entry is an error at the key's line (nullopt).
 std::optional<dns::Options> dnsOptions(const config::Config& cfg, std::vector<std::string>& errors);
+
+// The report recorder's settings (ReportQueueSize); nullopt when ReportStore is unset (reports off).
+std::optional<reports::Recorder::Options> recorderOptions(const config::Config& cfg);
+
+// What `authmilter report` takes from the configuration.
+struct ReportSettings {
+  std::string store;           // ReportStore ("" = reports off)
+  unsigned retentionDays = 31;  // ReportRetention
+  reports::Reporter reporter;   // ReportingOrganization, ReportingEmail
+  reports::Format format = reports::Format::Rfc9990;
+  reports::Relay relay;         // ReportSMTPRelay
+  std::string heloName;         // AuthservID
+};
+// A bad ReportSMTPRelay is an error at its line (nullopt).
+std::optional<ReportSettings> reportSettings(const config::Config& cfg, std::vector<std::string>& errors);
 
 }  // namespace am::core

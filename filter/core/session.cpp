@@ -248,6 +248,8 @@ Verdict Session::finish() {
   engine_.log().info(lastLog_);
   if (engine_.log().debugEnabled()) engine_.log().debug(debugLine(outcome));
   if (auto* m = engine_.messageMetrics()) countOutcome(outcome, std::chrono::steady_clock::now() - msg_->started, *m);
+  if (auto* rec = engine_.recorder())
+    if (auto r = reportRecord(outcome, engine_.clock().unixSeconds())) rec->offer(std::move(*r));
   Verdict v = verdictFor(outcome, *snap_->config);
   for (auto& e : seal.edits) v.edits.push_back(std::move(e));  // last, so the ARC set is on top
   return v;

@@ -1,0 +1,35 @@
+// reports/mail.h — sending a report: the message (RFC 9990 §5.2.1.2 / RFC 7489 §7.2.1.1: the
+// subject "Report Domain: D Submitter: S Report-ID: <ID>", a multipart/mixed body with a short
+// text part and the gzip report as a base64 application/gzip attachment under its file name) and
+// a small SMTP client that hands it to one relay (EHLO, MAIL, RCPT, DATA with dot-stuffing, QUIT),
+// every step bounded by a timeout. The client owns its socket (UniqueFd-like RAII).
+// Pure functions and blocking I/O on the caller's thread; thread-safe.
+#pragma once
+#include <chrono>
+#include <cstdint>
+#include <string>
+
+#include "reports/aggregate.h"
+
+namespace am::reports {
+
+// The whole message, CRLF line endings. `now` gives the Date header and the Message-ID.
+std::string reportMessage(const Report& r, const Reporter& who, const std::string& to, const std::string& fileName,
+                          const std::string& gz, int64_t now);
+
+struct Relay {
+  std::string host = "127.0.0.1";  // an IP address
+  uint16_t port = 25;
+};
+// "IP:PORT", "IP" (port 25) or "[IPv6]:PORT"; false with *why otherwise.
+bool parseRelay(const std::string& text, Relay& out, std::string* why);
+
+struct SmtpResult {
+  bool accepted = false;   // the relay answered 2xx to the end of DATA
+  bool permanent = false;  // a 5xx: sending again will not help
+  std::string detail;      // the last reply, or the local error
+};
+SmtpResult smtpSend(const Relay& relay, const std::string& heloName, const std::string& from, const std::string& to,
+                    const std::string& message, std::chrono::milliseconds timeout);
+
+}  // namespace am::reports

@@ -1,0 +1,26 @@
+// reports/store.cpp — the ReportStore value: which implementation, where.
+#include "reports/store.h"
+
+#include "reports/pg_store.h"
+#include "reports/sqlite_store.h"
+
+namespace am::reports {
+
+bool validStoreUri(std::string_view uri, std::string* why) {
+  if (uri.starts_with("sqlite:")) {
+    std::string_view path = uri.substr(7);
+    if (path.empty() || path.front() != '/') return *why = "sqlite: needs an absolute path (sqlite:/var/lib/authmilter/reports.db)", false;
+    return true;
+  }
+  if (uri.starts_with("postgresql://") || uri.starts_with("postgres://")) return true;  // libpq parses the rest
+  *why = "expected sqlite:/path/to/reports.db or postgresql://USER@HOST/DB";
+  return false;
+}
+
+std::unique_ptr<Store> openStore(std::string_view uri, std::string* err) {
+  if (!validStoreUri(uri, err)) return nullptr;
+  if (uri.starts_with("postgres")) return openPgStore(std::string(uri), err);
+  return openSqliteStore(std::string(uri.substr(7)), err);
+}
+
+}  // namespace am::reports
