@@ -58,6 +58,7 @@ std::pair<std::string, std::string> overrideFor(const std::string& ours, Format 
   static const char* k7489[] = {"forwarded", "sampled_out", "trusted_forwarder", "mailing_list", "local_policy", "other"};
   static const char* k9990[] = {"local_policy", "mailing_list", "other", "policy_test_mode", "trusted_forwarder"};
   if (f == Format::Rfc9990 && ours == "sampled_out") return {"policy_test_mode", ""};  // t=y (RFC 9989)
+  if (ours == "arc") return {"local_policy", "arc"};  // a trusted ARC sealer: local policy (RFC 8617, DMARC reporting)
   for (const char* k : f == Format::Rfc7489 ? std::vector<const char*>(std::begin(k7489), std::end(k7489))
                                             : std::vector<const char*>(std::begin(k9990), std::end(k9990)))
     if (ours == k) return {ours, ""};

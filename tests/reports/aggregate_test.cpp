@@ -99,7 +99,8 @@ TEST(ReportXml, Rfc9990ReportValidatesAndCountsAdd) {
   EXPECT_EQ(r.messages, 13u);
   auto types = texts(xml, "type");
   std::sort(types.begin(), types.end());
-  EXPECT_EQ(types, (std::vector<std::string>{"other", "policy_test_mode", "trusted_forwarder"}));
+  // The ARC override is local policy with "arc" as its comment.
+  EXPECT_EQ(types, (std::vector<std::string>{"local_policy", "policy_test_mode", "trusted_forwarder"}));
   EXPECT_EQ(texts(xml, "comment"), std::vector<std::string>{"arc"});
   auto disp = texts(xml, "disposition");
   EXPECT_EQ(std::count(disp.begin(), disp.end(), "pass"), 2);  // passing mail under p=reject
