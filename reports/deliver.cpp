@@ -52,7 +52,8 @@ std::string runReports(Store& store, Resolver& dns, int64_t begin, int64_t end, 
     status[{d.reportDomain, d.begin, d.end, d.destination}] = d.status;
     if (d.status == "failed") periods.insert({d.begin, d.end});
   }
-  for (auto [b, e] : periods) {
+  for (const auto& period : periods) {
+    const int64_t b = period.first, e = period.second;  // plain variables: lambdas below capture them
     const bool retryOnly = !(b == begin && e == end);
     std::vector<AggregateRow> rows;
     std::vector<PolicyRow> pols;
