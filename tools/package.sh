@@ -8,7 +8,11 @@
 # It is installed twice (the upgrade path) and, unless it was installed before, purged at the end
 # (nothing may be left in /etc/authmilter or /var/lib/authmilter). Needs root (dpkg -i).
 # The build tree is build-deb/ under the source tree (AM_PACKAGE_DIR), so ccache sees fixed paths.
+# --build-only stops after lintian; --install-only takes the package a --build-only run left there
+# (tools/test.sh builds it while ctest runs, and installs it after).
 set -euo pipefail
+mode=${1:-all}
+case "$mode" in all | --build-only | --install-only) ;; *) echo "usage: $0 [--build-only | --install-only]" >&2; exit 2 ;; esac
 cd "$(dirname "$0")/.."
 src=$PWD
 if [ "$(id -u)" -ne 0 ]; then exec sudo --preserve-env=AM_PACKAGE_DIR "$0" "$@"; fi
@@ -23,6 +27,9 @@ if [ "${version%%-*}" != "$cmake_version" ]; then
 fi
 arch=$(dpkg --print-architecture)
 tree=$out/authmilter-$version
+changes=$out/authmilter_${version}_${arch}.changes
+deb=$out/authmilter_${version}_${arch}.deb
+if [ "$mode" != --install-only ]; then
 rm -rf "$tree" "$out"/authmilter_* "$out"/authmilter-dbgsym_*
 mkdir -p "$tree"
 # The sources as they are (uncommitted changes too), without build trees or in-tree package builds.
@@ -44,8 +51,6 @@ fi
 start=$(date +%s)
 (cd "$tree" && DEB_BUILD_OPTIONS="nocheck parallel=$(nproc)" dpkg-buildpackage -us -uc -b)
 echo "package.sh: dpkg-buildpackage took $(($(date +%s) - start)) s"
-changes=$out/authmilter_${version}_${arch}.changes
-deb=$out/authmilter_${version}_${arch}.deb
 
 # lintian: errors and warnings fail (overrides, each with its reason: debian/*.lintian-overrides).
 lint=$(lintian --fail-on none "$changes" 2>&1) || true
@@ -54,6 +59,12 @@ if printf '%s\n' "$lint" | grep -q '^[EW]: '; then
   echo "package.sh: lintian reports errors or warnings" >&2
   exit 1
 fi
+fi  # build
+if [ "$mode" = --build-only ]; then
+  echo "package.sh: $deb built, lintian-clean"
+  exit 0
+fi
+[ -f "$deb" ] || { echo "package.sh: no $deb (run --build-only first)" >&2; exit 1; }
 
 pid=""
 installed_before=no
