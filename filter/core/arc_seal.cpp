@@ -32,13 +32,8 @@ arcseal::ChainStatus chainStatus(const MessageOutcome& o) {
   // The verifier's answer (it runs for every message with ARC fields). Mail with ARC fields that
   // was not validated keeps cv none / instance 0; the sealer then refuses, since the header
   // shows a chain it cannot vouch for.
-  unsigned last = o.arc.lastInstance > 0 ? static_cast<unsigned>(o.arc.lastInstance) : 0;
-  switch (o.arc.cv) {
-    case arc::Cv::Pass: return {arcseal::Cv::Pass, last};
-    case arc::Cv::Fail: return {arcseal::Cv::Fail, last};
-    case arc::Cv::None: break;
-  }
-  return {arcseal::Cv::None, 0};
+  if (o.arc.cv == arc::Cv::None) return {arc::Cv::None, 0};
+  return {o.arc.cv, o.arc.lastInstance > 0 ? static_cast<unsigned>(o.arc.lastInstance) : 0u};
 }
 
 SealResult sealEdits(const MessageOutcome& o, arcseal::Sealing& s, std::string_view authservId) {

@@ -14,8 +14,16 @@
 namespace am::arc {
 
 // Chain validation status (RFC 8617 §4.4): none (no ARC sets), pass, fail.
+// Also the cv= the ARC sealer (filter/auth/arc_seal) writes: one type for both sides.
 enum class Cv { None, Pass, Fail };
-const char* toString(Cv cv);  // "none", "pass", "fail"
+inline const char* toString(Cv cv) {  // "none", "pass", "fail"
+  switch (cv) {
+    case Cv::Pass: return "pass";
+    case Cv::Fail: return "fail";
+    case Cv::None: break;
+  }
+  return "none";
+}
 
 // One result of an ARC-Authentication-Results header, e.g. {"dmarc", "pass", {{"header.from",
 // "example.org"}}}. Methods, results and property names lower-cased; values verbatim.

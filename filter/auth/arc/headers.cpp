@@ -57,15 +57,6 @@ std::string commonTags(std::string_view value, const dkim::TagList& tags, int& i
 
 }  // namespace
 
-const char* toString(Cv cv) {
-  switch (cv) {
-    case Cv::None: return "none";
-    case Cv::Pass: return "pass";
-    case Cv::Fail: return "fail";
-  }
-  return "none";
-}
-
 const std::string* AarResult::prop(std::string_view name) const {
   for (auto& [k, v] : props)
     if (k == name) return &v;

@@ -65,15 +65,6 @@ std::string crlfToLf(std::string_view s) {
 
 }  // namespace
 
-const char* toString(Cv cv) {
-  switch (cv) {
-    case Cv::None: return "none";
-    case Cv::Pass: return "pass";
-    case Cv::Fail: return "fail";
-  }
-  return "none";
-}
-
 std::vector<std::string> defaultSealHeaders() { return dkim::defaultSignHeaders(); }
 
 Sealing::Sealing(SealKey key, SealOptions o, const am::Clock& clock)

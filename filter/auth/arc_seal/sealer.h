@@ -30,13 +30,15 @@
 #include <vector>
 
 #include "common/clock.h"
+#include "filter/auth/arc/chain.h"
 #include "filter/auth/dkim/primitives/body_hash.h"
 #include "filter/auth/dkim_sign/keystore.h"
 
 namespace am::arcseal {
 
-enum class Cv { None, Pass, Fail };
-const char* toString(Cv cv);  // "none" / "pass" / "fail"
+// The chain validation status is the verifier's type (header only: no link to am_arc).
+using Cv = arc::Cv;
+using arc::toString;
 
 // What the verifier found: the chain validation status to seal and the highest instance it saw
 // (0 when there is no chain).
