@@ -341,6 +341,7 @@ void countOutcome(const MessageOutcome& o, std::chrono::nanoseconds elapsed, Mes
     for (auto& d : o.dkim) m.dkim.count(d.result);
   }
   if (o.dmarc) m.dmarc.count(o.dmarc->result);
+  if (o.evaluated || o.arc.cv != arc::Cv::None) m.arc.count(o.arc.cv);  // as our AR header says it
   if (!o.signatures.empty()) m.signaturesAdded(o.signatures.size());
   m.message(o.disposition.action, o.disposition.smtpCode, elapsed);
 }

@@ -149,6 +149,16 @@ std::unique_ptr<Engine> Engine::create(std::shared_ptr<const config::Config> cfg
     e->recorder_ = std::make_unique<reports::Recorder>(
         [uri](std::string* err) { return reports::openStore(uri, err); }, *ro,
         [lg](std::string_view line) { lg->warning(line); });
+    if (e->metrics_) {  // read from the recorder's own counts at scrape time
+      Engine* self = e.get();
+      const char* help = "DMARC report records: written to the store, or dropped (queue full, store failed)";
+      e->metrics_->counterFrom("authmilter_report_records_total", help, {{"outcome", "written"}},
+                               [self] { return self->recorder_->stats().written; });
+      e->metrics_->counterFrom("authmilter_report_records_total", help, {{"outcome", "dropped_queue_full"}},
+                               [self] { return self->recorder_->stats().droppedQueueFull; });
+      e->metrics_->counterFrom("authmilter_report_records_total", help, {{"outcome", "dropped_store"}},
+                               [self] { return self->recorder_->stats().droppedStore; });
+    }
   }
   return e;
 }

@@ -11,7 +11,8 @@ namespace am::core {
 MessageMetrics::MessageMetrics(metrics::Registry& r)
     : spf(ResultCounters::make<SpfResult>(r, "spf", static_cast<int>(SpfResult::PermError) + 1)),
       dkim(ResultCounters::make<DkimResult>(r, "dkim", static_cast<int>(DkimResult::PermError) + 1)),
-      dmarc(ResultCounters::make<policy::DmarcResult>(r, "dmarc", static_cast<int>(policy::DmarcResult::PermError) + 1)) {
+      dmarc(ResultCounters::make<policy::DmarcResult>(r, "dmarc", static_cast<int>(policy::DmarcResult::PermError) + 1)),
+      arc(ResultCounters::make<arc::Cv>(r, "arc", static_cast<int>(arc::Cv::Fail) + 1)) {
   for (int a = 0; a < kActions; ++a)
     if (static_cast<Action>(a) != Action::Continue)
       byAction_[a] = &r.counter("authmilter_messages_total", "Messages that got a verdict, by action",

@@ -4,8 +4,8 @@
 // transactions, signatures added, reloads. Created by the Engine only when MetricsListen is set;
 // with metrics off nothing here exists and nothing is counted.
 //
-// Adding a result family (ARC) is one ResultCounters member, one line in the constructor and one
-// line in countOutcome(): its series are authmilter_auth_results_total{method="arc",result=...}.
+// A result family is one ResultCounters member, one line in the constructor and one line in
+// countOutcome(); ARC's series are authmilter_auth_results_total{method="arc",result=...}.
 // Thread-safety: every counting method is a few relaxed atomic adds (no lock, no allocation) and
 // may be called from any thread.
 #pragma once
@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "common/action.h"
+#include "filter/auth/arc/chain.h"
 #include "filter/metrics/registry.h"
 
 namespace am::core {
@@ -48,7 +49,7 @@ class MessageMetrics {
  public:
   explicit MessageMetrics(metrics::Registry& r);
 
-  ResultCounters spf, dkim, dmarc;
+  ResultCounters spf, dkim, dmarc, arc;
 
   // A message that got a verdict: its action, its SMTP reply code if any ("550"), and the time
   // from MAIL FROM to the verdict.

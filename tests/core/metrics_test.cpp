@@ -94,6 +94,31 @@ TEST(MetricsConsumer, CountsResultsActionReplyCodeAndLatency) {
   EXPECT_NEAR(sample(t, "authmilter_message_duration_seconds_sum"), 2.0442, 1e-9);
 }
 
+// ARC results are counted as our AR header gives them: every evaluated message (none without ARC
+// fields), and a chain of mail we only sign.
+TEST(MetricsConsumer, CountsArcResults) {
+  metrics::Registry r;
+  MessageMetrics m(r);
+  using policy::DmarcResult;
+  auto viaList = outcome(SpfResult::Fail, {DkimResult::Fail}, DmarcResult::Fail, Action::Accept, "");
+  viaList.arc.cv = arc::Cv::Pass;
+  countOutcome(viaList, std::chrono::milliseconds(3), m);
+  auto broken = viaList;
+  broken.arc.cv = arc::Cv::Fail;
+  countOutcome(broken, std::chrono::milliseconds(3), m);
+  countOutcome(outcome(SpfResult::Pass, {}, DmarcResult::Pass, Action::Accept, ""), std::chrono::milliseconds(3), m);
+  MessageOutcome signedOnly;  // not evaluated, no ARC fields: no ARC result
+  signedOnly.disposition.action = Action::Accept;
+  countOutcome(signedOnly, std::chrono::milliseconds(1), m);
+  MessageOutcome signedWithChain = signedOnly;  // mail we sign that carries a chain
+  signedWithChain.arc.cv = arc::Cv::Pass;
+  countOutcome(signedWithChain, std::chrono::milliseconds(1), m);
+  std::string t = r.render();
+  EXPECT_EQ(sample(t, results("arc", "pass")), 2) << t;
+  EXPECT_EQ(sample(t, results("arc", "fail")), 1);
+  EXPECT_EQ(sample(t, results("arc", "none")), 1);
+}
+
 TEST(MetricsConsumer, OddReplyCodesAreNotCounted) {
   metrics::Registry r;
   MessageMetrics m(r);
@@ -149,6 +174,20 @@ TEST_F(MetricsEngine, MessagesThroughASessionAreCounted) {
   EXPECT_EQ(sample(t, "authmilter_messages_aborted_total"), 1);
   EXPECT_EQ(sample(t, "authmilter_message_duration_seconds_count"), 3);
   EXPECT_EQ(sample(t, "authmilter_messages_in_flight"), 0);
+}
+
+// With ReportStore set, the recorder's counts are exported: records written to the store.
+TEST_F(MetricsEngine, ReportRecordsWrittenAreCounted) {
+  start("AuthservID mx.test\nSyslog no\nMetricsListen 127.0.0.1:0\nReportStore sqlite:" + dir + "/reports.db\n");
+  ASSERT_TRUE(engine->recorder());
+  dns->addTxt("pass.test", "v=spf1 ip4:198.51.100.0/24 -all");
+  dns->addTxt("_dmarc.pass.test", "v=DMARC1; p=reject; rua=mailto:d@pass.test");
+  EXPECT_EQ(message("a@pass.test", "a@pass.test").action, Action::Accept);
+  EXPECT_EQ(message("b@pass.test", "b@pass.test").action, Action::Accept);
+  ASSERT_TRUE(engine->recorder()->drain(std::chrono::seconds(10)));
+  std::string t = engine->metrics()->render();
+  EXPECT_EQ(sample(t, "authmilter_report_records_total{outcome=\"written\"}"), 2) << t;
+  EXPECT_NE(sample(t, "authmilter_report_records_total{outcome=\"dropped_queue_full\"}"), 1);
 }
 
 TEST_F(MetricsEngine, ReloadsAreCountedByOutcome) {

@@ -93,6 +93,7 @@ TEST_P(MetricsE2E, CountsEqualWhatWasSent) {
   EXPECT_EQ(sample(t, results("dmarc", "pass")), 3);
   EXPECT_EQ(sample(t, results("dmarc", "fail")), 3);
   EXPECT_EQ(sample(t, results("dkim", "none")), 6);
+  EXPECT_EQ(sample(t, results("arc", "none")), 6);  // no ARC fields: arc=none, as in our AR header
   EXPECT_EQ(sample(t, results("dkim", "pass")), 0);
   EXPECT_EQ(sample(t, "authmilter_message_duration_seconds_count"), 6);
   EXPECT_EQ(sample(t, "authmilter_message_duration_seconds_bucket{le=\"+Inf\"}"), 6);
