@@ -83,9 +83,11 @@ int send(const config::Config& cfg, const core::ReportSettings& rs, reports::Sto
   o.format = format;
   o.now = now;
   o.retentionDays = rs.retentionDays;
-  o.send = [&rs](const std::string& to, const std::string& msg) {
-    return reports::smtpSend(rs.relay, rs.heloName, rs.reporter.email, to, msg, std::chrono::seconds(60));
-  };
+  reports::Transport transport;
+  transport.relay = rs.relay;
+  transport.heloName = rs.heloName;
+  transport.from = rs.reporter.email;
+  o.send = [&transport](const std::string& to, const std::string& msg) { return reports::sendMessage(transport, to, msg); };
   o.log = [](const std::string& line) { std::cout << line << std::endl; };
   reports::RunSummary sum;
   if (err = reports::runReports(store, *dns, begin, end, o, sum); !err.empty()) {

@@ -20,23 +20,22 @@ std::string lower(std::string s) {
   return s;
 }
 
-// RFC 7489 §7.1: "v=DMARC1" as the first tag of a TXT record at the authorization name.
-enum class Auth { Yes, No, TryLater };
-Auth authorized(Resolver& dns, const std::string& reportDomain, const std::string& destDomain) {
-  TxtAnswer a = dns.txt(reportDomain + "._report._dmarc." + destDomain);
-  if (a.status == DnsStatus::TempFail) return Auth::TryLater;
-  if (a.status != DnsStatus::Ok) return Auth::No;
-  for (auto& rec : a.records) {
-    std::string t = lower(rec);
-    t.erase(std::remove_if(t.begin(), t.end(), [](char c) { return c == ' ' || c == '\t'; }), t.end());
-    if (t == "v=dmarc1" || t.rfind("v=dmarc1;", 0) == 0) return Auth::Yes;
-  }
-  return Auth::No;
-}
-
 using Key = std::tuple<std::string, int64_t, int64_t, std::string>;
 
 }  // namespace
+
+// "v=DMARC1" as the first tag of a TXT record at the authorization name.
+Authorization destinationAuthorized(Resolver& dns, const std::string& reportDomain, const std::string& destDomain) {
+  TxtAnswer a = dns.txt(reportDomain + "._report._dmarc." + destDomain);
+  if (a.status == DnsStatus::TempFail) return Authorization::TryLater;
+  if (a.status != DnsStatus::Ok) return Authorization::No;
+  for (auto& rec : a.records) {
+    std::string t = lower(rec);
+    t.erase(std::remove_if(t.begin(), t.end(), [](char c) { return c == ' ' || c == '\t'; }), t.end());
+    if (t == "v=dmarc1" || t.rfind("v=dmarc1;", 0) == 0) return Authorization::Yes;
+  }
+  return Authorization::No;
+}
 
 bool sameReportDomain(const std::string& reportDomain, const std::string& destDomain) {
   std::string a = lower(reportDomain), b = lower(destDomain);
@@ -82,9 +81,9 @@ std::string runReports(Store& store, Resolver& dns, int64_t begin, int64_t end, 
         auto dest = parseRua(uri);
         if (!dest) {
           err = mark(uri, "refused", "not a usable mailto: URI");
-        } else if (Auth a = sameReportDomain(r.domain, dest->domain()) ? Auth::Yes : authorized(dns, r.domain, dest->domain());
-                   a != Auth::Yes) {
-          err = a == Auth::No ? mark(uri, "refused", "not authorized by " + r.domain + "._report._dmarc." + dest->domain())
+        } else if (Authorization a = sameReportDomain(r.domain, dest->domain()) ? Authorization::Yes : destinationAuthorized(dns, r.domain, dest->domain());
+                   a != Authorization::Yes) {
+          err = a == Authorization::No ? mark(uri, "refused", "not authorized by " + r.domain + "._report._dmarc." + dest->domain())
                               : mark(uri, "failed", "authorization lookup failed temporarily");
         } else {
           std::string msg = reportMessage(r, o.who, dest->address, file, *gz, o.now);

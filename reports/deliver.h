@@ -37,6 +37,12 @@ struct RunSummary {
 // store error that stopped it.
 std::string runReports(Store& store, Resolver& dns, int64_t begin, int64_t end, const RunOptions& o, RunSummary& sum);
 
+// RFC 7489 §7.1 / RFC 9990: whether `destDomain` accepts reports about `reportDomain` (a TXT record
+// at <reportDomain>._report._dmarc.<destDomain> whose first tag is v=DMARC1); TryLater on a
+// temporary DNS failure. Ask only when !sameReportDomain().
+enum class Authorization { Yes, No, TryLater };
+Authorization destinationAuthorized(Resolver& dns, const std::string& reportDomain, const std::string& destDomain);
+
 // Whether `dest` may receive reports for `reportDomain` without an authorization record: the same
 // domain, or one is a subdomain of the other.
 bool sameReportDomain(const std::string& reportDomain, const std::string& destDomain);

@@ -220,4 +220,9 @@ SmtpResult smtpSend(const Relay& relay, const std::string& heloName, const std::
   return res;
 }
 
+SmtpResult sendMessage(const Transport& t, const std::string& to, const std::string& message) {
+  if (t.command.empty()) return smtpSend(t.relay, t.heloName, t.from, to, message, t.timeout);
+  return SmtpResult{false, false, "ReportCommand is not supported yet"};  // replaced by the command transport
+}
+
 }  // namespace am::reports

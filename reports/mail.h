@@ -32,4 +32,17 @@ struct SmtpResult {
 SmtpResult smtpSend(const Relay& relay, const std::string& heloName, const std::string& from, const std::string& to,
                     const std::string& message, std::chrono::milliseconds timeout);
 
+// How a report (aggregate or failure) leaves this host: SMTP to `relay` (ReportSMTPRelay), or, when
+// `command` is set (ReportCommand, e.g. "/usr/sbin/sendmail -t -oi"), that command run without a
+// shell, the message on its stdin, bounded by `timeout`. One sender for every kind of report.
+struct Transport {
+  Relay relay;
+  std::string command;   // "" = SMTP to relay
+  std::string heloName;  // EHLO name (AuthservID)
+  std::string from;      // envelope sender
+  std::chrono::milliseconds timeout{60000};
+};
+// `to` is the envelope recipient for SMTP; the command reads the recipients from the message.
+SmtpResult sendMessage(const Transport& t, const std::string& to, const std::string& message);
+
 }  // namespace am::reports
