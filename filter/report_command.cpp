@@ -83,10 +83,7 @@ int send(const config::Config& cfg, const core::ReportSettings& rs, reports::Sto
   o.format = format;
   o.now = now;
   o.retentionDays = rs.retentionDays;
-  reports::Transport transport;
-  transport.relay = rs.relay;
-  transport.heloName = rs.heloName;
-  transport.from = rs.reporter.email;
+  const reports::Transport transport = rs.transport(rs.reporter.email);
   o.send = [&transport](const std::string& to, const std::string& msg) { return reports::sendMessage(transport, to, msg); };
   o.log = [](const std::string& line) { std::cout << line << std::endl; };
   reports::RunSummary sum;

@@ -60,6 +60,16 @@ struct ReportSettings {
   reports::Format format = reports::Format::Rfc9990;
   reports::Relay relay;         // ReportSMTPRelay
   std::string heloName;         // AuthservID
+  std::string command;          // ReportCommand ("" = SMTP to the relay)
+  // How reports leave: the relay or the command, envelope sender `from`.
+  reports::Transport transport(const std::string& from) const {
+    reports::Transport t;
+    t.relay = relay;
+    t.command = command;
+    t.heloName = heloName;
+    t.from = from;
+    return t;
+  }
 };
 // A bad ReportSMTPRelay is an error at its line (nullopt).
 std::optional<ReportSettings> reportSettings(const config::Config& cfg, std::vector<std::string>& errors);
