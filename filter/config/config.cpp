@@ -76,6 +76,19 @@ Setter list(std::vector<std::string> Config::*field, bool lower = false) {
     return true;
   };
 }
+// local@domain, without spaces, angle brackets or list separators.
+bool plainAddress(std::string_view v) {
+  auto at = v.find('@');
+  return at != 0 && at != std::string_view::npos && at + 1 != v.size() && v.find('@', at + 1) == std::string_view::npos &&
+         v.find_first_of(" \t<>,;\"") == std::string_view::npos;
+}
+Setter address(std::string Config::*field) {
+  return [=](Config& c, std::string_view v, std::string& err) {
+    if (!plainAddress(v)) return err = "expected an address like dmarc-reports@example.org, got '" + std::string(v) + "'", false;
+    c.*field = std::string(v);
+    return true;
+  };
+}
 template <class E>
 Setter choice(E Config::*field, std::map<std::string, E> names) {
   return [=](Config& c, std::string_view v, std::string& err) {
@@ -234,6 +247,19 @@ const std::vector<Key>& keyTable() {
       {"RejectFailures", boolean(&Config::rejectFailures)},
       {"HoldQuarantinedMessages", boolean(&Config::holdQuarantinedMessages)},
       {"TempFailOnDNSError", boolean(&Config::tempfailOnDnsError)},
+      {"FailureReports", boolean(&Config::failureReports), kRestart},  // the Engine owns the sender thread
+      {"FailureReportsSentBy", address(&Config::failureReportsSentBy)},
+      {"FailureReportsBcc", [](Config& c, std::string_view v, std::string& err) {
+         std::vector<std::string> out = split(std::string(v), ", \t");
+         for (auto& a : out)
+           if (!plainAddress(a)) return err = "expected addresses like dmarc-copy@example.org, got '" + a + "'", false;
+         c.failureReportsBcc = std::move(out);
+         return true;
+       }},
+      {"FailureReportsOnNone", boolean(&Config::failureReportsOnNone)},
+      {"FailureReportsRateLimit", number(&Config::failureReportsRateLimit, 0, 1000000)},
+      {"FailureReportsContent", choice(&Config::failureReportsBody, std::map<std::string, bool>{{"headers", false},
+                                                                                              {"body", true}})},
       {"ReportStore", text(&Config::reportStore), kRestart},  // checked by the snapshot builder
       {"ReportRetention", number(&Config::reportRetention, 1, 3650)},
       {"ReportQueueSize", number(&Config::reportQueueSize, 16, 10000000), kRestart},

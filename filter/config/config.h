@@ -101,6 +101,14 @@ struct Config {
   bool tempfailOnDnsError = true;
   // pct handling and missing/multiple From actions live in the policy file (one place each).
 
+  // --- DMARC failure reports (ruf), sent by the milter ---
+  bool failureReports = false;            // FailureReports: off by default (privacy); restart-only
+  std::string failureReportsSentBy;       // FailureReportsSentBy ("" -> ReportingEmail's value)
+  std::vector<std::string> failureReportsBcc;  // FailureReportsBcc: a copy of every report to these
+  bool failureReportsOnNone = false;      // FailureReportsOnNone: also for domains with p=none
+  unsigned failureReportsRateLimit = 10;  // FailureReportsRateLimit: per report domain and hour; 0 = none
+  bool failureReportsBody = false;        // FailureReportsContent headers|body
+
   // Member-wise; tests compare a file's effect with the built-in defaults (docs/man checks).
   bool operator==(const Config&) const = default;
   // --- DMARC reports ---

@@ -160,6 +160,18 @@ std::unique_ptr<Engine> Engine::create(std::shared_ptr<const config::Config> cfg
                                [self] { return self->recorder_->stats().droppedStore; });
     }
   }
+  if (cfg->failureReports) {
+    Logger* lg = &log;
+    e->failureReporter_ = std::make_unique<reports::FailureReporter>(
+        [](const reports::Transport& t, const std::string& to, const std::string& msg) {
+          return reports::sendMessage(t, to, msg);
+        },
+        *e->dns_, clock, reports::FailureReporter::Options{},
+        [lg](reports::FailureReporter::Level l, std::string_view line) {
+          if (l == reports::FailureReporter::Level::Info) lg->info(line);
+          else lg->warning(line);
+        });
+  }
   return e;
 }
 

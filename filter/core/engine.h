@@ -27,6 +27,7 @@
 #include "filter/metrics/registry.h"
 #include "policy/dmarc.h"
 #include "policy/policy_file.h"
+#include "reports/failure_sender.h"
 #include "reports/recorder.h"
 
 namespace am::dkim {
@@ -91,6 +92,8 @@ class Engine {
   const Clock& clock() const { return clock_; }
   // The DMARC report recorder (ReportStore); null when reports are off. Lives as long as the Engine.
   reports::Recorder* recorder() { return recorder_.get(); }
+  // The DMARC failure-report sender (FailureReports yes at start-up); null when off.
+  reports::FailureReporter* failureReporter() { return failureReporter_.get(); }
 
   // Shutdown: while draining, new connections are refused; transactions in flight finish.
   std::atomic<bool> draining{false};
@@ -108,7 +111,9 @@ class Engine {
   std::unique_ptr<Resolver> dns_;
   mutable std::mutex mu_;
   std::shared_ptr<const Snapshot> snap_;
-  std::unique_ptr<reports::Recorder> recorder_;  // declared last: its writer stops first
+  std::unique_ptr<reports::Recorder> recorder_;  // its writer stops before the snapshot and resolver go
+  // Declared last: its sender (which uses dns_ and clock_) stops first.
+  std::unique_ptr<reports::FailureReporter> failureReporter_;
 };
 
 // --check-config: what start-up would say of the file, all as "FILE:LINE: message" (the same

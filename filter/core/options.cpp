@@ -111,4 +111,20 @@ std::optional<ReportSettings> reportSettings(const config::Config& cfg, std::vec
   return r;
 }
 
+reports::FailureJob failureJobTemplate(const config::Config& cfg) {
+  std::vector<std::string> errors;  // a bad ReportSMTPRelay was refused when the configuration was read
+  auto rs = reportSettings(cfg, errors);
+  reports::FailureJob j;
+  j.settings.sentBy = !cfg.failureReportsSentBy.empty() ? cfg.failureReportsSentBy
+                      : rs                              ? rs->reporter.email
+                                                        : "postmaster@" + cfg.authservId;
+  j.settings.reportingMta = cfg.authservId;
+  j.settings.userAgent = std::string("authmilter/") + AM_VERSION;
+  j.settings.includeBody = cfg.failureReportsBody;
+  if (rs) j.transport = rs->transport(j.settings.sentBy);
+  j.bcc = cfg.failureReportsBcc;
+  j.ratePerHour = cfg.failureReportsRateLimit;
+  return j;
+}
+
 }  // namespace am::core

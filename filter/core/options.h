@@ -15,6 +15,7 @@
 #include "policy/disposition.h"
 #include "policy/dmarc.h"
 #include "reports/aggregate.h"
+#include "reports/failure_sender.h"
 #include "reports/mail.h"
 #include "reports/recorder.h"
 
@@ -73,5 +74,11 @@ struct ReportSettings {
 };
 // A bad ReportSMTPRelay is an error at its line (nullopt).
 std::optional<ReportSettings> reportSettings(const config::Config& cfg, std::vector<std::string>& errors);
+
+// DMARC failure reports (FailureReports*): a job without its message, the settings of `cfg` filled
+// in (FailureReportsSentBy or ReportingEmail's value, AuthservID, FailureReportsBcc,
+// FailureReportsRateLimit, FailureReportsContent, the transport of the report settings). Read for
+// each failing message, so that a reload changes them for the next one.
+reports::FailureJob failureJobTemplate(const config::Config& cfg);
 
 }  // namespace am::core

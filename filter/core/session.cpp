@@ -11,11 +11,16 @@
 #include "filter/core/options.h"
 #include "filter/core/consumers.h"
 #include "filter/core/debug_resolver.h"
+#include "filter/core/failure_input.h"
 #include "filter/core/outcome.h"
 #include "policy/disposition.h"
 #include "policy/from_header.h"
 
 namespace am::core {
+namespace {
+// What a failure report may carry of a body (FailureReportsContent body): its first 64 KiB.
+constexpr size_t kFailureBodyBytes = 65536;
+}  // namespace
 
 const std::vector<std::string>& wantedMacros(Stage s) {
   static const std::vector<std::string> connect{"j", "{daemon_name}", "{client_addr}", "{client_name}"};
@@ -140,6 +145,7 @@ Verdict Session::endOfHeaders() {
   startSigning();
   msg_->verifying = !msg_->signing || snap_->config->evaluateSignedMail;
   if (msg_->verifying) startVerification();
+  msg_->keepBody = msg_->verifying && engine_.failureReporter() && snap_->config->failureReportsBody;
   if (msg_->hasArc) startArc();  // also for mail we sign: whoever seals it next needs its cv
   if (msg_->verifying && !msg_->signing && !snap_->arcSealers.empty()) {
     msg_->seal = startArcSeal(*snap_, msg_->rcpts, signOptions(*snap_->config).signHeaders, engine_.clock());
@@ -197,6 +203,11 @@ Verdict Session::body(std::string_view chunk) {
   if (msg_->arc) msg_->arc->body(chunk);
   if (msg_->sign) msg_->sign->body(chunk);
   if (msg_->seal) msg_->seal->body(chunk);
+  if (msg_->keepBody) {
+    size_t room = kFailureBodyBytes - msg_->bodyHead.size();
+    msg_->bodyHead.append(chunk.substr(0, room));
+    msg_->bodyTruncated |= chunk.size() > room;
+  }
   return Verdict::cont();
 }
 
@@ -250,6 +261,13 @@ Verdict Session::finish() {
   if (auto* m = engine_.messageMetrics()) countOutcome(outcome, std::chrono::steady_clock::now() - msg_->started, *m);
   if (auto* rec = engine_.recorder())
     if (auto r = reportRecord(outcome, engine_.clock().unixSeconds())) rec->offer(std::move(*r));
+  if (auto* fr = engine_.failureReporter())  // the sender thread does the DNS and the sending
+    if (auto in = failureInput(outcome, *snap_->config, engine_.clock().unixSeconds(), msg_->headers,
+                               std::move(msg_->bodyHead), msg_->bodyTruncated)) {
+      reports::FailureJob job = failureJobTemplate(*snap_->config);
+      job.input = std::move(*in);
+      fr->offer(std::move(job));
+    }
   Verdict v = verdictFor(outcome, *snap_->config);
   for (auto& e : seal.edits) v.edits.push_back(std::move(e));  // last, so the ARC set is on top
   return v;

@@ -57,6 +57,10 @@ struct Message {
   std::unique_ptr<dkim::Signing> sign;
   std::chrono::steady_clock::time_point started{};  // MAIL FROM (taken only with metrics on)
   std::unique_ptr<arcseal::Sealing> seal;  // an `arc-seal` rule matched a recipient
+  // FailureReportsContent body (with a FailureReporter): the start of the body, bounded.
+  bool keepBody = false;
+  std::string bodyHead;
+  bool bodyTruncated = false;
   ~Message();
 };
 

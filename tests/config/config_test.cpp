@@ -153,6 +153,57 @@ TEST(Config, DnsCacheKeys) {
   EXPECT_EQ(parseText("DNSCacheBytes 100\n", "t.conf").errors.size(), 1u);
 }
 
+TEST(Config, FailureReportKeys) {
+  auto d = parseText("", "t.conf");
+  ASSERT_TRUE(d.config);
+  EXPECT_FALSE(d.config->failureReports);  // off by default (privacy)
+  EXPECT_EQ(d.config->failureReportsSentBy, "");
+  EXPECT_TRUE(d.config->failureReportsBcc.empty());
+  EXPECT_FALSE(d.config->failureReportsOnNone);
+  EXPECT_EQ(d.config->failureReportsRateLimit, 10u);
+  EXPECT_FALSE(d.config->failureReportsBody);
+  auto r = parseText("FailureReports yes
+FailureReportsSentBy ruf@mx.example
+"
+                     "FailureReportsBcc a@ops.example, b@ops.example
+FailureReportsOnNone true
+"
+                     "FailureReportsRateLimit 0
+FailureReportsContent Body
+", "t.conf");
+  ASSERT_TRUE(r.config) << r.errors[0];
+  EXPECT_TRUE(r.config->failureReports);
+  EXPECT_EQ(r.config->failureReportsSentBy, "ruf@mx.example");
+  EXPECT_EQ(r.config->failureReportsBcc, (std::vector<std::string>{"a@ops.example", "b@ops.example"}));
+  EXPECT_TRUE(r.config->failureReportsOnNone);
+  EXPECT_EQ(r.config->failureReportsRateLimit, 0u);
+  EXPECT_TRUE(r.config->failureReportsBody);
+  EXPECT_EQ(am::config::reloadOf("FailureReports"), am::config::Reload::Restart);  // the sender thread
+  EXPECT_EQ(am::config::reloadOf("FailureReportsRateLimit"), am::config::Reload::Yes);
+  EXPECT_EQ(am::config::reloadOf("FailureReportsSentBy"), am::config::Reload::Yes);
+  auto bad = parseText("FailureReports sometimes
+"
+                       "FailureReportsSentBy <ruf@mx.example>
+"
+                       "FailureReportsBcc ok@ops.example nobody
+"
+                       "FailureReportsOnNone 2
+"
+                       "FailureReportsRateLimit many
+"
+                       "FailureReportsContent everything
+",
+                       "bad.conf");
+  EXPECT_FALSE(bad.config);
+  ASSERT_EQ(bad.errors.size(), 6u);
+  EXPECT_EQ(bad.errors[0].rfind("bad.conf:1: FailureReports: expected yes or no", 0), 0u) << bad.errors[0];
+  EXPECT_EQ(bad.errors[1].rfind("bad.conf:2: FailureReportsSentBy: expected an address", 0), 0u) << bad.errors[1];
+  EXPECT_EQ(bad.errors[2], "bad.conf:3: FailureReportsBcc: expected addresses like dmarc-copy@example.org, got 'nobody'");
+  EXPECT_EQ(bad.errors[3].rfind("bad.conf:4: FailureReportsOnNone: expected yes or no", 0), 0u) << bad.errors[3];
+  EXPECT_EQ(bad.errors[4].rfind("bad.conf:5: FailureReportsRateLimit: expected a number", 0), 0u) << bad.errors[4];
+  EXPECT_EQ(bad.errors[5], "bad.conf:6: FailureReportsContent: unknown value 'everything' (expected body headers)");
+}
+
 TEST(Config, SocketForms) {
   std::string why;
   EXPECT_TRUE(am::config::validSocketSpec("unix:/tmp/x.sock", &why));
