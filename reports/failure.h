@@ -54,7 +54,10 @@ struct FailureSettings {
 // The report message for one destination `to` (an address, not a URI), CRLF line endings, ready for
 // sendMessage. Subject "DMARC failure report for DOMAIN"-like; Date and Message-ID from `now`.
 // Header values from the message are re-folded and stripped of CR/LF/NUL so that they can add
-// neither fields nor parts.
+// neither fields nor parts (reports/failure_text.h). The result is never longer than s.maxBytes:
+// the body is cut first, then header fields are left out, and the text part says so. When not
+// even a report without any original header field fits (maxBytes below about 2 KB), the result
+// is "" and no report should be sent.
 std::string failureMessage(const FailureInput& in, const FailureSettings& s, const std::string& to, int64_t now);
 
 // RFC 6590 redaction: every address whose domain is not `keepDomain` (nor a subdomain of it) in
