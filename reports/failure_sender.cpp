@@ -119,8 +119,8 @@ void FailureReporter::handle(const FailureJob& job, SteadyTime deadline) {
     deliver(job, uri, now, deadline);
   }
   for (const auto& to : job.bcc) {
-    if (to.empty()) continue;
-    transmit(job, to, failureMessage(job.input, job.settings, to, now), "bcc", deadline);
+    std::string message = to.empty() ? "" : failureMessage(job.input, job.settings, to, now);
+    if (!message.empty()) transmit(job, to, message, "bcc", deadline);
   }
 }
 
@@ -153,6 +153,8 @@ void FailureReporter::deliver(const FailureJob& job, const std::string& uri, int
     }
   }
   std::string message = failureMessage(job.input, job.settings, dest->address, now);
+  if (message.empty())
+    return refuse("no report fits in " + std::to_string(job.settings.maxBytes) + " bytes");
   if (dest->maxBytes != 0 && message.size() > dest->maxBytes)
     return refuse("report of " + std::to_string(message.size()) + " bytes over the !size limit of " +
                   std::to_string(dest->maxBytes));

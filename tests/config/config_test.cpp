@@ -162,15 +162,9 @@ TEST(Config, FailureReportKeys) {
   EXPECT_FALSE(d.config->failureReportsOnNone);
   EXPECT_EQ(d.config->failureReportsRateLimit, 10u);
   EXPECT_FALSE(d.config->failureReportsBody);
-  auto r = parseText("FailureReports yes
-FailureReportsSentBy ruf@mx.example
-"
-                     "FailureReportsBcc a@ops.example, b@ops.example
-FailureReportsOnNone true
-"
-                     "FailureReportsRateLimit 0
-FailureReportsContent Body
-", "t.conf");
+  auto r = parseText("FailureReports yes\nFailureReportsSentBy ruf@mx.example\n"
+                     "FailureReportsBcc a@ops.example, b@ops.example\nFailureReportsOnNone true\n"
+                     "FailureReportsRateLimit 0\nFailureReportsContent Body\n", "t.conf");
   ASSERT_TRUE(r.config) << r.errors[0];
   EXPECT_TRUE(r.config->failureReports);
   EXPECT_EQ(r.config->failureReportsSentBy, "ruf@mx.example");
@@ -181,18 +175,12 @@ FailureReportsContent Body
   EXPECT_EQ(am::config::reloadOf("FailureReports"), am::config::Reload::Restart);  // the sender thread
   EXPECT_EQ(am::config::reloadOf("FailureReportsRateLimit"), am::config::Reload::Yes);
   EXPECT_EQ(am::config::reloadOf("FailureReportsSentBy"), am::config::Reload::Yes);
-  auto bad = parseText("FailureReports sometimes
-"
-                       "FailureReportsSentBy <ruf@mx.example>
-"
-                       "FailureReportsBcc ok@ops.example nobody
-"
-                       "FailureReportsOnNone 2
-"
-                       "FailureReportsRateLimit many
-"
-                       "FailureReportsContent everything
-",
+  auto bad = parseText("FailureReports sometimes\n"
+                       "FailureReportsSentBy <ruf@mx.example>\n"
+                       "FailureReportsBcc ok@ops.example nobody\n"
+                       "FailureReportsOnNone 2\n"
+                       "FailureReportsRateLimit many\n"
+                       "FailureReportsContent everything\n",
                        "bad.conf");
   EXPECT_FALSE(bad.config);
   ASSERT_EQ(bad.errors.size(), 6u);
