@@ -171,6 +171,17 @@ std::unique_ptr<Engine> Engine::create(std::shared_ptr<const config::Config> cfg
           if (l == reports::FailureReporter::Level::Info) lg->info(line);
           else lg->warning(line);
         });
+    if (e->metrics_) {  // read from the reporter's own counts at scrape time
+      Engine* self = e.get();
+      const char* help = "DMARC failure reports: messages the relay accepted, destinations refused, sends failed, "
+                         "reports dropped (over the rate limit, queue full, at shutdown)";
+      using Stats = reports::FailureReporter::Stats;
+      for (auto [name, field] : {std::pair{"sent", &Stats::sent}, {"refused", &Stats::refused}, {"failed", &Stats::failed},
+                                 {"rate_limited", &Stats::rateLimited}, {"dropped_queue_full", &Stats::droppedQueueFull},
+                                 {"dropped_at_stop", &Stats::droppedAtStop}})
+        e->metrics_->counterFrom("authmilter_failure_reports_total", help, {{"outcome", name}},
+                                 [self, field = field] { return self->failureReporter_->stats().*field; });
+    }
   }
   return e;
 }

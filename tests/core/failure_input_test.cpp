@@ -2,11 +2,20 @@
 // hand-built outcomes: which messages get a report (fo=, p=none and FailureReportsOnNone, no ruf),
 // what the FailureInput holds (envelope, our AR value, headers, the body only with
 // FailureReportsContent body, Delivery-Result per verdict), and the job settings a configuration
-// gives (failureJobTemplate: FailureReportsSentBy or ReportingEmail, bcc, rate, transport).
+// gives (failureJobTemplate: FailureReportsSentBy or ReportingEmail, bcc, rate, transport); and
+// Session -> Engine -> FailureReporter with FailureReports on or off (the relay a loopback port that
+// refuses connections: the send fails, counted in authmilter_failure_reports_total).
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <fstream>
 
 #include "filter/core/failure_input.h"
 #include "filter/core/options.h"
+#include "filter/core/session.h"
+#include "tests/core/core_fixture.h"
 
 using namespace am;
 using namespace am::core;
@@ -107,4 +116,84 @@ TEST(FailureInput, JobTemplateFromTheConfiguration) {
   EXPECT_EQ(s.ratePerHour, 3u);
   EXPECT_TRUE(s.settings.includeBody);
   EXPECT_EQ(s.transport.relay.port, 2525);
+}
+
+namespace {
+
+// A loopback TCP port bound but not listening: connections to it are refused while it is held.
+struct RefusingPort {
+  int fd = -1;
+  uint16_t port = 0;
+  RefusingPort() {
+    fd = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof a;
+    if (fd >= 0 && bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 &&
+        getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0)
+      port = ntohs(a.sin_port);
+  }
+  ~RefusingPort() {
+    if (fd >= 0) close(fd);
+  }
+};
+
+double sample(const std::string& text, const std::string& series) {
+  auto p = text.find("\n" + series + " ");
+  return p == std::string::npos ? -1 : std::stod(text.substr(p + series.size() + 2));
+}
+
+struct FailureEngine : am::core::test::CoreFixture {
+  RefusingPort relay;
+  void start(const std::string& extra) {
+    ASSERT_NE(relay.port, 0);
+    std::ofstream(dir + "/authmilter.conf") << "AuthservID mx.test\nSyslog no\nMetricsListen 127.0.0.1:0\n"
+                                            << "ReportSMTPRelay 127.0.0.1:" << relay.port << "\n" << extra;
+    startEngine(config::loadFile(dir + "/authmilter.conf"));
+    dns->addTxt("reject.test", "v=spf1 -all");
+    dns->addTxt("_dmarc.reject.test", "v=DMARC1; p=reject; ruf=mailto:ruf@reject.test");
+    dns->addTxt("pass.test", "v=spf1 ip4:198.51.100.0/24 -all");
+    dns->addTxt("_dmarc.pass.test", "v=DMARC1; p=reject; ruf=mailto:ruf@pass.test");
+  }
+  Verdict message(const std::string& domain) {
+    Session s(*engine);
+    s.setMacro("i", "QID");
+    s.connect("client.test", IpAddress::parse("198.51.100.7"));
+    s.helo("client.test");
+    s.mailFrom("<a@" + domain + ">");
+    s.rcpt("<rcpt@mx.test>");
+    s.header("From", " a@" + domain);
+    s.endOfHeaders();
+    s.body("hello\r\n");
+    return s.endOfMessage();
+  }
+};
+
+}  // namespace
+
+TEST_F(FailureEngine, FailingMessagesAreOfferedAndCounted) {
+  start("FailureReports yes\nFailureReportsRateLimit 1\n");
+  auto* fr = engine->failureReporter();
+  ASSERT_TRUE(fr);
+  EXPECT_EQ(message("pass.test").action, Action::Accept);    // DMARC pass, fo=0: none
+  EXPECT_EQ(message("reject.test").action, Action::Reject);  // offered
+  EXPECT_EQ(message("reject.test").action, Action::Reject);  // over FailureReportsRateLimit 1
+  ASSERT_TRUE(fr->drain(std::chrono::seconds(20)));
+  auto st = fr->stats();
+  EXPECT_EQ(st.queued, 1u);
+  EXPECT_EQ(st.rateLimited, 1u);
+  EXPECT_EQ(st.failed, 1u);  // the relay refused the connection
+  EXPECT_EQ(st.sent, 0u);
+  std::string t = engine->metrics()->render();
+  EXPECT_EQ(sample(t, "authmilter_failure_reports_total{outcome=\"failed\"}"), 1) << t;
+  EXPECT_EQ(sample(t, "authmilter_failure_reports_total{outcome=\"rate_limited\"}"), 1) << t;
+  EXPECT_EQ(sample(t, "authmilter_failure_reports_total{outcome=\"sent\"}"), 0) << t;
+}
+
+TEST_F(FailureEngine, OffByDefault) {
+  start("");
+  EXPECT_FALSE(engine->failureReporter());
+  EXPECT_EQ(message("reject.test").action, Action::Reject);
+  EXPECT_EQ(engine->metrics()->render().find("authmilter_failure_reports_total"), std::string::npos);
 }
