@@ -2,6 +2,7 @@
 #include "reports/failure_sender.h"
 
 #include <algorithm>
+#include <cctype>
 #include <set>
 
 #include "reports/aggregate.h"
