@@ -241,7 +241,7 @@ std::string failureMessage(const FailureInput& in, const FailureSettings& s, con
   size_t room = s.maxBytes - fixed;
 
   size_t dropped = 0;
-  std::string headers = headerBlock(in, room, &dropped);
+  std::string headers = headerBlock(in, s.includeBody && room >= 2 ? room - 2 : room, &dropped);
   std::string third = headers, notes;
   bool bodyCut = false;
   if (s.includeBody) {
@@ -288,7 +288,8 @@ std::string redactAddresses(std::string_view text, std::string_view keepDomain) 
       size_t q = text.rfind('"', at - 2);
       if (q != std::string_view::npos && q >= emitted) ls = q;
     } else {
-      while (ls > emitted && isAtext(static_cast<unsigned char>(text[ls - 1]))) --ls;
+      // Not across '=': "smtp.mailfrom=bob@x" (RFC 8601) and "i=@x" (DKIM) keep their tags.
+      while (ls > emitted && text[ls - 1] != '=' && isAtext(static_cast<unsigned char>(text[ls - 1]))) --ls;
     }
     size_t de = at + 1;
     while (de < text.size() && isDomainChar(static_cast<unsigned char>(text[de]))) ++de;
