@@ -461,8 +461,17 @@ TEST(FailureRedact, ReceivingSideLocalPartsOnly) {
       {"spf=fail smtp.mailfrom=bob@receiver.test;", "spf=fail smtp.mailfrom=redacted@receiver.test;"},
       {"prvs=1234abcd=bob@receiver.test", "prvs=1234abcd=redacted@receiver.test"},
       {"j\xc3\xb6rg@r\xc3\xa9sidence.test", "redacted@r\xc3\xa9sidence.test"},
+      // Found by fuzzing (failure_report): every '@' stays, and redacting again changes nothing.
+      {"a@_@c", "a@_@c"},
+      {"bob@receiver.t_st@123@mail.e", "redacted@receiver.t_st@123@mail.e"},
+      {"tu\"qoed local\"@receiver.test", "redacted@receiver.test"},
+      {"alice\"@x.test <bob\"@receiver.test", "alice\"@x.test <bob\"@receiver.test"},
   };
-  for (const auto& [in, want] : cases) EXPECT_EQ(redactAddresses(in, "example.com"), want) << in;
+  for (const auto& [in, want] : cases) {
+    std::string once = redactAddresses(in, "example.com");
+    EXPECT_EQ(once, want) << in;
+    EXPECT_EQ(redactAddresses(once, "example.com"), once) << in;
+  }
   EXPECT_EQ(redactAddresses("alice@example.com", ""), "redacted@example.com");
 }
 
