@@ -148,7 +148,7 @@ std::string humanPart(const FailureInput& in, int64_t now, const std::string& no
        c(r.spfAligned) + "; disposition: " + c(r.disposition) +
        (r.overrideReason.empty() ? "" : " (" + c(r.overrideReason) + ")") + ".\r\n";
   t += "Addresses outside " + c(r.reportDomain) + " have their local parts redacted (RFC 6590).\r\n";
-  return t + notes;
+  return text::wrapLines(t + notes);
 }
 
 // The original header fields, redacted and made safe, within `budget` bytes: fields are left out,
@@ -241,7 +241,7 @@ std::string failureMessage(const FailureInput& in, const FailureSettings& s, con
   size_t room = s.maxBytes - fixed;
 
   size_t dropped = 0;
-  std::string headers = headerBlock(in, room, &dropped);
+  std::string headers = headerBlock(in, s.includeBody && room >= 2 ? room - 2 : room, &dropped);
   std::string third = headers, notes;
   bool bodyCut = false;
   if (s.includeBody) {
@@ -286,15 +286,19 @@ std::string redactAddresses(std::string_view text, std::string_view keepDomain) 
     size_t ls = at;
     if (at >= emitted + 2 && text[at - 1] == '"') {  // a quoted local part: back to its opening quote
       size_t q = text.rfind('"', at - 2);
-      if (q != std::string_view::npos && q >= emitted) ls = q;
-    } else {
-      while (ls > emitted && isAtext(static_cast<unsigned char>(text[ls - 1]))) --ls;
+      if (q != std::string_view::npos && q >= emitted && at - q <= 66 &&
+          text.substr(q, at - q).find_first_of("\r\n@<>") == std::string_view::npos)
+        ls = q;
     }
+    // Not across '=': "smtp.mailfrom=bob@x" (RFC 8601) and "i=@x" (DKIM) keep their tags.
+    while (ls > emitted && text[ls - 1] != '=' && isAtext(static_cast<unsigned char>(text[ls - 1]))) --ls;
     size_t de = at + 1;
     while (de < text.size() && isDomainChar(static_cast<unsigned char>(text[de]))) ++de;
     std::string_view domain = text.substr(at + 1, de - at - 1);
     while (!domain.empty() && (domain.back() == '.' || domain.back() == '-')) domain.remove_suffix(1);
-    if (ls == at || domain.empty()) continue;
+    // Not an address: no local part, no domain, or glued to what precedes it (another address's
+    // domain, or an '@'), so that redacting the text again changes nothing.
+    if (ls == at || domain.empty() || (emitted > 0 && ls == emitted) || (ls > 0 && text[ls - 1] == '@')) continue;
     de = at + 1 + domain.size();
     out.append(text.substr(emitted, ls - emitted));
     if (inDomain(domain, keepDomain))

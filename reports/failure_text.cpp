@@ -105,6 +105,41 @@ std::string foldField(std::string_view name, std::string_view value) {
   return out;
 }
 
+std::string wrapLines(std::string_view t) {
+  std::string out;
+  for (size_t start = 0; start < t.size();) {
+    size_t end = t.find("\r\n", start);
+    std::string_view line = t.substr(start, end == std::string_view::npos ? std::string_view::npos : end - start);
+    start = end == std::string_view::npos ? t.size() : end + 2;
+    size_t col = 0;
+    for (size_t i = 0; i < line.size();) {
+      size_t e = line.find(' ', i);
+      std::string_view word = line.substr(i, e == std::string_view::npos ? std::string_view::npos : e - i);
+      i = e == std::string_view::npos ? line.size() : e + 1;
+      if (word.empty()) continue;
+      if (col > 0 && col + 1 + word.size() > 76) {
+        out += "\r\n";
+        col = 0;
+      } else if (col > 0) {
+        out += ' ';
+        ++col;
+      }
+      while (col + word.size() > kLineMax) {
+        size_t take = charBoundary(word, kHardAt > col ? kHardAt - col : 1);
+        if (take == 0) take = 1;
+        out.append(word.substr(0, take));
+        out += "\r\n";
+        col = 0;
+        word.remove_prefix(take);
+      }
+      out.append(word);
+      col += word.size();
+    }
+    out += "\r\n";
+  }
+  return out;
+}
+
 std::string bodyLines(std::string_view body, size_t maxBytes, bool* cut) {
   std::string out;
   out.reserve(body.size() < maxBytes ? body.size() + body.size() / 16 : maxBytes);

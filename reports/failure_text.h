@@ -21,6 +21,8 @@ std::string foldField(std::string_view name, std::string_view value);
 // The body as CRLF lines (bare CR or LF made CRLF, NUL dropped, lines over 998 octets broken),
 // cut at a line end so that it stays within `maxBytes`; *cut tells whether anything was left out.
 std::string bodyLines(std::string_view body, size_t maxBytes, bool* cut);
+// Plain text (CRLF lines) wrapped at spaces to 76 columns, words longer than a line broken.
+std::string wrapLines(std::string_view text);
 bool has8bit(std::string_view s);
 
 }  // namespace am::reports::text
