@@ -193,6 +193,36 @@ void translateDns(Builder& b) {
   b.translate(*t, "DNSTimeout", std::to_string(std::clamp(n == 0 ? 60ul : n, 1ul, 60ul)));
 }
 
+// Reports. OpenDMARC's milter wrote a history file that opendmarc-import and opendmarc-reports turned
+// into aggregate reports; authmilter records into its own store and `authmilter report` sends them.
+// Failure reports: the same keys, the same meaning.
+void translateReports(Builder& b) {
+  if (OldEntry* h = b.dmarc.find("HistoryFile")) {
+    b.translate(*h, "ReportStore", "sqlite:/var/lib/authmilter/reports.db");
+    b.note(NoteKind::Differs, h->origin, h->key,
+           "aggregate reports: authmilter records into its report store (SQLite here; PostgreSQL for several MX "
+           "hosts) instead of a history file, and `authmilter report` replaces opendmarc-import and "
+           "opendmarc-reports: enable authmilter-report.timer");
+  }
+  if (OldEntry* f = b.dmarc.find("FailureReports")) {
+    bool on = oldBoolean(f->value).value_or(false);
+    b.translate(*f, "FailureReports", yesNo(on));
+    if (on) {
+      OldEntry* cmd = b.dmarc.find("ReportCommand");
+      b.note(NoteKind::Differs, f->origin, f->key,
+             cmd ? "reports go through ReportCommand as before; under the shipped systemd unit "
+                   "(NoNewPrivileges=yes) Postfix's sendmail cannot run its setgid postdrop: see the README"
+                 : "OpenDMARC ran /usr/sbin/sendmail -t; authmilter hands reports to ReportSMTPRelay "
+                   "(default 127.0.0.1:25), which must relay for this host");
+    }
+  }
+  for (const char* key : {"FailureReportsSentBy", "FailureReportsBcc"})
+    if (OldEntry* e = b.dmarc.find(key)) b.translate(*e, key, e->value);
+  if (OldEntry* e = b.dmarc.find("FailureReportsOnNone"))
+    b.translate(*e, "FailureReportsOnNone", yesNo(oldBoolean(e->value).value_or(false)));
+  if (OldEntry* e = b.dmarc.find("ReportCommand")) b.translate(*e, "ReportCommand", e->value);
+}
+
 void translateDmarc(Builder& b) {
   translateAuthservIds(b);
   translateDns(b);
@@ -206,6 +236,7 @@ void translateDmarc(Builder& b) {
   translateSpf(b);
   translateIgnoreHosts(b);
   translateDisposition(b);
+  translateReports(b);
 }
 
 }  // namespace am::migrate

@@ -227,9 +227,31 @@ TEST(Migrate, OpenDmarcSwitchesAndLists) {
   EXPECT_EQ(m.policy->allowFrom[0].domain, "partner.example");
   EXPECT_TRUE(hasNote(m.r, NoteKind::Translated, "RequiredHeaders", "from any reject"));
   EXPECT_TRUE(hasNote(m.r, NoteKind::Translated, "SPFSelfValidate/SPFIgnoreResults"));
-  EXPECT_TRUE(hasNote(m.r, NoteKind::Dropped, "HistoryFile", "report store"));
+  EXPECT_TRUE(hasNote(m.r, NoteKind::Differs, "HistoryFile", "authmilter report"));
+  EXPECT_EQ(m.cfg->reportStore, "sqlite:/var/lib/authmilter/reports.db");
+  EXPECT_FALSE(m.cfg->failureReports);
   EXPECT_EQ(m.cfg->socket, "inet:8893@127.0.0.1");  // OpenDKIM named none
   expectEveryLineNoted(m.r, dkim);
+  expectEveryLineNoted(m.r, dmarc);
+}
+
+// OpenDMARC's failure-report keys mean the same here and are carried over; without ReportCommand the
+// reports go to the relay instead of sendmail, which the report says.
+TEST(Migrate, FailureReportKeysAreCarriedOver) {
+  TempDir d;
+  auto dmarc = d.file("opendmarc.conf",
+                      "Socket inet:8893\nAuthservID mx.example.org\nFailureReports true\n"
+                      "FailureReportsSentBy dmarc-failures@example.org\nFailureReportsBcc copy@example.org\n"
+                      "FailureReportsOnNone true\nRecordAllMessages true\n");
+  auto m = run("", dmarc);
+  ASSERT_TRUE(m.r.ok()) << am::migrate::formatReport(m.r);
+  ASSERT_TRUE(m.cfg) << m.r.conf;
+  EXPECT_TRUE(m.cfg->failureReports);
+  EXPECT_EQ(m.cfg->failureReportsSentBy, "dmarc-failures@example.org");
+  EXPECT_EQ(m.cfg->failureReportsBcc, std::vector<std::string>{"copy@example.org"});
+  EXPECT_TRUE(m.cfg->failureReportsOnNone);
+  EXPECT_TRUE(hasNote(m.r, NoteKind::Differs, "FailureReports", "ReportSMTPRelay"));
+  EXPECT_TRUE(hasNote(m.r, NoteKind::Dropped, "RecordAllMessages", "nobody to report to"));
   expectEveryLineNoted(m.r, dmarc);
 }
 
