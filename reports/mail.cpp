@@ -222,7 +222,7 @@ SmtpResult smtpSend(const Relay& relay, const std::string& heloName, const std::
 
 SmtpResult sendMessage(const Transport& t, const std::string& to, const std::string& message) {
   if (t.command.empty()) return smtpSend(t.relay, t.heloName, t.from, to, message, t.timeout);
-  return SmtpResult{false, false, "ReportCommand is not supported yet"};  // replaced by the command transport
+  return commandSend(t.command, message, t.timeout);
 }
 
 }  // namespace am::reports
