@@ -45,7 +45,7 @@ struct Transport {
   std::chrono::milliseconds timeout{60000};
 };
 // `to` is the envelope recipient for SMTP; the command reads the recipients from the message
-// (the To: header of reportMessage, with -t).
+// (the To: header of reportMessage, with -t), which it gets with LF line endings.
 SmtpResult sendMessage(const Transport& t, const std::string& to, const std::string& message);
 
 // The command transport (reports/mail_command.cpp): `command` split on whitespace (splitCommand; no

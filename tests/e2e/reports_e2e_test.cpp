@@ -1,7 +1,7 @@
 // tests/e2e/reports_e2e_test.cpp — DMARC aggregate reports end to end: the real authmilter binary
 // with ReportStore (SQLite) and a real nsd publishing rua records (the same domain; another domain
 // with the authorization record; another without it; a t=y domain whose policy is lowered),
-// messages through the project's milter client (pass, reject, quarantine, sampled out), then the
+// messages through the project's milter client (pass, reject, quarantine, sampled out, forwarded), then the
 // real `authmilter report` delivering to a local SMTP server started by the test
 // (tests/support/smtpsink). Each delivered report is unpacked, validated against rfc9990.xsd and
 // its count compared with what was sent; the unauthorized destination gets nothing; a second run
@@ -20,6 +20,7 @@
 
 #include "reports/store.h"
 #include "tests/e2e/e2e_fixture.h"
+#include "tests/postfix/postfix_instance.h"
 #include "tests/reports/report_check.h"
 #include "tests/support/pgserver/pg_server.h"
 
@@ -58,8 +59,22 @@ std::string reportOf(const std::string& msg) {
 }
 
 struct Delivered {
-  std::string rcpt, subject, xml;
+  std::string rcpt, subject, xml, raw;
 };
+
+// The <record> elements of a report, each as its own XML text.
+std::vector<std::string> records(const std::string& xml) {
+  std::vector<std::string> out;
+  for (size_t b = xml.find("<record>"); b != std::string::npos; b = xml.find("<record>", b + 1))
+    out.push_back(xml.substr(b, xml.find("</record>", b) + 9 - b));
+  return out;
+}
+// The part of `xml` from <name> to </name> (the first one).
+std::string element(const std::string& xml, const std::string& name) {
+  auto b = xml.find("<" + name + ">");
+  if (b == std::string::npos) return "";
+  return xml.substr(b, xml.find("</" + name + ">", b) + name.size() + 3 - b);
+}
 
 class ReportsE2E : public ::testing::Test {
  protected:
@@ -93,7 +108,7 @@ class ReportsE2E : public ::testing::Test {
 
   void startMilter() { startMilter(env, "sqlite:" + work + "/reports.db"); }
   void startMilter(Env& e, const std::string& store, const std::string& extra = "") {
-    e.extraRecords =
+    e.extraRecords +=
         "same IN TXT \"v=spf1 ip4:192.0.2.0/24 -all\"\n"
         "_dmarc.same IN TXT \"v=DMARC1; p=reject; rua=mailto:dmarc@same.e2e.test\"\n"
         "_dmarc.ext IN TXT \"v=DMARC1; p=quarantine; rua=mailto:agg@reports.e2e.test\"\n"
@@ -162,9 +177,39 @@ class ReportsE2E : public ::testing::Test {
       auto s = msg.find("Subject: ");
       d.subject = msg.substr(s + 9, msg.find("\r\n", s) - s - 9);
       d.xml = reportOf(msg);
+      d.raw = msg;
       out.push_back(d);
     }
     return out;
+  }
+
+  // What sendMessages() must have produced, as delivered to the sink: three reports, each valid
+  // with the counts sent, nothing for the unauthorized destination.
+  void checkDelivered(const std::string& out) {
+    std::map<std::string, Delivered> byRcpt;
+    for (auto& d : delivered()) byRcpt[d.rcpt] = d;
+    ASSERT_EQ(byRcpt.size(), 3u) << out;
+    const std::map<std::string, std::pair<std::string, unsigned long long>> want{
+        {"<dmarc@same.e2e.test>", {"same.e2e.test", 3}},
+        {"<agg@reports.e2e.test>", {"ext.e2e.test", 1}},
+        {"<dmarc@testing.e2e.test>", {"testing.e2e.test", 1}}};
+    for (auto& [rcpt, w] : want) {
+      ASSERT_TRUE(byRcpt.count(rcpt)) << rcpt << "\n" << out;
+      const Delivered& d = byRcpt[rcpt];
+      EXPECT_EQ(d.subject.rfind("Report Domain: " + w.first + " Submitter: mx.e2e.test Report-ID: <", 0), 0u) << d.subject;
+      EXPECT_EQ(am::reports::test::validate(d.xml, am::reports::test::schemaDir() + "/rfc9990.xsd"), "") << d.xml;
+      EXPECT_EQ(am::reports::test::totalCount(d.xml), w.second) << d.xml;
+    }
+    EXPECT_FALSE(byRcpt.count("<agg@unauth.e2e.test>"));
+    auto disp = am::reports::test::texts(byRcpt["<dmarc@same.e2e.test>"].xml, "disposition");
+    EXPECT_EQ(std::count(disp.begin(), disp.end(), "reject"), 1);
+    EXPECT_EQ(std::count(disp.begin(), disp.end(), "pass"), 1);  // one record of two messages
+    EXPECT_EQ(am::reports::test::texts(byRcpt["<agg@reports.e2e.test>"].xml, "disposition"),
+              std::vector<std::string>{"quarantine"});
+    EXPECT_EQ(am::reports::test::texts(byRcpt["<dmarc@testing.e2e.test>"].xml, "type"),
+              std::vector<std::string>{"policy_test_mode"});
+    EXPECT_EQ(am::reports::test::texts(byRcpt["<dmarc@testing.e2e.test>"].xml, "disposition"),
+              std::vector<std::string>{"quarantine"});
   }
 };
 
@@ -180,34 +225,113 @@ TEST_F(ReportsE2E, RecordedMessagesAreReportedToAuthorizedDestinationsOnce) {
   EXPECT_NE(out.find("noauth.e2e.test"), std::string::npos) << out;
   EXPECT_NE(out.find("refused (not authorized"), std::string::npos) << out;
 
-  std::map<std::string, Delivered> byRcpt;
-  for (auto& d : delivered()) byRcpt[d.rcpt] = d;
-  ASSERT_EQ(byRcpt.size(), 3u) << out;
-  const std::map<std::string, std::pair<std::string, unsigned long long>> want{
-      {"<dmarc@same.e2e.test>", {"same.e2e.test", 3}},
-      {"<agg@reports.e2e.test>", {"ext.e2e.test", 1}},
-      {"<dmarc@testing.e2e.test>", {"testing.e2e.test", 1}}};
-  for (auto& [rcpt, w] : want) {
-    ASSERT_TRUE(byRcpt.count(rcpt)) << rcpt << "\n" << out;
-    const Delivered& d = byRcpt[rcpt];
-    EXPECT_EQ(d.subject.rfind("Report Domain: " + w.first + " Submitter: mx.e2e.test Report-ID: <", 0), 0u) << d.subject;
-    EXPECT_EQ(am::reports::test::validate(d.xml, am::reports::test::schemaDir() + "/rfc9990.xsd"), "") << d.xml;
-    EXPECT_EQ(am::reports::test::totalCount(d.xml), w.second) << d.xml;
-  }
-  EXPECT_FALSE(byRcpt.count("<agg@unauth.e2e.test>"));
-  auto disp = am::reports::test::texts(byRcpt["<dmarc@same.e2e.test>"].xml, "disposition");
-  EXPECT_EQ(std::count(disp.begin(), disp.end(), "reject"), 1);
-  EXPECT_EQ(std::count(disp.begin(), disp.end(), "pass"), 1);  // one record of two messages
-  EXPECT_EQ(am::reports::test::texts(byRcpt["<agg@reports.e2e.test>"].xml, "disposition"),
-            std::vector<std::string>{"quarantine"});
-  EXPECT_EQ(am::reports::test::texts(byRcpt["<dmarc@testing.e2e.test>"].xml, "type"),
-            std::vector<std::string>{"policy_test_mode"});
-  EXPECT_EQ(am::reports::test::texts(byRcpt["<dmarc@testing.e2e.test>"].xml, "disposition"),
-            std::vector<std::string>{"quarantine"});
-
+  checkDelivered(out);
   // A second run sends nothing twice.
   EXPECT_EQ(report(&out), 0) << out;
   EXPECT_EQ(delivered().size(), 3u) << out;
+}
+
+// ReportCommand with the real Postfix sendmail: `sendmail -C DIR -t -oi -f ...` posts each report
+// into a private Postfix instance (tests/postfix/postfix_instance.h; postdrop as root), which relays
+// it to the SMTP sink; the reports arrive as through ReportSMTPRelay, with Postfix's Received header.
+TEST_F(ReportsE2E, ReportCommandDeliversThroughPostfixSendmail) {
+  startSink();
+  am::postfix_test::PostfixInstance::Options po;
+  po.extraMainCf = "relayhost = [127.0.0.1]:" + std::to_string(sinkPort) + "\n";
+  std::string err;
+  auto postfix = am::postfix_test::PostfixInstance::start(po, &err);
+  ASSERT_TRUE(postfix) << err;
+  startMilter(env, "sqlite:" + work + "/reports.db",
+              "ReportCommand /usr/sbin/sendmail -C " + postfix->configDir() + " -t -oi -f reports@mx.e2e.test\n");
+  sendMessages();
+  ASSERT_TRUE(waitForStored(6)) << env.milter->output();
+  std::string out;
+  EXPECT_EQ(report(&out), 0) << out;
+  EXPECT_NE(out.find("reports 4 sent 3 refused 1 failed 0"), std::string::npos) << out;
+  // sendmail returns once the message is in Postfix's queue; Postfix relays it on its own.
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(90);
+  while (delivered().size() < 3 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  checkDelivered(out + postfix->mailLog());
+  for (auto& d : delivered()) {
+    EXPECT_NE(d.raw.find("(Postfix, from userid 0)"), std::string::npos) << d.raw.substr(0, 600);
+  }
+  EXPECT_NE(postfix->mailLog().find("relay=127.0.0.1[127.0.0.1]:" + std::to_string(sinkPort)), std::string::npos)
+      << postfix->mailLog();
+  EXPECT_EQ(report(&out), 0) << out;  // nothing sent twice
+  EXPECT_NE(out.find("sent 0"), std::string::npos) << out;
+  postfix->stop();
+}
+
+// Mail that came through forwarders: one from a host the policy file trusts (`forwarder`), which
+// fails DMARC (SPF fails there, no signature) and is accepted with the override trusted_forwarder;
+// one whose SPF fails at an unlisted forwarder while the sender's aligned DKIM signature survives
+// (DMARC pass, nothing overridden). The report has one row for each, with its policy_evaluated and
+// auth_results.
+TEST_F(ReportsE2E, ForwardedMessagesAreReportedWithTheirOverrideAndAuthResults) {
+  int st = -1;  // a signing key for same.e2e.test, published before nsd starts
+  env.extraRecords = runCommand(std::string(AM_AUTHMILTER_BIN) + " keygen -d same.e2e.test -s fwd -a rsa -D " + work +
+                                    " 2>/dev/null",
+                                &st);
+  ASSERT_EQ(st, 0);
+  env.extraPolicy = "forwarder 203.0.113.5\nkey fwd same.e2e.test fwd " + work +
+                    "/same.e2e.test.fwd.key rsa\nsign *@same.e2e.test fwd\n";
+  startSink();
+  startMilter();
+  using A = am::milter_client::Result::Action;
+  // Signed on submission (authenticated: neither evaluated nor recorded) ...
+  auto out = message("x@same.e2e.test", "x@same.e2e.test", "192.0.2.10");
+  out.macros["{auth_authen}"] = "x";
+  auto signedR = send(env.socket, out);
+  ASSERT_EQ(headerValues(signedR, "DKIM-Signature").size(), 1u) << env.milter->output();
+  // ... then forwarded by a host outside same.e2e.test's SPF record.
+  auto kept = message("x@same.e2e.test", "x@same.e2e.test", "198.51.100.77");
+  kept.headers.clear();
+  for (auto& [n, v] : signedR.finalHeaders)
+    if (n != "Authentication-Results") kept.headers.emplace_back(n, v.size() && v[0] == ' ' ? v.substr(1) : v);
+  auto r = send(env.socket, kept);
+  EXPECT_EQ(r.action, A::Accept) << r.replyText;
+  EXPECT_NE(ourAuthResults(r).find("dmarc=pass"), std::string::npos) << ourAuthResults(r);
+  // A trusted forwarder: p=reject is not applied.
+  r = send(env.socket, message("x@same.e2e.test", "x@same.e2e.test", "203.0.113.5"));
+  EXPECT_EQ(r.action, A::Accept) << r.replyText;
+  EXPECT_FALSE(r.quarantined);
+  EXPECT_NE(ourAuthResults(r).find("dmarc=fail"), std::string::npos) << ourAuthResults(r);
+  ASSERT_TRUE(waitForStored(2)) << env.milter->output();
+
+  std::string log;
+  EXPECT_EQ(report(&log), 0) << log;
+  auto d = delivered();
+  ASSERT_EQ(d.size(), 1u) << log;
+  EXPECT_EQ(d[0].rcpt, "<dmarc@same.e2e.test>");
+  EXPECT_EQ(am::reports::test::validate(d[0].xml, am::reports::test::schemaDir() + "/rfc9990.xsd"), "") << d[0].xml;
+  EXPECT_EQ(am::reports::test::totalCount(d[0].xml), 2u) << d[0].xml;
+  std::map<std::string, std::string> bySource;
+  for (auto& rec : records(d[0].xml)) bySource[am::reports::test::texts(rec, "source_ip").at(0)] = rec;
+  ASSERT_EQ(bySource.size(), 2u) << d[0].xml;
+  using am::reports::test::texts;
+  using V = std::vector<std::string>;
+  const std::string& dkimKept = bySource["198.51.100.77"];
+  std::string pe = element(dkimKept, "policy_evaluated");
+  EXPECT_EQ(texts(pe, "disposition"), V{"pass"}) << dkimKept;  // RFC 9990: DMARC passed
+  EXPECT_EQ(texts(pe, "dkim"), V{"pass"}) << dkimKept;
+  EXPECT_EQ(texts(pe, "spf"), V{"fail"}) << dkimKept;
+  EXPECT_TRUE(texts(pe, "reason").empty()) << dkimKept;
+  std::string ar = element(dkimKept, "auth_results");
+  EXPECT_EQ(texts(element(ar, "dkim"), "domain"), V{"same.e2e.test"}) << dkimKept;
+  EXPECT_EQ(texts(element(ar, "dkim"), "selector"), V{"fwd"}) << dkimKept;
+  EXPECT_EQ(texts(element(ar, "dkim"), "result"), V{"pass"}) << dkimKept;
+  EXPECT_EQ(texts(element(ar, "spf"), "result"), V{"fail"}) << dkimKept;
+  const std::string& trusted = bySource["203.0.113.5"];
+  pe = element(trusted, "policy_evaluated");
+  EXPECT_EQ(texts(pe, "disposition"), V{"none"}) << trusted;  // failed, but p=reject not applied
+  EXPECT_EQ(texts(pe, "dkim"), V{"fail"}) << trusted;
+  EXPECT_EQ(texts(pe, "spf"), V{"fail"}) << trusted;
+  EXPECT_EQ(texts(pe, "type"), V{"trusted_forwarder"}) << trusted;
+  ar = element(trusted, "auth_results");
+  EXPECT_EQ(element(ar, "dkim"), "") << trusted;  // no signature: no dkim result
+  EXPECT_EQ(texts(element(ar, "spf"), "domain"), V{"same.e2e.test"}) << trusted;
+  EXPECT_EQ(texts(element(ar, "spf"), "result"), V{"fail"}) << trusted;
 }
 
 TEST_F(ReportsE2E, ARelayThatFailsGetsTheReportOnTheNextRun) {

@@ -165,9 +165,9 @@ TEST_F(ReportCommand, ReportCommandIsCheckedAtLoadAndCarriesTheReports) {
   std::map<std::string, uint64_t> counts;
   for (auto& e : std::filesystem::directory_iterator(dir + "/box")) {
     std::string m = read(e.path());
-    auto to = m.find("\r\nTo: <");
+    auto to = m.find("\nTo: <");
     ASSERT_NE(to, std::string::npos) << m.substr(0, 400);
-    counts[m.substr(to + 7, m.find('>', to) - to - 7)]++;
+    counts[m.substr(to + 6, m.find('>', to) - to - 6)]++;
   }
   EXPECT_EQ(counts, (std::map<std::string, uint64_t>{{"d@example.com", 1}, {"d@other.example", 1}})) << out;
 }
