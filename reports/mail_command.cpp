@@ -1,7 +1,8 @@
 // reports/mail_command.cpp — the ReportCommand transport of mail.h: the command line split on
 // whitespace and started without a shell (posix_spawn), the message written to its stdin, its
 // stdout and stderr captured together (the first kDetailBytes kept for the detail), the whole run
-// bounded by one deadline; past it the child is killed by its PID and reaped. Exit 0 after reading
+// bounded by one deadline; past it the child (with its process group, whose id is the child's PID:
+// a sendmail leaves no postdrop behind) is killed and reaped. Exit 0 after reading
 // the whole message = accepted; EX_TEMPFAIL, a signal, a timeout, a command that stopped reading
 // early or could not be started = temporary (retried by the next run); any other exit = permanent.
 // Writing to a command that exited must not kill us: SIGPIPE is blocked on this thread while
@@ -83,7 +84,7 @@ struct Exit {
 class Child {
  public:
   ~Child() {
-    if (pid_ > 0) kill(pid_, SIGKILL), reap();
+    if (pid_ > 0) killGroup(), reap();
   }
   // Starts argv with stdin from the returned pipe and stdout+stderr into the other; "" or why not.
   std::string spawn(const std::vector<std::string>& words) {
@@ -107,7 +108,8 @@ class Child {
     sigaddset(&dfl, SIGPIPE);  // the command gets the default SIGPIPE even if we ignore it
     posix_spawnattr_setsigmask(&attr, &none);
     posix_spawnattr_setsigdefault(&attr, &dfl);
-    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+    posix_spawnattr_setpgroup(&attr, 0);  // its own process group, id = its PID: see kill()
+    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETPGROUP);
     std::vector<char*> argv;
     for (auto& w : words) argv.push_back(const_cast<char*>(w.c_str()));
     argv.push_back(nullptr);
@@ -149,7 +151,7 @@ class Child {
       }
       if (p[1].revents & (POLLIN | POLLHUP | POLLERR)) drain();
     }
-    kill(pid_, SIGKILL);
+    killGroup();
     reap();
     return Exit{true, 0};
   }
@@ -169,6 +171,11 @@ class Child {
       }
       output_.append(buf, std::min(static_cast<size_t>(n), kDetailBytes - std::min(kDetailBytes, output_.size())));
     }
+  }
+  // The child and what it started in its group (sendmail's postdrop, say), by the child's PID, which
+  // stays ours until it is reaped.
+  void killGroup() {
+    if (kill(-pid_, SIGKILL) != 0) kill(pid_, SIGKILL);
   }
   void reap() {
     while (waitpid(pid_, nullptr, 0) < 0 && errno == EINTR) {

@@ -1,7 +1,8 @@
 // tests/reports/report_command_test.cpp — `authmilter report` as the real binary over a SQLite
 // store filled through the Store interface: --dry-run --out DIR writes one gzip report per
 // domain under its RFC file name, each validating against the schema of its format, with the
-// counts that were stored; usage and configuration errors.
+// counts that were stored; usage and configuration errors; ReportCommand checked at load and used
+// instead of the relay; the default file of "ReportStore sqlite".
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -170,4 +171,18 @@ TEST_F(ReportCommand, ReportCommandIsCheckedAtLoadAndCarriesTheReports) {
     counts[m.substr(to + 6, m.find('>', to) - to - 6)]++;
   }
   EXPECT_EQ(counts, (std::map<std::string, uint64_t>{{"d@example.com", 1}, {"d@other.example", 1}})) << out;
+}
+
+// "ReportStore sqlite" (or "sqlite:") without a path is the packaged default file.
+TEST(ReportStoreValue, SqliteWithoutAPathIsTheDefaultFile) {
+  std::string why;
+  for (const char* v : {"sqlite", "sqlite:"}) {
+    EXPECT_TRUE(validStoreUri(v, &why)) << v << ": " << why;
+    EXPECT_EQ(sqliteStorePath(v), "/var/lib/authmilter/reports.db") << v;
+  }
+  EXPECT_EQ(sqliteStorePath("sqlite:/srv/dmarc/r.db"), "/srv/dmarc/r.db");
+  EXPECT_EQ(sqliteStorePath("postgresql://u@h/db"), "");
+  EXPECT_FALSE(validStoreUri("sqlite:reports.db", &why));  // relative
+  EXPECT_FALSE(validStoreUri("sqlite3", &why));
+  EXPECT_FALSE(validStoreUri("sqlitex:/a.db", &why));
 }

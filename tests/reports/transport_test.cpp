@@ -2,7 +2,7 @@
 // small shell scripts the test writes into a temporary directory: one that saves its stdin (the
 // whole message arrives, arguments are split on whitespace and never seen by a shell), exit 75
 // (temporary), exit 1 (permanent, its stderr in the detail and bounded), a signal, one that hangs
-// past the timeout (killed by PID and reaped, the call bounded), one that exits without reading a
+// past the timeout (killed by PID with what it started, reaped, the call bounded), one that exits without reading a
 // large message (no SIGPIPE for us: the test process keeps the default action), a program that
 // cannot be started; and sendMessage: the report message, with LF line endings and the To: header
 // that `sendmail -t` reads, goes to the command.
@@ -13,6 +13,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <thread>
 
 #include "reports/mail.h"
 
@@ -92,8 +93,9 @@ TEST_F(CommandTransport, ASignalIsTemporary) {
 }
 
 TEST_F(CommandTransport, ACommandPastTheTimeoutIsKilledReapedAndTemporary) {
-  // Writes its PID, then becomes a sleep that never reads its stdin.
-  std::string s = script("hang.sh", "echo $$ > \"$1\"; exec sleep 600");
+  // Starts a helper of its own (as sendmail starts postdrop), writes both PIDs, then becomes a sleep
+  // that never reads its stdin.
+  std::string s = script("hang.sh", "sleep 600 & echo $! > \"$1.helper\"; echo $$ > \"$1\"; exec sleep 600");
   auto t0 = std::chrono::steady_clock::now();
   auto r = commandSend(s + " " + dir + "/pid", bigMessage(1 << 20), std::chrono::milliseconds(2000));
   auto took = std::chrono::steady_clock::now() - t0;
@@ -106,6 +108,17 @@ TEST_F(CommandTransport, ACommandPastTheTimeoutIsKilledReapedAndTemporary) {
   // Killed and reaped: the PID is gone (a zombie would still accept signal 0).
   EXPECT_EQ(kill(pid, 0), -1);
   EXPECT_EQ(errno, ESRCH);
+  // The helper was killed with it (its process group); reaped by init, or a zombie where init does not.
+  const std::string helper = "/proc/" + readFile(dir + "/pid.helper").substr(0, readFile(dir + "/pid.helper").find('\n'));
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  auto state = [&] {
+    std::string st = readFile(helper + "/stat");
+    auto p = st.rfind(')');
+    return p == std::string::npos || p + 2 >= st.size() ? 'X' : st[p + 2];
+  };
+  while (state() != 'X' && state() != 'Z' && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  EXPECT_TRUE(state() == 'X' || state() == 'Z') << helper << " is still running";
 }
 
 TEST_F(CommandTransport, ACommandThatExitsWithoutReadingDoesNotKillUsAndIsNotSent) {
