@@ -1,14 +1,16 @@
 // tests/e2e/reports_e2e_test.cpp — DMARC aggregate reports end to end: the real authmilter binary
 // with ReportStore (SQLite) and a real nsd publishing rua records (the same domain; another domain
 // with the authorization record; another without it; a t=y domain whose policy is lowered),
-// messages through the project's milter client (pass, reject, quarantine, sampled out, forwarded), then the
-// real `authmilter report` delivering to a local SMTP server started by the test
-// (tests/support/smtpsink). Each delivered report is unpacked, validated against rfc9990.xsd and
-// its count compared with what was sent; the unauthorized destination gets nothing; a second run
-// sends nothing twice; a relay that answers 451 gets the report on the next run. Faults: the
-// store stopped (PostgreSQL paused) or locked (SQLite) while messages flow — every verdict as
-// without a store, drops counted and logged; `authmilter report` killed mid-send and run again —
-// the report delivered exactly once.
+// messages through the project's milter client (pass, reject, quarantine, policy lowered by t=y,
+// forwarded: a trusted forwarder's override, SPF failing with an aligned DKIM pass), then the real
+// `authmilter report` delivering to a local SMTP server started by the test
+// (tests/support/smtpsink) — directly, or through ReportCommand and the real Postfix sendmail of a
+// private Postfix instance (tests/postfix) relaying to that server. Each delivered report is
+// unpacked, validated against rfc9990.xsd and its count and rows compared with what was sent; the
+// unauthorized destination gets nothing; a second run sends nothing twice; a relay that answers 451
+// gets the report on the next run. Faults: the store stopped (PostgreSQL paused) or locked (SQLite)
+// while messages flow — every verdict as without a store, drops counted and logged; `authmilter
+// report` killed mid-send and run again — the report delivered exactly once. Needs root (Postfix).
 #include <gtest/gtest.h>
 
 #include <signal.h>
