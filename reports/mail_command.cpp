@@ -78,7 +78,7 @@ class SigpipeBlock {
 // The child's outcome once it is gone.
 struct Exit {
   bool timedOut = false;
-  int status = 0;  // waitpid status
+  int status = 0;  // waitpid status; -1 when it was lost (SIGCHLD ignored: the kernel reaped it)
 };
 
 class Child {
@@ -133,11 +133,12 @@ class Child {
     for (;;) {
       if (stdinW_.fd >= 0 && off == message.size()) stdinW_.reset();  // EOF: the message is complete
       int status = 0;
-      if (pid_ > 0 && waitpid(pid_, &status, WNOHANG) == pid_) {
+      pid_t w = pid_ > 0 ? waitpid(pid_, &status, WNOHANG) : 0;
+      if (w == pid_ || (w < 0 && errno == ECHILD)) {  // ECHILD: reaped for us (SIGCHLD ignored)
         pid_ = -1;
         if (off < message.size()) stoppedReading_ = true;
         drain();
-        return Exit{false, status};
+        return Exit{false, w < 0 ? -1 : status};
       }
       auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
       if (left.count() <= 0) break;
@@ -221,6 +222,7 @@ SmtpResult commandSend(const std::string& command, const std::string& message, s
   Exit x = child.run(message, std::chrono::steady_clock::now() + timeout);
   const std::string out = oneLine(child.output());
   if (x.timedOut) return res.detail = words[0] + " killed after " + std::to_string(timeout.count()) + " ms" + out, res;
+  if (x.status == -1) return res.detail = words[0] + ": exit status lost (SIGCHLD is ignored)" + out, res;
   if (WIFSIGNALED(x.status)) return res.detail = words[0] + " killed by signal " + std::to_string(WTERMSIG(x.status)) + out, res;
   int code = WEXITSTATUS(x.status);
   if (code == 0 && child.stoppedReading())

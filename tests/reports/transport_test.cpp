@@ -4,7 +4,7 @@
 // (temporary), exit 1 (permanent, its stderr in the detail and bounded), a signal, one that hangs
 // past the timeout (killed by PID with what it started, reaped, the call bounded), one that exits without reading a
 // large message (no SIGPIPE for us: the test process keeps the default action), a program that
-// cannot be started; and sendMessage: the report message, with LF line endings and the To: header
+// cannot be started, an ignored SIGCHLD; and sendMessage: the report message, with LF line endings and the To: header
 // that `sendmail -t` reads, goes to the command.
 #include <gtest/gtest.h>
 #include <signal.h>
@@ -171,4 +171,19 @@ TEST(SplitCommand, WhitespaceSeparatesWordsAndNothingElse) {
   EXPECT_EQ(splitCommand(" /usr/sbin/sendmail  -t\t-oi \"a b\" "),
             (std::vector<std::string>{"/usr/sbin/sendmail", "-t", "-oi", "\"a", "b\""}));
   EXPECT_TRUE(splitCommand(" \t").empty());
+}
+
+// A process that ignores SIGCHLD (inherited from whoever started it) gets no exit status: the report
+// is retried, and the call neither spins nor waits for the timeout.
+TEST_F(CommandTransport, AnIgnoredSigchldLosesTheStatusAndIsTemporary) {
+  std::string s = script("ok.sh", "cat >/dev/null; exit 0");
+  auto old = signal(SIGCHLD, SIG_IGN);
+  auto t0 = std::chrono::steady_clock::now();
+  auto r = commandSend(s, "To: <a@example.com>\r\n\r\nhi\r\n", kTimeout);
+  auto took = std::chrono::steady_clock::now() - t0;
+  signal(SIGCHLD, old);
+  EXPECT_FALSE(r.accepted);
+  EXPECT_FALSE(r.permanent);
+  EXPECT_EQ(r.detail, s + ": exit status lost (SIGCHLD is ignored)");
+  EXPECT_LT(took, std::chrono::seconds(10));
 }
