@@ -2,10 +2,10 @@
 // small shell scripts the test writes into a temporary directory: one that saves its stdin (the
 // whole message arrives, arguments are split on whitespace and never seen by a shell), exit 75
 // (temporary), exit 1 (permanent, its stderr in the detail and bounded), a signal, one that hangs
-// past the timeout (killed by PID with what it started, reaped, the call bounded), one that exits without reading a
-// large message (no SIGPIPE for us: the test process keeps the default action), a program that
-// cannot be started, an ignored SIGCHLD; and sendMessage: the report message, with LF line endings and the To: header
-// that `sendmail -t` reads, goes to the command.
+// past the timeout (killed by PID with what it started, reaped, the call bounded), one that exits
+// without reading a large message (no SIGPIPE for us: the test process keeps the default action),
+// a program that cannot be started, an ignored SIGCHLD; and sendMessage: the report message, with
+// LF line endings and the To: header that `sendmail -t` reads, goes to the command.
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/stat.h>
