@@ -223,7 +223,8 @@ SmtpResult commandSend(const std::string& command, const std::string& message, s
   const std::string out = oneLine(child.output());
   if (x.timedOut) return res.detail = words[0] + " killed after " + std::to_string(timeout.count()) + " ms" + out, res;
   if (x.status == -1) return res.detail = words[0] + ": exit status lost (SIGCHLD is ignored)" + out, res;
-  if (WIFSIGNALED(x.status)) return res.detail = words[0] + " killed by signal " + std::to_string(WTERMSIG(x.status)) + out, res;
+  if (WIFSIGNALED(x.status))
+    return res.detail = words[0] + " killed by signal " + std::to_string(WTERMSIG(x.status)) + out, res;
   int code = WEXITSTATUS(x.status);
   if (code == 0 && child.stoppedReading())
     return res.detail = words[0] + " exited 0 before reading the whole message" + out, res;
