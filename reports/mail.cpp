@@ -222,7 +222,12 @@ SmtpResult smtpSend(const Relay& relay, const std::string& heloName, const std::
 
 SmtpResult sendMessage(const Transport& t, const std::string& to, const std::string& message) {
   if (t.command.empty()) return smtpSend(t.relay, t.heloName, t.from, to, message, t.timeout);
-  return SmtpResult{false, false, "ReportCommand is not supported yet"};  // replaced by the command transport
+  // A local submission program reads a Unix text file: LF line endings (it writes CRLF on the wire).
+  std::string lf;
+  lf.reserve(message.size());
+  for (size_t i = 0; i < message.size(); ++i)
+    if (!(message[i] == '\r' && i + 1 < message.size() && message[i + 1] == '\n')) lf += message[i];
+  return commandSend(t.command, lf, t.timeout);
 }
 
 }  // namespace am::reports

@@ -2,12 +2,14 @@
 // subject "Report Domain: D Submitter: S Report-ID: <ID>", a multipart/mixed body with a short
 // text part and the gzip report as a base64 application/gzip attachment under its file name) and
 // a small SMTP client that hands it to one relay (EHLO, MAIL, RCPT, DATA with dot-stuffing, QUIT),
-// every step bounded by a timeout. The client owns its socket (UniqueFd-like RAII).
+// every step bounded by a timeout. The client owns its socket (UniqueFd-like RAII). Or, with
+// ReportCommand, a local command such as sendmail -t (reports/mail_command.cpp).
 // Pure functions and blocking I/O on the caller's thread; thread-safe.
 #pragma once
 #include <chrono>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "reports/aggregate.h"
 
@@ -42,7 +44,16 @@ struct Transport {
   std::string from;      // envelope sender
   std::chrono::milliseconds timeout{60000};
 };
-// `to` is the envelope recipient for SMTP; the command reads the recipients from the message.
+// `to` is the envelope recipient for SMTP; the command reads the recipients from the message
+// (the To: header of reportMessage, with -t), which it gets with LF line endings.
 SmtpResult sendMessage(const Transport& t, const std::string& to, const std::string& message);
+
+// The command transport (reports/mail_command.cpp): `command` split on whitespace (splitCommand; no
+// shell, no quoting) and started with the message on its stdin, its output (bounded) in the
+// detail, killed and reaped after `timeout`. Exit 0 having read the whole message = accepted;
+// EX_TEMPFAIL (75), a signal, the timeout, a command that stopped reading or could not be started
+// = temporary; any other exit status = permanent.
+SmtpResult commandSend(const std::string& command, const std::string& message, std::chrono::milliseconds timeout);
+std::vector<std::string> splitCommand(const std::string& command);
 
 }  // namespace am::reports

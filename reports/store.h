@@ -53,11 +53,15 @@ class Store {
   virtual std::string markDelivery(const Delivery& d) = 0;
 };
 
-// The store a ReportStore value names: "sqlite:/path/to/reports.db" or a libpq URI
-// "postgresql://user@host/db?..." (also "postgres://"). Null with *err when the
+// The SQLite file of "ReportStore sqlite" (or "sqlite:") without a path.
+inline constexpr const char* kDefaultSqlitePath = "/var/lib/authmilter/reports.db";
+// The store a ReportStore value names: "sqlite:/path/to/reports.db", "sqlite" (kDefaultSqlitePath)
+// or a libpq URI "postgresql://user@host/db?..." (also "postgres://"). Null with *err when the
 // value is malformed or the database cannot be opened or upgraded.
 std::unique_ptr<Store> openStore(std::string_view uri, std::string* err);
 // Whether a ReportStore value is well formed (config parsing; opens nothing).
 bool validStoreUri(std::string_view uri, std::string* why);
+// The file of a sqlite value ("sqlite" and "sqlite:" give kDefaultSqlitePath); "" for other values.
+std::string sqliteStorePath(std::string_view uri);
 
 }  // namespace am::reports

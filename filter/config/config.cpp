@@ -1,6 +1,7 @@
 // filter/config/config.cpp — key table and parser for config.h.
 #include "filter/config/config.h"
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -274,6 +275,17 @@ const std::vector<Key>& keyTable() {
       {"ReportFormat", choice(&Config::reportFormat7489, std::map<std::string, bool>{{"rfc9990", false},
                                                                                     {"rfc7489", true}})},
       {"ReportSMTPRelay", text(&Config::reportSmtpRelay)},  // checked by reportSettings()
+      {"ReportCommand", [](Config& c, std::string_view v, std::string& err) {
+         // Run without a shell: the first word is the program, which must be there now.
+         auto words = split(std::string(v), " \t");
+         if (words.empty() || words[0].front() != '/')
+           return err = "expected an absolute program path and its arguments, like /usr/sbin/sendmail -t -oi", false;
+         struct stat st{};
+         if (stat(words[0].c_str(), &st) != 0 || !S_ISREG(st.st_mode) || access(words[0].c_str(), X_OK) != 0)
+           return err = words[0] + " is not an executable file", false;
+         c.reportCommand = std::string(v);
+         return true;
+       }},
   };
   return keys;
 }

@@ -119,6 +119,7 @@ struct Config {
   std::string reportingEmail;         // ReportingEmail: metadata email and From ("" -> postmaster@AuthservID)
   bool reportFormat7489 = false;      // ReportFormat rfc9990|rfc7489
   std::string reportSmtpRelay = "127.0.0.1:25";  // ReportSMTPRelay: where `authmilter report` hands reports
+  std::string reportCommand;  // ReportCommand: "" (SMTP to ReportSMTPRelay) or e.g. "/usr/sbin/sendmail -t -oi"
 };
 
 struct LoadResult {

@@ -102,6 +102,7 @@ std::optional<ReportSettings> reportSettings(const config::Config& cfg, std::vec
     return std::nullopt;
   }
   r.heloName = cfg.authservId;
+  r.command = cfg.reportCommand;
   r.store = cfg.reportStore;
   r.retentionDays = cfg.reportRetention;
   r.reporter.orgName = cfg.reportingOrganization.empty() ? cfg.authservId : cfg.reportingOrganization;

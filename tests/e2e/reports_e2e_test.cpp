@@ -1,174 +1,30 @@
 // tests/e2e/reports_e2e_test.cpp — DMARC aggregate reports end to end: the real authmilter binary
 // with ReportStore (SQLite) and a real nsd publishing rua records (the same domain; another domain
 // with the authorization record; another without it; a t=y domain whose policy is lowered),
-// messages through the project's milter client (pass, reject, quarantine, sampled out), then the
-// real `authmilter report` delivering to a local SMTP server started by the test
-// (tests/support/smtpsink). Each delivered report is unpacked, validated against rfc9990.xsd and
-// its count compared with what was sent; the unauthorized destination gets nothing; a second run
-// sends nothing twice; a relay that answers 451 gets the report on the next run. Faults: the
-// store stopped (PostgreSQL paused) or locked (SQLite) while messages flow — every verdict as
-// without a store, drops counted and logged; `authmilter report` killed mid-send and run again —
-// the report delivered exactly once.
+// messages through the project's milter client (pass, reject, quarantine, policy lowered by t=y,
+// forwarded: a trusted forwarder's override, SPF failing with an aligned DKIM pass), then the real
+// `authmilter report` delivering to a local SMTP server started by the test
+// (tests/support/smtpsink; the fixture is tests/e2e/reports_e2e_fixture.h, ReportCommand through
+// Postfix is reports_command_e2e_test.cpp). Each delivered report is unpacked, validated against
+// rfc9990.xsd and its count and rows compared with what was sent; the unauthorized destination gets
+// nothing; a second run sends nothing twice; a relay that answers 451 gets the report on the next
+// run. Faults: the store stopped (PostgreSQL paused) or locked (SQLite) while messages flow — every
+// verdict as without a store, drops counted and logged; `authmilter report` killed mid-send and run
+// again — the report delivered exactly once.
 #include <gtest/gtest.h>
 
 #include <signal.h>
 
 #include <filesystem>
-#include <fstream>
 #include <map>
 #include <thread>
 
 #include "reports/store.h"
-#include "tests/e2e/e2e_fixture.h"
+#include "tests/e2e/reports_e2e_fixture.h"
 #include "tests/reports/report_check.h"
 #include "tests/support/pgserver/pg_server.h"
 
 using namespace am::e2e;
-namespace fs = std::filesystem;
-
-namespace {
-
-std::string readFile(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-}
-
-std::string decodeBase64(const std::string& b64) {
-  static const std::string t = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  uint32_t acc = 0;
-  int bits = 0;
-  for (char c : b64) {
-    auto i = t.find(c);
-    if (i == std::string::npos) continue;
-    acc = (acc << 6) | static_cast<uint32_t>(i);
-    if ((bits += 6) >= 8) out += static_cast<char>((acc >> (bits -= 8)) & 0xff);
-  }
-  return out;
-}
-
-// The XML report carried by a delivered message ("" when there is none).
-std::string reportOf(const std::string& msg) {
-  auto p = msg.find("Content-Type: application/gzip");
-  if (p == std::string::npos) return "";
-  p = msg.find("\r\n\r\n", p);
-  if (p == std::string::npos) return "";
-  p += 4;
-  return am::reports::test::gunzip(decodeBase64(msg.substr(p, msg.find("\r\n--", p) - p)));
-}
-
-struct Delivered {
-  std::string rcpt, subject, xml;
-};
-
-class ReportsE2E : public ::testing::Test {
- protected:
-  Env env;
-  std::string work;  // the store and the sink's mailbox
-  std::unique_ptr<am::milter_process::Process> sink;
-  uint16_t sinkPort = 0;
-
-  void SetUp() override {
-    char tmpl[] = "/tmp/am-reports-e2e-XXXXXX";
-    work = mkdtemp(tmpl);
-    fs::create_directory(work + "/mail");
-  }
-  void TearDown() override {
-    if (sink) sink->stop(std::chrono::seconds(5));
-    env.stop();
-    fs::remove_all(work);
-  }
-
-  void startSink(const std::vector<std::string>& extra = {}) {
-    if (sink) sink->stop(std::chrono::seconds(5));
-    std::string err;
-    std::vector<std::string> args{AM_SMTP_SINK, "--dir", work + "/mail"};
-    args.insert(args.end(), extra.begin(), extra.end());
-    sink = am::milter_process::Process::start("/usr/bin/python3", args, &err);
-    ASSERT_TRUE(sink) << err;
-    ASSERT_TRUE(waitForOutput(*sink, "listening ")) << sink->output();
-    std::string out = sink->output();
-    sinkPort = static_cast<uint16_t>(std::stoi(out.substr(out.find("listening ") + 10)));
-  }
-
-  void startMilter() { startMilter(env, "sqlite:" + work + "/reports.db"); }
-  void startMilter(Env& e, const std::string& store, const std::string& extra = "") {
-    e.extraRecords =
-        "same IN TXT \"v=spf1 ip4:192.0.2.0/24 -all\"\n"
-        "_dmarc.same IN TXT \"v=DMARC1; p=reject; rua=mailto:dmarc@same.e2e.test\"\n"
-        "_dmarc.ext IN TXT \"v=DMARC1; p=quarantine; rua=mailto:agg@reports.e2e.test\"\n"
-        "ext.e2e.test._report._dmarc.reports IN TXT \"v=DMARC1\"\n"
-        "_dmarc.noauth IN TXT \"v=DMARC1; p=reject; rua=mailto:agg@unauth.e2e.test\"\n"
-        "_dmarc.testing IN TXT \"v=DMARC1; p=reject; t=y; rua=mailto:dmarc@testing.e2e.test\"\n";
-    std::string err = e.start("ReportStore " + store + "\nReportingOrganization E2E Org\n"
-                                "ReportingEmail reports@mx.e2e.test\nReportSMTPRelay 127.0.0.1:" +
-                                std::to_string(sinkPort) + "\n" + extra);
-    ASSERT_EQ(err, "");
-  }
-
-  void sendMessages() {
-    auto expect = [&](const am::milter_client::Message& m, am::milter_client::Result::Action want, bool quarantined) {
-      auto r = send(env.socket, m);
-      EXPECT_TRUE(r.ok()) << r.replyText << env.milter->output();
-      EXPECT_EQ(r.action, want) << r.replyText;
-      EXPECT_EQ(r.quarantined, quarantined);
-    };
-    using A = am::milter_client::Result::Action;
-    expect(message("x@same.e2e.test", "a@same.e2e.test"), A::Accept, false);  // pass
-    expect(message("x@same.e2e.test", "b@same.e2e.test"), A::Accept, false);
-    expect(message("x@same.e2e.test", "a@same.e2e.test", "198.51.100.9"), A::ReplyCode, false);  // reject
-    expect(message("x@ext.e2e.test", "a@ext.e2e.test"), A::Accept, true);                        // quarantine
-    expect(message("x@noauth.e2e.test", "a@noauth.e2e.test"), A::ReplyCode, false);
-    // t=y (RFC 9989): p=reject is carried out as quarantine, reported as policy_test_mode.
-    expect(message("x@testing.e2e.test", "a@testing.e2e.test"), A::Accept, true);
-  }
-
-  // Polls (bounded) until the store holds `n` messages in all.
-  bool waitForStored(uint64_t n) {
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-    for (;;) {
-      std::string err;
-      uint64_t total = 0;
-      if (auto s = am::reports::openStore("sqlite:" + work + "/reports.db", &err)) {
-        std::vector<am::reports::AggregateRow> rows;
-        s->rows(0, INT64_MAX, rows);
-        for (auto& r : rows) total += r.count;
-      }
-      if (total == n) return true;
-      if (std::chrono::steady_clock::now() > deadline) return false;
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-  }
-
-  int report(std::string* out) {
-    int64_t now = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
-    int64_t begin = now - now % 3600 - 3600;  // the previous hour and this one (the messages are in this one)
-    int st = -1;
-    *out = runCommand(std::string(AM_AUTHMILTER_BIN) + " report -c " + env.configPath + " --begin " +
-                          std::to_string(begin) + " --end " + std::to_string(begin + 7200) + " 2>&1",
-                      &st);
-    return st;
-  }
-
-  std::vector<Delivered> delivered() {
-    std::vector<Delivered> out;
-    for (auto& e : fs::directory_iterator(work + "/mail")) {
-      if (e.path().extension() != ".eml") continue;
-      Delivered d;
-      std::string env = readFile(fs::path(e.path()).replace_extension(".env"));
-      d.rcpt = env.substr(env.find("RCPT ") + 5);
-      d.rcpt = d.rcpt.substr(0, d.rcpt.find('\n'));
-      std::string msg = readFile(e.path());
-      auto s = msg.find("Subject: ");
-      d.subject = msg.substr(s + 9, msg.find("\r\n", s) - s - 9);
-      d.xml = reportOf(msg);
-      out.push_back(d);
-    }
-    return out;
-  }
-};
-
-}  // namespace
 
 TEST_F(ReportsE2E, RecordedMessagesAreReportedToAuthorizedDestinationsOnce) {
   startSink();
@@ -180,34 +36,81 @@ TEST_F(ReportsE2E, RecordedMessagesAreReportedToAuthorizedDestinationsOnce) {
   EXPECT_NE(out.find("noauth.e2e.test"), std::string::npos) << out;
   EXPECT_NE(out.find("refused (not authorized"), std::string::npos) << out;
 
-  std::map<std::string, Delivered> byRcpt;
-  for (auto& d : delivered()) byRcpt[d.rcpt] = d;
-  ASSERT_EQ(byRcpt.size(), 3u) << out;
-  const std::map<std::string, std::pair<std::string, unsigned long long>> want{
-      {"<dmarc@same.e2e.test>", {"same.e2e.test", 3}},
-      {"<agg@reports.e2e.test>", {"ext.e2e.test", 1}},
-      {"<dmarc@testing.e2e.test>", {"testing.e2e.test", 1}}};
-  for (auto& [rcpt, w] : want) {
-    ASSERT_TRUE(byRcpt.count(rcpt)) << rcpt << "\n" << out;
-    const Delivered& d = byRcpt[rcpt];
-    EXPECT_EQ(d.subject.rfind("Report Domain: " + w.first + " Submitter: mx.e2e.test Report-ID: <", 0), 0u) << d.subject;
-    EXPECT_EQ(am::reports::test::validate(d.xml, am::reports::test::schemaDir() + "/rfc9990.xsd"), "") << d.xml;
-    EXPECT_EQ(am::reports::test::totalCount(d.xml), w.second) << d.xml;
-  }
-  EXPECT_FALSE(byRcpt.count("<agg@unauth.e2e.test>"));
-  auto disp = am::reports::test::texts(byRcpt["<dmarc@same.e2e.test>"].xml, "disposition");
-  EXPECT_EQ(std::count(disp.begin(), disp.end(), "reject"), 1);
-  EXPECT_EQ(std::count(disp.begin(), disp.end(), "pass"), 1);  // one record of two messages
-  EXPECT_EQ(am::reports::test::texts(byRcpt["<agg@reports.e2e.test>"].xml, "disposition"),
-            std::vector<std::string>{"quarantine"});
-  EXPECT_EQ(am::reports::test::texts(byRcpt["<dmarc@testing.e2e.test>"].xml, "type"),
-            std::vector<std::string>{"policy_test_mode"});
-  EXPECT_EQ(am::reports::test::texts(byRcpt["<dmarc@testing.e2e.test>"].xml, "disposition"),
-            std::vector<std::string>{"quarantine"});
-
+  checkDelivered(out);
   // A second run sends nothing twice.
   EXPECT_EQ(report(&out), 0) << out;
   EXPECT_EQ(delivered().size(), 3u) << out;
+}
+
+// Mail that came through forwarders: one from a host the policy file trusts (`forwarder`), which
+// fails DMARC (SPF fails there, no signature) and is accepted with the override trusted_forwarder;
+// one whose SPF fails at an unlisted forwarder while the sender's aligned DKIM signature survives
+// (DMARC pass, nothing overridden). The report has one row for each, with its policy_evaluated and
+// auth_results.
+TEST_F(ReportsE2E, ForwardedMessagesAreReportedWithTheirOverrideAndAuthResults) {
+  int st = -1;  // a signing key for same.e2e.test, published before nsd starts
+  env.extraRecords = runCommand(std::string(AM_AUTHMILTER_BIN) + " keygen -d same.e2e.test -s fwd -a rsa -D " + work +
+                                    " 2>/dev/null",
+                                &st);
+  ASSERT_EQ(st, 0);
+  env.extraPolicy = "forwarder 203.0.113.5\nkey fwd same.e2e.test fwd " + work +
+                    "/same.e2e.test.fwd.key rsa\nsign *@same.e2e.test fwd\n";
+  startSink();
+  startMilter();
+  using A = am::milter_client::Result::Action;
+  // Signed on submission (authenticated: neither evaluated nor recorded) ...
+  auto out = message("x@same.e2e.test", "x@same.e2e.test", "192.0.2.10");
+  out.macros["{auth_authen}"] = "x";
+  auto signedR = send(env.socket, out);
+  ASSERT_EQ(headerValues(signedR, "DKIM-Signature").size(), 1u) << env.milter->output();
+  // ... then forwarded by a host outside same.e2e.test's SPF record.
+  auto kept = message("x@same.e2e.test", "x@same.e2e.test", "198.51.100.77");
+  kept.headers.clear();
+  for (auto& [n, v] : signedR.finalHeaders)
+    if (n != "Authentication-Results") kept.headers.emplace_back(n, v.size() && v[0] == ' ' ? v.substr(1) : v);
+  auto r = send(env.socket, kept);
+  EXPECT_EQ(r.action, A::Accept) << r.replyText;
+  EXPECT_NE(ourAuthResults(r).find("dmarc=pass"), std::string::npos) << ourAuthResults(r);
+  // A trusted forwarder: p=reject is not applied.
+  r = send(env.socket, message("x@same.e2e.test", "x@same.e2e.test", "203.0.113.5"));
+  EXPECT_EQ(r.action, A::Accept) << r.replyText;
+  EXPECT_FALSE(r.quarantined);
+  EXPECT_NE(ourAuthResults(r).find("dmarc=fail"), std::string::npos) << ourAuthResults(r);
+  ASSERT_TRUE(waitForStored(2)) << env.milter->output();
+
+  std::string log;
+  EXPECT_EQ(report(&log), 0) << log;
+  auto d = delivered();
+  ASSERT_EQ(d.size(), 1u) << log;
+  EXPECT_EQ(d[0].rcpt, "<dmarc@same.e2e.test>");
+  EXPECT_EQ(am::reports::test::validate(d[0].xml, am::reports::test::schemaDir() + "/rfc9990.xsd"), "") << d[0].xml;
+  EXPECT_EQ(am::reports::test::totalCount(d[0].xml), 2u) << d[0].xml;
+  std::map<std::string, std::string> bySource;
+  for (auto& rec : records(d[0].xml)) bySource[am::reports::test::texts(rec, "source_ip").at(0)] = rec;
+  ASSERT_EQ(bySource.size(), 2u) << d[0].xml;
+  using am::reports::test::texts;
+  using V = std::vector<std::string>;
+  const std::string& dkimKept = bySource["198.51.100.77"];
+  std::string pe = element(dkimKept, "policy_evaluated");
+  EXPECT_EQ(texts(pe, "disposition"), V{"pass"}) << dkimKept;  // RFC 9990: DMARC passed
+  EXPECT_EQ(texts(pe, "dkim"), V{"pass"}) << dkimKept;
+  EXPECT_EQ(texts(pe, "spf"), V{"fail"}) << dkimKept;
+  EXPECT_TRUE(texts(pe, "reason").empty()) << dkimKept;
+  std::string ar = element(dkimKept, "auth_results");
+  EXPECT_EQ(texts(element(ar, "dkim"), "domain"), V{"same.e2e.test"}) << dkimKept;
+  EXPECT_EQ(texts(element(ar, "dkim"), "selector"), V{"fwd"}) << dkimKept;
+  EXPECT_EQ(texts(element(ar, "dkim"), "result"), V{"pass"}) << dkimKept;
+  EXPECT_EQ(texts(element(ar, "spf"), "result"), V{"fail"}) << dkimKept;
+  const std::string& trusted = bySource["203.0.113.5"];
+  pe = element(trusted, "policy_evaluated");
+  EXPECT_EQ(texts(pe, "disposition"), V{"none"}) << trusted;  // failed, but p=reject not applied
+  EXPECT_EQ(texts(pe, "dkim"), V{"fail"}) << trusted;
+  EXPECT_EQ(texts(pe, "spf"), V{"fail"}) << trusted;
+  EXPECT_EQ(texts(pe, "type"), V{"trusted_forwarder"}) << trusted;
+  ar = element(trusted, "auth_results");
+  EXPECT_EQ(element(ar, "dkim"), "") << trusted;  // no signature: no dkim result
+  EXPECT_EQ(texts(element(ar, "spf"), "domain"), V{"same.e2e.test"}) << trusted;
+  EXPECT_EQ(texts(element(ar, "spf"), "result"), V{"fail"}) << trusted;
 }
 
 TEST_F(ReportsE2E, ARelayThatFailsGetsTheReportOnTheNextRun) {

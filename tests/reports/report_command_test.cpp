@@ -1,7 +1,8 @@
 // tests/reports/report_command_test.cpp — `authmilter report` as the real binary over a SQLite
 // store filled through the Store interface: --dry-run --out DIR writes one gzip report per
 // domain under its RFC file name, each validating against the schema of its format, with the
-// counts that were stored; usage and configuration errors.
+// counts that were stored; usage and configuration errors; ReportCommand checked at load and used
+// instead of the relay; the default file of "ReportStore sqlite".
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -9,6 +10,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <sstream>
 
 #include "reports/store.h"
@@ -141,4 +143,46 @@ TEST_F(ReportCommand, UsageAndConfigurationErrors) {
   std::ofstream(dir + "/am.conf") << "Syslog no\n";
   EXPECT_EQ(run("--dry-run --out " + dir + "/o", &out), 1);
   EXPECT_NE(out.find("ReportStore is not set"), std::string::npos) << out;
+}
+
+// ReportCommand: the program is checked when the file is loaded (FILE:LINE), and `authmilter report`
+// hands every report to it instead of ReportSMTPRelay (nothing listens there).
+TEST_F(ReportCommand, ReportCommandIsCheckedAtLoadAndCarriesTheReports) {
+  std::string out;
+  std::ofstream(dir + "/plain") << "#!/bin/sh\n";  // not executable
+  for (const std::string& bad : std::vector<std::string>{"sendmail -t", dir + "/missing -t", dir + "/plain -t", dir + " -t"}) {
+    writeConfig("\nReportCommand " + bad + "\n");
+    EXPECT_EQ(run("--dry-run --out " + dir + "/o", &out), 1) << bad;
+    EXPECT_NE(out.find(dir + "/am.conf:7: ReportCommand: "), std::string::npos) << bad << "\n" << out;
+  }
+  std::string save = dir + "/save.sh";
+  std::ofstream(save) << "#!/bin/sh\nn=$(ls \"$1\" | wc -l)\ncat > \"$1/msg.$n\"\n";
+  std::filesystem::permissions(save, std::filesystem::perms::owner_all);
+  std::filesystem::create_directory(dir + "/box");
+  writeConfig("Nameservers 127.0.0.1:1\nReportSMTPRelay 127.0.0.1:1\nReportCommand " + save + " " + dir + "/box\n");
+  fill();
+  EXPECT_EQ(run("--begin " + std::to_string(kDay) + " --end " + std::to_string(kDay + 86400), &out), 0) << out;
+  EXPECT_NE(out.find("reports 2 sent 2 refused 0 failed 0"), std::string::npos) << out;
+  std::map<std::string, uint64_t> counts;
+  for (auto& e : std::filesystem::directory_iterator(dir + "/box")) {
+    std::string m = read(e.path());
+    auto to = m.find("\nTo: <");
+    ASSERT_NE(to, std::string::npos) << m.substr(0, 400);
+    counts[m.substr(to + 6, m.find('>', to) - to - 6)]++;
+  }
+  EXPECT_EQ(counts, (std::map<std::string, uint64_t>{{"d@example.com", 1}, {"d@other.example", 1}})) << out;
+}
+
+// "ReportStore sqlite" (or "sqlite:") without a path is the packaged default file.
+TEST(ReportStoreValue, SqliteWithoutAPathIsTheDefaultFile) {
+  std::string why;
+  for (const char* v : {"sqlite", "sqlite:"}) {
+    EXPECT_TRUE(validStoreUri(v, &why)) << v << ": " << why;
+    EXPECT_EQ(sqliteStorePath(v), "/var/lib/authmilter/reports.db") << v;
+  }
+  EXPECT_EQ(sqliteStorePath("sqlite:/srv/dmarc/r.db"), "/srv/dmarc/r.db");
+  EXPECT_EQ(sqliteStorePath("postgresql://u@h/db"), "");
+  EXPECT_FALSE(validStoreUri("sqlite:reports.db", &why));  // relative
+  EXPECT_FALSE(validStoreUri("sqlite3", &why));
+  EXPECT_FALSE(validStoreUri("sqlitex:/a.db", &why));
 }
