@@ -195,13 +195,19 @@ TEST(FailureWanted, FoMatrix) {
   }
 }
 
-TEST(FailureWanted, NothingWithoutRuf) {
+TEST(FailureWanted, NothingWithoutRufNorForPsd) {
   Record r = failing();
   r.published.ruf.clear();
   EXPECT_FALSE(failureReportWanted(r, false));
   EXPECT_FALSE(failureReportWanted(r, true));
   r.published.fo = "1:d:s";
   EXPECT_FALSE(failureReportWanted(r, true));
+  // RFC 9991 §2: ruf of a public suffix domain's record (psd=y) is not used.
+  r = failing();
+  r.published.psd = "y";
+  EXPECT_FALSE(failureReportWanted(r, true));
+  r.published.psd = "n";
+  EXPECT_TRUE(failureReportWanted(r, true));
 }
 
 TEST(FailureWanted, PolicyNoneNeedsOnNone) {
@@ -283,7 +289,8 @@ TEST(FailureMessage, HeadersOnlyReadsBackAsFeedbackReport) {
   EXPECT_EQ(one(f, "Reporting-MTA"), "dns; mx.receiver.test");
   EXPECT_EQ(one(f, "Source-IP"), "192.0.2.7");
   EXPECT_EQ(one(f, "Reported-Domain"), "example.com");
-  EXPECT_EQ(one(f, "Identity-Alignment"), "none");
+  EXPECT_EQ(one(f, "Identity-Alignment"), "dkim, spf");  // RFC 9991: the mechanisms that failed
+  EXPECT_TRUE(values(f, "SPF-DNS").empty()) << "no record given";
   EXPECT_EQ(one(f, "Delivery-Result"), "reject");
   EXPECT_EQ(one(f, "DKIM-Domain"), "example.com");
   EXPECT_EQ(one(f, "DKIM-Identity"), "@example.com");
@@ -312,8 +319,11 @@ TEST(FailureMessage, WithBodyIsMessageRfc822) {
   FailureInput in = input();
   FailureSettings s = settings();
   s.includeBody = true;
+  // An fo=1 report: DKIM gave an aligned pass, SPF did not; the SPF record is known.
   in.record.dkimAligned = "pass";
-  in.record.spfAligned = "pass";
+  in.record.dmarcResult = "pass";
+  in.record.dkim = {{"other.test", "x", "fail"}, {"example.com", "s2", "pass"}, {"mail.example.com", "s3", "fail"}};
+  in.spfRecord = "v=spf1 ip4:198.51.100.0/24 -all";
   std::string m = failureMessage(in, s, "ruf@example.com", kNow);
   expectWellFormedLines(m);
   json j = parse(m);
@@ -324,7 +334,12 @@ TEST(FailureMessage, WithBodyIsMessageRfc822) {
   EXPECT_EQ(inner.size(), in.headers.size());
   EXPECT_EQ(one(inner, "Subject"), "Quarterly figures");
   EXPECT_EQ(j["parts"][2]["body"], "Hello Bob,\r\nwrite to redacted@receiver.test or alice@example.com.\r\n");
-  EXPECT_EQ(one(j["parts"][1]["fields"], "Identity-Alignment"), "dkim, spf");
+  const json& f = j["parts"][1]["fields"];
+  EXPECT_EQ(one(f, "Identity-Alignment"), "spf");
+  EXPECT_EQ(one(f, "SPF-DNS"), "txt : bounce.example.com : v=spf1 ip4:198.51.100.0/24 -all");
+  // The DKIM fields name the failed signature of an aligned domain.
+  EXPECT_EQ(one(f, "DKIM-Domain"), "mail.example.com");
+  EXPECT_EQ(one(f, "DKIM-Selector"), "s3");
   EXPECT_EQ(std::string(j["parts"][0]["text"]).find("cut"), std::string::npos);
   // A body the caller already shortened is said to be cut.
   in.bodyTruncated = true;
@@ -425,6 +440,13 @@ TEST(FailureMessage, BoundedByMaxBytes) {
     EXPECT_LE(m.size(), max);
     if (max >= 4000) {
       EXPECT_FALSE(m.empty()) << max;
+    }
+  }
+  for (bool body : {false, true}) {
+    s.includeBody = body;
+    for (size_t max = 1500; max <= 6000; max += 37) {
+      s.maxBytes = max;
+      EXPECT_LE(failureMessage(in, s, "ruf@example.com", kNow).size(), max) << max << " body " << body;
     }
   }
   s.maxBytes = 500;
