@@ -96,7 +96,9 @@ bool isKeyField(std::string_view name) {
 // The signature the DKIM-* fields describe: RFC 9991 asks for them for a DKIM failure of an aligned
 // identifier, so a failed signature of the From domain (or its parent or child) first.
 const DkimAuth* reportedSignature(const Record& r) {
-  const auto aligned = [&](const DkimAuth& d) { return inDomain(d.domain, r.headerFrom) || inDomain(r.headerFrom, d.domain); };
+  const auto aligned = [&](const DkimAuth& d) {
+    return inDomain(d.domain, r.headerFrom) || inDomain(r.headerFrom, d.domain);
+  };
   const DkimAuth* best = nullptr;
   int bestRank = 0;
   for (const DkimAuth& d : r.dkim) {
@@ -128,8 +130,9 @@ std::string feedbackPart(const FailureInput& in, const FailureSettings& s, int64
   if (!in.authResults.empty())
     f += field("Authentication-Results", redactAddresses(in.authResults, keep).substr(0, lim.authResults));
   static const char* kResults[] = {"delivered", "spam", "policy", "reject", "other"};
-  if (std::any_of(std::begin(kResults), std::end(kResults), [&](const char* x) { return in.deliveryResult == x; }))
-    f += "Delivery-Result: " + in.deliveryResult + "\r\n";
+  const std::string delivery = in.deliveryResult == "quarantine" ? "spam" : in.deliveryResult;  // held = spam
+  if (std::any_of(std::begin(kResults), std::end(kResults), [&](const char* x) { return delivery == x; }))
+    f += "Delivery-Result: " + delivery + "\r\n";
   // RFC 9991 §4: the mechanisms that failed to authenticate an aligned identity, or "none".
   std::string failed;
   if (r.dkimAligned != "pass") failed = "dkim";
@@ -141,7 +144,8 @@ std::string feedbackPart(const FailureInput& in, const FailureSettings& s, int64
     f += field("DKIM-Identity", "@" + d->domain);  // the i= default (RFC 6376 §3.5)
     f += field("DKIM-Selector", d->selector);
   }
-  if (!in.spfRecord.empty() && !r.spfDomain.empty()) f += field("SPF-DNS", "txt : " + r.spfDomain + " : " + in.spfRecord);
+  if (!in.spfRecord.empty() && !r.spfDomain.empty())
+    f += field("SPF-DNS", "txt : " + r.spfDomain + " : " + in.spfRecord);  // RFC 6591 §3.2
   return f;
 }
 
@@ -259,11 +263,13 @@ bool failureReportWanted(const Record& r, bool onNone) {
 
 std::string failureMessage(const FailureInput& in, const FailureSettings& s, const std::string& to, int64_t now) {
   const Record& r = in.record;
-  const uint64_t seed = fnv1a(in.queueId + "|" + to + "|" + r.sourceIp + "|" + r.headerFrom + "|" + std::to_string(now));
+  const uint64_t seed =
+      fnv1a(in.queueId + "|" + to + "|" + r.sourceIp + "|" + r.headerFrom + "|" + std::to_string(now));
   std::string top;
   top += field("From", s.sentBy);
   top += field("To", to);
-  top += field("Subject", "DMARC failure report for " + r.headerFrom + (r.sourceIp.empty() ? "" : " from " + r.sourceIp));
+  top += field("Subject",
+               "DMARC failure report for " + r.headerFrom + (r.sourceIp.empty() ? "" : " from " + r.sourceIp));
   top += "Date: " + rfc5322Date(now) + "\r\n";
   top += field("Message-ID", "<ruf." + std::to_string(now) + "." + hex(seed) + "@" +
                                  (s.reportingMta.empty() ? std::string("localhost") : s.reportingMta) + ">");
@@ -278,7 +284,8 @@ std::string failureMessage(const FailureInput& in, const FailureSettings& s, con
     if (attempt == 1) lim = {1, 256};
     feedback = feedbackPart(in, s, now, lim);
     const std::string worst = notes(s.includeBody, true, SIZE_MAX, SIZE_MAX, SIZE_MAX);
-    overhead = assemble(top, humanPart(in, now, worst), feedback, "", s.includeBody, true, kBoundaryForSize).size() + 16;
+    overhead =
+        assemble(top, humanPart(in, now, worst), feedback, "", s.includeBody, true, kBoundaryForSize).size() + 16;
     if (overhead <= s.maxBytes) break;
   }
   if (overhead > s.maxBytes) return "";

@@ -43,7 +43,8 @@ struct FailureInput {
   std::vector<std::pair<std::string, std::string>> headers;  // the message's header fields as delivered
   std::string body;              // the first bytes of the body (only when the body is to be sent)
   bool bodyTruncated = false;    // the body was longer than what was kept
-  std::string deliveryResult;    // RFC 6591 Delivery-Result: "delivered" | "spam" | "policy" | "reject"
+  std::string deliveryResult;    // RFC 6591 Delivery-Result: "delivered" | "spam" | "policy" | "reject" |
+                                 // "other" ("quarantine" is written as "spam"; anything else leaves it out)
   std::string spfRecord;         // the SPF TXT record of record.spfDomain as fetched, when known: gives the
                                  // SPF-DNS field ("txt : DOMAIN : RECORD"); "" leaves the field out
 };
