@@ -6,6 +6,7 @@
 #include "reports/failure.h"
 
 #include <algorithm>
+#include <cstdint>
 #include <ctime>
 
 #include "common/strings.h"
@@ -15,7 +16,6 @@ namespace am::reports {
 namespace {
 
 constexpr size_t kMaxRcptsListed = 20;  // Original-Rcpt-To fields at most
-constexpr size_t kNoteReserve = 400;    // room kept for the "was cut" sentences
 
 bool isAtext(unsigned char c) {
   if (c >= 0x80) return true;  // RFC 6531 local parts
@@ -93,10 +93,19 @@ bool isKeyField(std::string_view name) {
   return false;
 }
 
+// The signature the DKIM-* fields describe: RFC 9991 asks for them for a DKIM failure of an aligned
+// identifier, so a failed signature of the From domain (or its parent or child) first.
 const DkimAuth* reportedSignature(const Record& r) {
-  for (const DkimAuth& d : r.dkim)
-    if (inDomain(d.domain, r.headerFrom) || inDomain(r.headerFrom, d.domain)) return &d;
-  return r.dkim.empty() ? nullptr : &r.dkim.front();
+  const auto aligned = [&](const DkimAuth& d) {
+    return inDomain(d.domain, r.headerFrom) || inDomain(r.headerFrom, d.domain);
+  };
+  const DkimAuth* best = nullptr;
+  int bestRank = 0;
+  for (const DkimAuth& d : r.dkim) {
+    int rank = (aligned(d) ? 2 : 0) + (d.result != "pass" ? 1 : 0) + 1;
+    if (rank > bestRank) best = &d, bestRank = rank;
+  }
+  return best;
 }
 
 struct Limits {
@@ -121,18 +130,22 @@ std::string feedbackPart(const FailureInput& in, const FailureSettings& s, int64
   if (!in.authResults.empty())
     f += field("Authentication-Results", redactAddresses(in.authResults, keep).substr(0, lim.authResults));
   static const char* kResults[] = {"delivered", "spam", "policy", "reject", "other"};
-  if (std::any_of(std::begin(kResults), std::end(kResults), [&](const char* x) { return in.deliveryResult == x; }))
-    f += "Delivery-Result: " + in.deliveryResult + "\r\n";
-  std::string aligned;
-  if (r.dkimAligned == "pass") aligned = "dkim";
-  if (r.spfAligned == "pass") aligned += aligned.empty() ? "spf" : ", spf";
-  f += "Identity-Alignment: " + (aligned.empty() ? std::string("none") : aligned) + "\r\n";
+  const std::string delivery = in.deliveryResult == "quarantine" ? "spam" : in.deliveryResult;  // held = spam
+  if (std::any_of(std::begin(kResults), std::end(kResults), [&](const char* x) { return delivery == x; }))
+    f += "Delivery-Result: " + delivery + "\r\n";
+  // RFC 9991 §4: the mechanisms that failed to authenticate an aligned identity, or "none".
+  std::string failed;
+  if (r.dkimAligned != "pass") failed = "dkim";
+  if (r.spfAligned != "pass") failed += failed.empty() ? "spf" : ", spf";
+  f += "Identity-Alignment: " + (failed.empty() ? std::string("none") : failed) + "\r\n";
   if (!r.headerFrom.empty()) f += field("Reported-Domain", r.headerFrom);
   if (const DkimAuth* d = reportedSignature(r)) {
     f += field("DKIM-Domain", d->domain);
     f += field("DKIM-Identity", "@" + d->domain);  // the i= default (RFC 6376 §3.5)
     f += field("DKIM-Selector", d->selector);
   }
+  if (!in.spfRecord.empty() && !r.spfDomain.empty())
+    f += field("SPF-DNS", "txt : " + r.spfDomain + " : " + in.spfRecord);  // RFC 6591 §3.2
   return f;
 }
 
@@ -178,6 +191,39 @@ std::string headerBlock(const FailureInput& in, size_t budget, size_t* dropped) 
   return out;
 }
 
+// The sentences of the text part that say what the report leaves out.
+std::string notes(bool withBody, bool bodyCut, size_t bodyBytes, size_t moreRcpts, size_t dropped) {
+  std::string n;
+  if (!withBody)
+    n += "Only the header fields of the message are included, not its body.\r\n";
+  else if (bodyCut)
+    n += "The body was cut: only its first " + std::to_string(bodyBytes) + " bytes are included.\r\n";
+  if (moreRcpts) n += std::to_string(moreRcpts) + " more recipients are not listed.\r\n";
+  if (dropped) n += std::to_string(dropped) + " header fields were left out to keep this report small.\r\n";
+  return n;
+}
+
+const std::string kBoundaryForSize(25, 'b');  // as long as the ones chooseBoundary makes
+
+// The whole message: RFC 5965 §2 multipart/report with its three parts.
+std::string assemble(const std::string& top, const std::string& human, const std::string& feedback,
+                     const std::string& third, bool withBody, bool eightBit, const std::string& boundary) {
+  std::string m = top;
+  m += "Content-Type: multipart/report; report-type=feedback-report;\r\n\tboundary=\"" + boundary + "\"\r\n";
+  if (eightBit) m += "Content-Transfer-Encoding: 8bit\r\n";
+  m += "\r\nThis is a MIME-formatted authentication failure report.\r\n\r\n";
+  m += "--" + boundary + "\r\nContent-Type: text/plain; charset=us-ascii\r\nContent-Transfer-Encoding: 7bit\r\n\r\n";
+  m += human;
+  m += "\r\n--" + boundary + "\r\nContent-Type: message/feedback-report\r\n\r\n";
+  m += feedback;
+  m += "\r\n--" + boundary + "\r\nContent-Type: " + std::string(withBody ? "message/rfc822" : "text/rfc822-headers") +
+       "\r\n";
+  if (eightBit) m += "Content-Transfer-Encoding: 8bit\r\n";
+  m += "\r\n" + third;
+  m += "\r\n--" + boundary + "--\r\n";
+  return m;
+}
+
 std::string chooseBoundary(uint64_t seed, const std::vector<const std::string*>& parts) {
   for (uint64_t salt = 0;; ++salt) {
     std::string b = "=_am_ruf_" + hex(fnv1a(std::to_string(salt), seed));
@@ -190,7 +236,7 @@ std::string chooseBoundary(uint64_t seed, const std::vector<const std::string*>&
 }  // namespace
 
 bool failureReportWanted(const Record& r, bool onNone) {
-  if (r.published.ruf.empty()) return false;
+  if (r.published.ruf.empty() || r.published.psd == "y") return false;
   std::string policy = requestedPolicy(r);
   if (!onNone && (policy.empty() || iequals(policy, "none"))) return false;
   const bool dkimAlignedPass = r.dkimAligned == "pass", spfAlignedPass = r.spfAligned == "pass";
@@ -217,64 +263,49 @@ bool failureReportWanted(const Record& r, bool onNone) {
 
 std::string failureMessage(const FailureInput& in, const FailureSettings& s, const std::string& to, int64_t now) {
   const Record& r = in.record;
-  const uint64_t seed = fnv1a(in.queueId + "|" + to + "|" + r.sourceIp + "|" + r.headerFrom + "|" + std::to_string(now));
+  const uint64_t seed =
+      fnv1a(in.queueId + "|" + to + "|" + r.sourceIp + "|" + r.headerFrom + "|" + std::to_string(now));
   std::string top;
   top += field("From", s.sentBy);
   top += field("To", to);
-  top += field("Subject", "DMARC failure report for " + r.headerFrom + (r.sourceIp.empty() ? "" : " from " + r.sourceIp));
+  top += field("Subject",
+               "DMARC failure report for " + r.headerFrom + (r.sourceIp.empty() ? "" : " from " + r.sourceIp));
   top += "Date: " + rfc5322Date(now) + "\r\n";
   top += field("Message-ID", "<ruf." + std::to_string(now) + "." + hex(seed) + "@" +
                                  (s.reportingMta.empty() ? std::string("localhost") : s.reportingMta) + ">");
   top += "MIME-Version: 1.0\r\nAuto-Submitted: auto-generated\r\n";
 
-  // The fixed part, shrunk when it alone would not leave room for a minimal third part.
+  // What the report takes without the original message (with the longest notes it can get, and
+  // room for the line breaks of their wrapping); shrunk when that alone leaves no room.
   Limits lim;
-  std::string feedback = feedbackPart(in, s, now, lim);
-  const size_t envelope = 600;  // boundaries, part headers, preamble
-  if (top.size() + feedback.size() + humanPart(in, now, "").size() + kNoteReserve + envelope > s.maxBytes) {
-    lim.rcpts = 1;
-    lim.authResults = 256;
+  std::string feedback;
+  size_t overhead = 0;
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    if (attempt == 1) lim = {1, 256};
     feedback = feedbackPart(in, s, now, lim);
+    const std::string worst = notes(s.includeBody, true, SIZE_MAX, SIZE_MAX, SIZE_MAX);
+    overhead =
+        assemble(top, humanPart(in, now, worst), feedback, "", s.includeBody, true, kBoundaryForSize).size() + 16;
+    if (overhead <= s.maxBytes) break;
   }
-  size_t fixed = top.size() + feedback.size() + humanPart(in, now, "").size() + kNoteReserve + envelope;
-  if (fixed > s.maxBytes) return "";
-  size_t room = s.maxBytes - fixed;
+  if (overhead > s.maxBytes) return "";
+  const size_t room = s.maxBytes - overhead;
 
   size_t dropped = 0;
-  std::string headers = headerBlock(in, s.includeBody && room >= 2 ? room - 2 : room, &dropped);
-  std::string third = headers, notes;
+  std::string third = headerBlock(in, s.includeBody && room >= 2 ? room - 2 : room, &dropped);
   bool bodyCut = false;
+  size_t bodyBytes = 0;
   if (s.includeBody) {
-    std::string body = redactAddresses(in.body, r.reportDomain);
-    size_t left = room > headers.size() + 2 ? room - headers.size() - 2 : 0;
-    std::string lines = text::bodyLines(body, left, &bodyCut);
-    third += "\r\n" + lines;
+    size_t left = room > third.size() + 2 ? room - third.size() - 2 : 0;
+    std::string lines = text::bodyLines(redactAddresses(in.body, r.reportDomain), left, &bodyCut);
     bodyCut = bodyCut || in.bodyTruncated;
-    if (bodyCut) notes += "The body was cut: only its first " + std::to_string(lines.size()) + " bytes are included.\r\n";
-  } else {
-    notes += "Only the header fields of the message are included, not its body.\r\n";
+    bodyBytes = lines.size();
+    third += "\r\n" + lines;
   }
-  if (in.rcpts.size() > lim.rcpts)
-    notes += std::to_string(in.rcpts.size() - lim.rcpts) + " more recipients are not listed.\r\n";
-  if (dropped) notes += std::to_string(dropped) + " header fields were left out to keep this report small.\r\n";
-  std::string human = humanPart(in, now, notes);
-
+  const size_t moreRcpts = in.rcpts.size() > lim.rcpts ? in.rcpts.size() - lim.rcpts : 0;
+  const std::string human = humanPart(in, now, notes(s.includeBody, bodyCut, bodyBytes, moreRcpts, dropped));
   const std::string boundary = chooseBoundary(seed, {&top, &human, &feedback, &third});
-  const bool eight = text::has8bit(third);
-  std::string m = top;
-  m += "Content-Type: multipart/report; report-type=feedback-report;\r\n\tboundary=\"" + boundary + "\"\r\n";
-  if (eight) m += "Content-Transfer-Encoding: 8bit\r\n";
-  m += "\r\nThis is a MIME-formatted authentication failure report.\r\n\r\n";
-  m += "--" + boundary + "\r\nContent-Type: text/plain; charset=us-ascii\r\nContent-Transfer-Encoding: 7bit\r\n\r\n";
-  m += human;
-  m += "\r\n--" + boundary + "\r\nContent-Type: message/feedback-report\r\n\r\n";
-  m += feedback;
-  m += "\r\n--" + boundary + "\r\nContent-Type: " +
-       std::string(s.includeBody ? "message/rfc822" : "text/rfc822-headers") + "\r\n";
-  if (eight) m += "Content-Transfer-Encoding: 8bit\r\n";
-  m += "\r\n" + third;
-  m += "\r\n--" + boundary + "--\r\n";
-  return m;
+  return assemble(top, human, feedback, third, s.includeBody, text::has8bit(third), boundary);
 }
 
 std::string redactAddresses(std::string_view text, std::string_view keepDomain) {

@@ -25,9 +25,12 @@ namespace am::reports {
 //   fo=0 (default): DMARC failed (no aligned pass from DKIM nor SPF);
 //   fo=1: DKIM or SPF did not give an aligned pass;
 //   fo=d: a DKIM signature failed to verify (aligned or not);  fo=s: SPF failed (aligned or not).
-// fo= holds a colon-separated list; any option that matches is enough. Nothing when r.published.ruf
-// is empty. With `onNone` false (FailureReportsOnNone no, the default), a domain whose policy is
-// p=none gets none.
+// fo= holds a colon-separated list; any option that matches is enough; unknown options are ignored
+// and a list without a known one counts as 0. Nothing when r.published.ruf is empty, nor for a
+// record with psd=y (RFC 9991 §2). With `onNone` false (FailureReportsOnNone no, the default), a
+// domain whose policy for this message is "none" gets none: p for the domain itself, sp (else p)
+// for a subdomain (r.headerFrom below r.reportDomain), np when the disposition shows that np was
+// applied (a non-existent subdomain).
 bool failureReportWanted(const Record& r, bool onNone);
 
 // What one failure report needs that the aggregate record does not keep.
@@ -40,7 +43,10 @@ struct FailureInput {
   std::vector<std::pair<std::string, std::string>> headers;  // the message's header fields as delivered
   std::string body;              // the first bytes of the body (only when the body is to be sent)
   bool bodyTruncated = false;    // the body was longer than what was kept
-  std::string deliveryResult;    // RFC 6591 Delivery-Result: "delivered" | "spam" | "policy" | "reject"
+  std::string deliveryResult;    // RFC 6591 Delivery-Result: "delivered" | "spam" | "policy" | "reject" |
+                                 // "other" ("quarantine" is written as "spam"; anything else leaves it out)
+  std::string spfRecord;         // the SPF TXT record of record.spfDomain as fetched, when known: gives the
+                                 // SPF-DNS field ("txt : DOMAIN : RECORD"); "" leaves the field out
 };
 
 struct FailureSettings {

@@ -94,6 +94,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   fi.rcpts = {pieces[3], pieces[2]};
   fi.authResults = pieces[3] + "; spf=fail smtp.mailfrom=" + pieces[2];
   fi.body = pieces[4];
+  fi.spfRecord = pieces[3];
+  fi.record.spfDomain = pieces[2];
   for (size_t i = 5; i + 1 < pieces.size(); i += 2) fi.headers.emplace_back(pieces[i], pieces[i + 1]);
   FailureSettings s;
   s.sentBy = "reports@" + pieces[0];
