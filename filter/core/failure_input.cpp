@@ -5,10 +5,10 @@
 
 namespace am::core {
 
-std::string deliveryResult(const MessageOutcome& o) {
+std::string deliveryResult(const MessageOutcome& o, bool held) {
   switch (o.disposition.action) {
     case Action::Reject: return "reject";
-    case Action::Quarantine: return "policy";
+    case Action::Quarantine: return held ? "policy" : "spam";
     default: return "delivered";
   }
 }
@@ -29,7 +29,7 @@ std::optional<reports::FailureInput> failureInput(const MessageOutcome& o, const
     in.body = std::move(body);
     in.bodyTruncated = bodyTruncated;
   }
-  in.deliveryResult = deliveryResult(o);
+  in.deliveryResult = deliveryResult(o, cfg.holdQuarantinedMessages);
   return in;
 }
 

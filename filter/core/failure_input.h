@@ -16,8 +16,10 @@
 
 namespace am::core {
 
-// The RFC 6591 Delivery-Result of the verdict: "reject", "policy" (quarantined) or "delivered".
-std::string deliveryResult(const MessageOutcome& o);
+// The RFC 6591 Delivery-Result of the verdict: "reject"; for a quarantined message "policy" when it is
+// held (HoldQuarantinedMessages yes: not delivered), else "spam" (delivered with the marking header);
+// otherwise "delivered".
+std::string deliveryResult(const MessageOutcome& o, bool held);
 
 // None when the message is not one its domain asked failure reports for (or has no report record).
 // `body` is what Session kept of the body (FailureReportsContent body), `bodyTruncated` whether

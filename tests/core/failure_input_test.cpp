@@ -94,7 +94,12 @@ TEST(FailureInput, BodyOnlyWhenAskedAndQuarantineIsPolicy) {
   ASSERT_TRUE(in);
   EXPECT_EQ(in->body, "Hello\r\n");
   EXPECT_TRUE(in->bodyTruncated);
-  EXPECT_EQ(in->deliveryResult, "policy");
+  EXPECT_EQ(in->deliveryResult, "policy");  // held: HoldQuarantinedMessages yes, the default
+  auto delivered = cfg("FailureReportsContent body\nHoldQuarantinedMessages no\n");
+  in = failureInput(failing("v=DMARC1; p=quarantine; ruf=mailto:f@bank.example", Action::Quarantine), *delivered, 1,
+                    kHeaders, "Hello\r\n", true);
+  ASSERT_TRUE(in);
+  EXPECT_EQ(in->deliveryResult, "spam");  // delivered with the marking header
 }
 
 TEST(FailureInput, JobTemplateFromTheConfiguration) {
