@@ -255,6 +255,21 @@ TEST(Migrate, FailureReportKeysAreCarriedOver) {
   expectEveryLineNoted(m.r, dmarc);
 }
 
+// A ReportCommand given to OpenDMARC stays the way reports leave, with the note on the systemd unit.
+TEST(Migrate, ReportCommandIsKept) {
+  TempDir d;
+  auto cmd = d.file("sendmail", "#!/bin/sh\nexit 0\n");
+  ASSERT_EQ(::chmod(cmd.c_str(), 0755), 0);
+  auto dmarc = d.file("opendmarc.conf", "Socket inet:8893\nAuthservID mx.example.org\nFailureReports yes\n"
+                                        "ReportCommand " + cmd + " -t\n");
+  auto m = run("", dmarc);
+  ASSERT_TRUE(m.r.ok()) << am::migrate::formatReport(m.r);
+  ASSERT_TRUE(m.cfg) << m.r.conf;
+  EXPECT_EQ(m.cfg->reportCommand, cmd + " -t");
+  EXPECT_TRUE(hasNote(m.r, NoteKind::Differs, "FailureReports", "NoNewPrivileges"));
+  expectEveryLineNoted(m.r, dmarc);
+}
+
 TEST(Migrate, OpenDmarcAloneTakesItsIgnoreHostsAsInternal) {
   TempDir d;
   auto dmarc = d.file("opendmarc.conf", "Socket inet:8893\nAuthservID HOSTNAME\n");
