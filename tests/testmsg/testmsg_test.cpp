@@ -45,7 +45,8 @@ class TestMessage : public ::testing::Test {
     dir_ = tmp_.path;
     ASSERT_FALSE(dir_.empty());
     int st = -1;
-    keyRecord_ = runCommand(std::string(AM_AUTHMILTER_BIN) + " keygen -d sign.tm.test -s sel -a rsa -D " + dir_ + " 2>/dev/null", &st);
+    keyRecord_ = runCommand(
+        std::string(AM_AUTHMILTER_BIN) + " keygen -d sign.tm.test -s sel -a rsa -D " + dir_ + " 2>/dev/null", &st);
     ASSERT_EQ(st, 0);
     records_ = std::string(kRecords) + keyRecord_;
     zone_ = write("tm.zone", "$ORIGIN tm.test.\n$TTL 300\n" + records_);
@@ -174,7 +175,8 @@ TEST_F(TestMessage, SigningRulePrintsASignatureThatDkimpyVerifies) {
   ASSERT_EQ(key.status, am::DnsStatus::Ok);
   auto keys = write("keys", "sel._domainkey.sign.tm.test\t" + key.records[0] + "\n");
   int st = -1;
-  std::string v = runCommand(std::string("/usr/bin/python3 ") + AM_SIGN_VERIFY_SCRIPT + " " + keys + " " + signedPath + " 2>&1", &st);
+  std::string v =
+      runCommand(std::string("/usr/bin/python3 ") + AM_SIGN_VERIFY_SCRIPT + " " + keys + " " + signedPath + " 2>&1", &st);
   EXPECT_EQ(st, 0) << v << "\n" << crlf;
   EXPECT_NE(v.find("msg 0: pass (1 signatures)"), std::string::npos) << v;
   // Tampered body: the same check fails (the verification is real).
