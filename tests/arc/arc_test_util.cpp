@@ -1,6 +1,7 @@
 // tests/arc/arc_test_util.cpp — see arc_test_util.h.
 #include "tests/arc/arc_test_util.h"
 
+#include <gtest/gtest.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
@@ -46,6 +47,19 @@ const std::vector<SuiteCase>& validationSuite() {
     return out;
   }();
   return cases;
+}
+
+const SuiteCase& suiteCase(const std::string& id) {
+  for (const auto& c : validationSuite())
+    if (c.id == id) return c;
+  static SuiteCase none;
+  ADD_FAILURE() << "no suite case " << id;
+  return none;
+}
+
+std::unique_ptr<Verifier> verifierWithKeysOf(const std::string& id, InMemoryResolver& dns) {
+  loadTxt(suiteCase(id).txt, dns);
+  return Verifier::create(dns, {}, nullptr);
 }
 
 void loadTxt(const std::map<std::string, std::string>& txt, InMemoryResolver& dns) {

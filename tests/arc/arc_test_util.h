@@ -1,10 +1,12 @@
 // tests/arc/arc_test_util.h — helpers shared by the ARC test programs: the ValiMail validation
-// suite as a list of cases (scenario, test id, message, expected cv, TXT records), running one
+// suite as a list of cases (scenario, test id, message, expected cv, TXT records), one case by id
+// and a Verifier holding its keys, running one
 // message through an arc::Verification in chunks, and sealing a message with Debian's
 // python3-dkim (dkim.arc_sign) for interop and chain-building tests.
 // Not thread-safe where noted (temp dirs are per test).
 #pragma once
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -25,8 +27,14 @@ struct SuiteCase {
 // All cases of arc-draft-validation-tests.yml, in file order (empty when the file is missing).
 const std::vector<SuiteCase>& validationSuite();
 
+// The case with test id `id`; an empty case, and a test failure (ADD_FAILURE), when there is none.
+const SuiteCase& suiteCase(const std::string& id);
+
 // Fills `dns` with the records (whitespace inside p= kept as given: the key parser skips it).
 void loadTxt(const std::map<std::string, std::string>& txt, InMemoryResolver& dns);
+
+// A Verifier over `dns`, after loading into it the TXT records (keys) of suite case `id`.
+std::unique_ptr<Verifier> verifierWithKeysOf(const std::string& id, InMemoryResolver& dns);
 
 // Runs a raw message (LF or CRLF) through a fresh Verification of `v`, body in `chunk`-byte pieces.
 ChainResult verifyMessage(Verifier& v, const std::string& raw, size_t chunk = 65536);

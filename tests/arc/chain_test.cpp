@@ -9,21 +9,10 @@
 namespace am::arc::test {
 namespace {
 
-const SuiteCase& suiteCase(const std::string& id) {
-  for (const auto& c : validationSuite())
-    if (c.id == id) return c;
-  static SuiteCase none;
-  ADD_FAILURE() << "no suite case " << id;
-  return none;
-}
-
 ChainResult run(const std::string& id, InMemoryResolver* dnsOut = nullptr) {
-  const SuiteCase& c = suiteCase(id);
   InMemoryResolver local;
-  InMemoryResolver& dns = dnsOut ? *dnsOut : local;
-  loadTxt(c.txt, dns);
-  auto v = Verifier::create(dns, {}, nullptr);
-  return verifyMessage(*v, c.message);
+  auto v = verifierWithKeysOf(id, dnsOut ? *dnsOut : local);
+  return verifyMessage(*v, suiteCase(id).message);
 }
 
 TEST(ArcChain, ThreeSetsPass) {
@@ -76,8 +65,7 @@ TEST(ArcChain, NoArcFieldsNoLookups) {
 TEST(ArcChain, FinishIsIdempotent) {
   const SuiteCase& c = suiteCase("cv_pass_i1_1");
   InMemoryResolver dns;
-  loadTxt(c.txt, dns);
-  auto v = Verifier::create(dns, {}, nullptr);
+  auto v = verifierWithKeysOf(c.id, dns);
   dkim::test::Message m = dkim::test::parseMessage(c.message);
   auto ver = v->startVerify();
   for (auto& [n, val] : m.headers) ver->header(n, val);

@@ -12,21 +12,10 @@
 namespace am::arc::test {
 namespace {
 
-const SuiteCase& suiteCase(const std::string& id) {
-  for (const auto& c : validationSuite())
-    if (c.id == id) return c;
-  static SuiteCase none;
-  ADD_FAILURE() << "no suite case " << id;
-  return none;
-}
-
 struct Hostile : ::testing::Test {
   InMemoryResolver dns;
   std::unique_ptr<Verifier> v;
-  void SetUp() override {
-    loadTxt(suiteCase("cv_pass_i1_1").txt, dns);
-    v = Verifier::create(dns, {}, nullptr);
-  }
+  void SetUp() override { v = verifierWithKeysOf("cv_pass_i1_1", dns); }
   ChainResult check(const std::string& msg) { return verifyMessage(*v, msg); }
 };
 

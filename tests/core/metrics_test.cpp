@@ -11,24 +11,15 @@
 #include "filter/core/options.h"
 #include "filter/core/session.h"
 #include "tests/core/core_fixture.h"
+#include "tests/support/metricstext/metrics_text.h"
 
 using namespace am;
 using namespace am::core;
 
 namespace {
 
-// The value of one series ("name{labels}") in a rendered registry; -1 when absent.
-double sample(const std::string& text, const std::string& series) {
-  std::istringstream in(text);
-  std::string line;
-  while (std::getline(in, line))
-    if (line.rfind(series + " ", 0) == 0) return std::stod(line.substr(series.size() + 1));
-  return -1;
-}
-
-std::string results(const char* method, const char* result) {
-  return std::string("authmilter_auth_results_total{method=\"") + method + "\",result=\"" + result + "\"}";
-}
+using am::testing::authResultsSeries;
+using am::testing::metricSample;
 
 MessageOutcome outcome(SpfResult spf, std::vector<DkimResult> dkim, policy::DmarcResult dmarc, Action action,
                        std::string code) {
@@ -65,33 +56,33 @@ TEST(MetricsConsumer, CountsResultsActionReplyCodeAndLatency) {
   countOutcome(signedOnly, std::chrono::milliseconds(1), m);
 
   std::string t = r.render();
-  EXPECT_EQ(sample(t, results("spf", "pass")), 1);
-  EXPECT_EQ(sample(t, results("spf", "fail")), 1);
-  EXPECT_EQ(sample(t, results("spf", "softfail")), 1);
-  EXPECT_EQ(sample(t, results("spf", "none")), 1);
-  EXPECT_EQ(sample(t, results("spf", "temperror")), 0);
-  EXPECT_EQ(sample(t, results("dkim", "pass")), 1);
-  EXPECT_EQ(sample(t, results("dkim", "fail")), 1);
-  EXPECT_EQ(sample(t, results("dkim", "temperror")), 1);
-  EXPECT_EQ(sample(t, results("dkim", "none")), 2);  // the two evaluated messages without signatures
-  EXPECT_EQ(sample(t, results("dmarc", "pass")), 1);
-  EXPECT_EQ(sample(t, results("dmarc", "fail")), 2);
-  EXPECT_EQ(sample(t, results("dmarc", "temperror")), 1);
-  EXPECT_EQ(sample(t, "authmilter_messages_total{action=\"accept\"}"), 2);
-  EXPECT_EQ(sample(t, "authmilter_messages_total{action=\"reject\"}"), 1);
-  EXPECT_EQ(sample(t, "authmilter_messages_total{action=\"tempfail\"}"), 1);
-  EXPECT_EQ(sample(t, "authmilter_messages_total{action=\"quarantine\"}"), 1);
-  EXPECT_EQ(sample(t, "authmilter_messages_total{action=\"continue\"}"), -1);  // never a verdict
-  EXPECT_EQ(sample(t, "authmilter_replies_total{code=\"550\"}"), 1);
-  EXPECT_EQ(sample(t, "authmilter_replies_total{code=\"451\"}"), 1);
-  EXPECT_EQ(sample(t, "authmilter_replies_total{code=\"554\"}"), -1);  // never given: not shown
-  EXPECT_EQ(sample(t, "authmilter_dkim_signatures_added_total"), 2);
-  EXPECT_EQ(sample(t, "authmilter_message_duration_seconds_count"), 5);
-  EXPECT_EQ(sample(t, "authmilter_message_duration_seconds_bucket{le=\"0.001\"}"), 2);
-  EXPECT_EQ(sample(t, "authmilter_message_duration_seconds_bucket{le=\"0.005\"}"), 3);
-  EXPECT_EQ(sample(t, "authmilter_message_duration_seconds_bucket{le=\"0.05\"}"), 4);
-  EXPECT_EQ(sample(t, "authmilter_message_duration_seconds_bucket{le=\"2.5\"}"), 5);
-  EXPECT_NEAR(sample(t, "authmilter_message_duration_seconds_sum"), 2.0442, 1e-9);
+  EXPECT_EQ(metricSample(t, authResultsSeries("spf", "pass")), 1);
+  EXPECT_EQ(metricSample(t, authResultsSeries("spf", "fail")), 1);
+  EXPECT_EQ(metricSample(t, authResultsSeries("spf", "softfail")), 1);
+  EXPECT_EQ(metricSample(t, authResultsSeries("spf", "none")), 1);
+  EXPECT_EQ(metricSample(t, authResultsSeries("spf", "temperror")), 0);
+  EXPECT_EQ(metricSample(t, authResultsSeries("dkim", "pass")), 1);
+  EXPECT_EQ(metricSample(t, authResultsSeries("dkim", "fail")), 1);
+  EXPECT_EQ(metricSample(t, authResultsSeries("dkim", "temperror")), 1);
+  EXPECT_EQ(metricSample(t, authResultsSeries("dkim", "none")), 2);  // the two evaluated messages without signatures
+  EXPECT_EQ(metricSample(t, authResultsSeries("dmarc", "pass")), 1);
+  EXPECT_EQ(metricSample(t, authResultsSeries("dmarc", "fail")), 2);
+  EXPECT_EQ(metricSample(t, authResultsSeries("dmarc", "temperror")), 1);
+  EXPECT_EQ(metricSample(t, "authmilter_messages_total{action=\"accept\"}"), 2);
+  EXPECT_EQ(metricSample(t, "authmilter_messages_total{action=\"reject\"}"), 1);
+  EXPECT_EQ(metricSample(t, "authmilter_messages_total{action=\"tempfail\"}"), 1);
+  EXPECT_EQ(metricSample(t, "authmilter_messages_total{action=\"quarantine\"}"), 1);
+  EXPECT_EQ(metricSample(t, "authmilter_messages_total{action=\"continue\"}"), -1);  // never a verdict
+  EXPECT_EQ(metricSample(t, "authmilter_replies_total{code=\"550\"}"), 1);
+  EXPECT_EQ(metricSample(t, "authmilter_replies_total{code=\"451\"}"), 1);
+  EXPECT_EQ(metricSample(t, "authmilter_replies_total{code=\"554\"}"), -1);  // never given: not shown
+  EXPECT_EQ(metricSample(t, "authmilter_dkim_signatures_added_total"), 2);
+  EXPECT_EQ(metricSample(t, "authmilter_message_duration_seconds_count"), 5);
+  EXPECT_EQ(metricSample(t, "authmilter_message_duration_seconds_bucket{le=\"0.001\"}"), 2);
+  EXPECT_EQ(metricSample(t, "authmilter_message_duration_seconds_bucket{le=\"0.005\"}"), 3);
+  EXPECT_EQ(metricSample(t, "authmilter_message_duration_seconds_bucket{le=\"0.05\"}"), 4);
+  EXPECT_EQ(metricSample(t, "authmilter_message_duration_seconds_bucket{le=\"2.5\"}"), 5);
+  EXPECT_NEAR(metricSample(t, "authmilter_message_duration_seconds_sum"), 2.0442, 1e-9);
 }
 
 // ARC results are counted as our AR header gives them: every evaluated message (none without ARC
@@ -114,9 +105,9 @@ TEST(MetricsConsumer, CountsArcResults) {
   signedWithChain.arc.cv = arc::Cv::Pass;
   countOutcome(signedWithChain, std::chrono::milliseconds(1), m);
   std::string t = r.render();
-  EXPECT_EQ(sample(t, results("arc", "pass")), 2) << t;
-  EXPECT_EQ(sample(t, results("arc", "fail")), 1);
-  EXPECT_EQ(sample(t, results("arc", "none")), 1);
+  EXPECT_EQ(metricSample(t, authResultsSeries("arc", "pass")), 2) << t;
+  EXPECT_EQ(metricSample(t, authResultsSeries("arc", "fail")), 1);
+  EXPECT_EQ(metricSample(t, authResultsSeries("arc", "none")), 1);
 }
 
 TEST(MetricsConsumer, OddReplyCodesAreNotCounted) {
@@ -125,7 +116,7 @@ TEST(MetricsConsumer, OddReplyCodesAreNotCounted) {
   for (const char* code : {"", "5", "250", "600", "55x", "5500"}) m.message(Action::Reject, code, {});
   std::string t = r.render();
   EXPECT_EQ(t.find("authmilter_replies_total{"), std::string::npos) << t;
-  EXPECT_EQ(sample(t, "authmilter_messages_total{action=\"reject\"}"), 6);
+  EXPECT_EQ(metricSample(t, "authmilter_messages_total{action=\"reject\"}"), 6);
 }
 
 struct MetricsEngine : am::core::test::CoreFixture {
@@ -163,17 +154,18 @@ TEST_F(MetricsEngine, MessagesThroughASessionAreCounted) {
   message("c@pass.test", "c@pass.test", false);  // the connection ends without end of message
 
   std::string t = engine->metrics()->render();
-  EXPECT_EQ(sample(t, "authmilter_messages_total{action=\"reject\"}"), 1) << t;
-  EXPECT_EQ(sample(t, "authmilter_messages_total{action=\"accept\"}"), 2);
-  EXPECT_EQ(sample(t, "authmilter_replies_total{code=\"550\"}"), 1);
-  EXPECT_EQ(sample(t, results("spf", "pass")), 2);  // results come from outcomes: the aborted one has none
-  EXPECT_EQ(sample(t, results("spf", "fail")), 1);
-  EXPECT_EQ(sample(t, results("dmarc", "pass")), 2);
-  EXPECT_EQ(sample(t, results("dmarc", "fail")), 1);
-  EXPECT_EQ(sample(t, results("dkim", "none")), 3);
-  EXPECT_EQ(sample(t, "authmilter_messages_aborted_total"), 1);
-  EXPECT_EQ(sample(t, "authmilter_message_duration_seconds_count"), 3);
-  EXPECT_EQ(sample(t, "authmilter_messages_in_flight"), 0);
+  EXPECT_EQ(metricSample(t, "authmilter_messages_total{action=\"reject\"}"), 1) << t;
+  EXPECT_EQ(metricSample(t, "authmilter_messages_total{action=\"accept\"}"), 2);
+  EXPECT_EQ(metricSample(t, "authmilter_replies_total{code=\"550\"}"), 1);
+  // results come from outcomes: the aborted one has none
+  EXPECT_EQ(metricSample(t, authResultsSeries("spf", "pass")), 2);
+  EXPECT_EQ(metricSample(t, authResultsSeries("spf", "fail")), 1);
+  EXPECT_EQ(metricSample(t, authResultsSeries("dmarc", "pass")), 2);
+  EXPECT_EQ(metricSample(t, authResultsSeries("dmarc", "fail")), 1);
+  EXPECT_EQ(metricSample(t, authResultsSeries("dkim", "none")), 3);
+  EXPECT_EQ(metricSample(t, "authmilter_messages_aborted_total"), 1);
+  EXPECT_EQ(metricSample(t, "authmilter_message_duration_seconds_count"), 3);
+  EXPECT_EQ(metricSample(t, "authmilter_messages_in_flight"), 0);
 }
 
 // With ReportStore set, the recorder's counts are exported: records written to the store.
@@ -186,8 +178,8 @@ TEST_F(MetricsEngine, ReportRecordsWrittenAreCounted) {
   EXPECT_EQ(message("b@pass.test", "b@pass.test").action, Action::Accept);
   ASSERT_TRUE(engine->recorder()->drain(std::chrono::seconds(10)));
   std::string t = engine->metrics()->render();
-  EXPECT_EQ(sample(t, "authmilter_report_records_total{outcome=\"written\"}"), 2) << t;
-  EXPECT_NE(sample(t, "authmilter_report_records_total{outcome=\"dropped_queue_full\"}"), 1);
+  EXPECT_EQ(metricSample(t, "authmilter_report_records_total{outcome=\"written\"}"), 2) << t;
+  EXPECT_NE(metricSample(t, "authmilter_report_records_total{outcome=\"dropped_queue_full\"}"), 1);
 }
 
 TEST_F(MetricsEngine, ReloadsAreCountedByOutcome) {
@@ -198,8 +190,8 @@ TEST_F(MetricsEngine, ReloadsAreCountedByOutcome) {
   EXPECT_FALSE(engine->reload(conf(), errors));
   EXPECT_FALSE(engine->reload(dir + "/missing.conf", errors));
   std::string t = engine->metrics()->render();
-  EXPECT_EQ(sample(t, "authmilter_reloads_total{outcome=\"ok\"}"), 1) << t;
-  EXPECT_EQ(sample(t, "authmilter_reloads_total{outcome=\"failed\"}"), 2) << t;
+  EXPECT_EQ(metricSample(t, "authmilter_reloads_total{outcome=\"ok\"}"), 1) << t;
+  EXPECT_EQ(metricSample(t, "authmilter_reloads_total{outcome=\"failed\"}"), 2) << t;
 }
 
 TEST_F(MetricsEngine, WithoutMetricsListenNothingExists) {

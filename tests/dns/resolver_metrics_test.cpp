@@ -9,20 +9,14 @@
 #include "filter/metrics/registry.h"
 #include "tests/dns/fake_server.h"
 #include "tests/dns/resolver_util.h"
+#include "tests/support/metricstext/metrics_text.h"
 
 namespace am::dns {
 namespace {
 
 using namespace test;
 using Q = FakeDnsServer::Query;
-
-double sample(const std::string& text, const std::string& series) {
-  std::istringstream in(text);
-  std::string line;
-  while (std::getline(in, line))
-    if (line.rfind(series + " ", 0) == 0) return std::stod(line.substr(series.size() + 1));
-  return -1;
-}
+using am::testing::metricSample;
 
 TEST(ResolverMetrics, CountedWhereTheyHappen) {
   FakeDnsServer srv([](const Q& q) -> std::vector<Bytes> {
@@ -47,18 +41,18 @@ TEST(ResolverMetrics, CountedWhereTheyHappen) {
   EXPECT_EQ(r->txt("bad..name").status, DnsStatus::PermFail);  // refused before any lookup: not counted
 
   std::string t = reg.render();
-  EXPECT_EQ(sample(t, "authmilter_dns_lookups_total"), 6) << t;
-  EXPECT_EQ(sample(t, "authmilter_dns_cache_hits_total"), 2);
-  EXPECT_EQ(sample(t, "authmilter_dns_queries_total"), 4);
-  EXPECT_EQ(sample(t, "authmilter_dns_timeouts_total"), 1);
-  EXPECT_EQ(sample(t, "authmilter_dns_failures_total{kind=\"tempfail\"}"), 2);
-  EXPECT_EQ(sample(t, "authmilter_dns_failures_total{kind=\"permfail\"}"), 1);
-  EXPECT_EQ(sample(t, "authmilter_dns_coalesced_total"), 0);
-  EXPECT_EQ(sample(t, "authmilter_dns_lookup_duration_seconds_count"), 4);  // the four network lookups
+  EXPECT_EQ(metricSample(t, "authmilter_dns_lookups_total"), 6) << t;
+  EXPECT_EQ(metricSample(t, "authmilter_dns_cache_hits_total"), 2);
+  EXPECT_EQ(metricSample(t, "authmilter_dns_queries_total"), 4);
+  EXPECT_EQ(metricSample(t, "authmilter_dns_timeouts_total"), 1);
+  EXPECT_EQ(metricSample(t, "authmilter_dns_failures_total{kind=\"tempfail\"}"), 2);
+  EXPECT_EQ(metricSample(t, "authmilter_dns_failures_total{kind=\"permfail\"}"), 1);
+  EXPECT_EQ(metricSample(t, "authmilter_dns_coalesced_total"), 0);
+  EXPECT_EQ(metricSample(t, "authmilter_dns_lookup_duration_seconds_count"), 4);  // the four network lookups
   // The silent one took its whole 200 ms timeout; the others answered at once.
-  EXPECT_GE(sample(t, "authmilter_dns_lookup_duration_seconds_sum"), 0.2);
-  EXPECT_EQ(sample(t, "authmilter_dns_lookup_duration_seconds_bucket{le=\"0.1\"}"), 3) << t;
-  EXPECT_EQ(sample(t, "authmilter_dns_lookup_duration_seconds_bucket{le=\"+Inf\"}"), 4);
+  EXPECT_GE(metricSample(t, "authmilter_dns_lookup_duration_seconds_sum"), 0.2);
+  EXPECT_EQ(metricSample(t, "authmilter_dns_lookup_duration_seconds_bucket{le=\"0.1\"}"), 3) << t;
+  EXPECT_EQ(metricSample(t, "authmilter_dns_lookup_duration_seconds_bucket{le=\"+Inf\"}"), 4);
   auto s = r->stats();
   EXPECT_EQ(s.tempFailures, 2u);
   EXPECT_EQ(s.permFailures, 1u);

@@ -2,29 +2,16 @@
 #include "tests/e2e/e2e_fixture.h"
 
 #include <strings.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
-#include <array>
-#include <cstdio>
 #include <fstream>
-#include <thread>
 
 #include "filter/authres/authres.h"
+#include "tests/support/testfiles/test_files.h"
 
 namespace am::e2e {
 
-std::string runCommand(const std::string& cmd, int* status) {
-  std::string out;
-  FILE* p = popen(cmd.c_str(), "r");
-  if (!p) return out;
-  std::array<char, 4096> buf;
-  size_t n;
-  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) out.append(buf.data(), n);
-  int st = pclose(p);
-  if (status) *status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-  return out;
-}
+std::string runCommand(const std::string& cmd, int* status) { return am::testing::runCommand(cmd, status); }
 
 std::string Env::basePolicy() const {
   return "key rsa1 sign.e2e.test rsa1 " + dir + "/sign.e2e.test.rsa1.key rsa\n"
@@ -91,25 +78,12 @@ void Env::stop() {
 }
 
 bool waitForOutput(am::milter_process::Process& p, const std::string& needle, std::chrono::milliseconds bound) {
-  auto deadline = std::chrono::steady_clock::now() + bound;
-  for (;;) {
-    if (p.output().find(needle) != std::string::npos) return true;
-    if (std::chrono::steady_clock::now() >= deadline) return false;
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
+  return am::testing::waitUntil([&] { return p.output().find(needle) != std::string::npos; }, bound,
+                                std::chrono::milliseconds(20));
 }
 
 am::milter_client::Result send(const std::string& socket, const am::milter_client::Message& m) {
-  std::string err;
-  auto c = am::milter_client::Client::connect(socket, std::chrono::seconds(30), &err);
-  if (!c) {
-    am::milter_client::Result r;
-    r.replyText = "connect: " + err;
-    return r;
-  }
-  auto r = c->send(m);
-  c->quit();
-  return r;
+  return am::milter_client::sendOnce(socket, m);
 }
 
 am::milter_client::Message message(const std::string& mailFrom, const std::string& from, const std::string& clientAddr) {

@@ -11,26 +11,16 @@
 #include <thread>
 
 #include "tests/e2e/e2e_fixture.h"
+#include "tests/support/metricstext/metrics_text.h"
 
 using namespace am::e2e;
 using am::milter_client::Result;
+using am::testing::authResultsSeries;
+using am::testing::metricSample;
 
 namespace {
 
 bool has(const std::string& hay, const std::string& needle) { return hay.find(needle) != std::string::npos; }
-
-// The value of one series ("name{labels}") in the text format; -1 when absent.
-double sample(const std::string& text, const std::string& series) {
-  std::istringstream in(text);
-  std::string line;
-  while (std::getline(in, line))
-    if (line.rfind(series + " ", 0) == 0) return std::stod(line.substr(series.size() + 1));
-  return -1;
-}
-
-std::string results(const char* method, const char* result) {
-  return std::string("authmilter_auth_results_total{method=\"") + method + "\",result=\"" + result + "\"}";
-}
 
 class MetricsE2E : public ::testing::TestWithParam<const char*> {
  protected:
@@ -58,7 +48,7 @@ class MetricsE2E : public ::testing::TestWithParam<const char*> {
   std::string waitFor(const std::string& series, double value) {
     auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
     std::string text;
-    while (sample(text = scrape(), series) != value && std::chrono::steady_clock::now() < deadline)
+    while (metricSample(text = scrape(), series) != value && std::chrono::steady_clock::now() < deadline)
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
     return text;
   }
@@ -81,49 +71,51 @@ TEST_P(MetricsE2E, CountsEqualWhatWasSent) {
   sendMix();
   // Connections close asynchronously after QUIT: wait until none is open.
   std::string t = waitFor("authmilter_milter_connections", 0);
-  EXPECT_EQ(sample(t, "authmilter_milter_connections"), 0) << t;
-  EXPECT_EQ(sample(t, "authmilter_messages_total{action=\"accept\"}"), 3) << t;
-  EXPECT_EQ(sample(t, "authmilter_messages_total{action=\"reject\"}"), 2);
-  EXPECT_EQ(sample(t, "authmilter_messages_total{action=\"quarantine\"}"), 1);
-  EXPECT_EQ(sample(t, "authmilter_messages_total{action=\"tempfail\"}"), 0);
-  EXPECT_EQ(sample(t, "authmilter_replies_total{code=\"550\"}"), 2);
-  EXPECT_EQ(sample(t, "authmilter_replies_total{code=\"451\"}"), -1);  // never given, not shown
-  EXPECT_EQ(sample(t, results("spf", "pass")), 3);
-  EXPECT_EQ(sample(t, results("spf", "fail")), 3);
-  EXPECT_EQ(sample(t, results("dmarc", "pass")), 3);
-  EXPECT_EQ(sample(t, results("dmarc", "fail")), 3);
-  EXPECT_EQ(sample(t, results("dkim", "none")), 6);
-  EXPECT_EQ(sample(t, results("arc", "none")), 6);  // no ARC fields: arc=none, as in our AR header
-  EXPECT_EQ(sample(t, results("dkim", "pass")), 0);
-  EXPECT_EQ(sample(t, "authmilter_message_duration_seconds_count"), 6);
-  EXPECT_EQ(sample(t, "authmilter_message_duration_seconds_bucket{le=\"+Inf\"}"), 6);
-  EXPECT_GT(sample(t, "authmilter_message_duration_seconds_sum"), 0);
-  EXPECT_EQ(sample(t, "authmilter_messages_in_flight"), 0);
-  EXPECT_EQ(sample(t, "authmilter_messages_aborted_total"), 0);
+  EXPECT_EQ(metricSample(t, "authmilter_milter_connections"), 0) << t;
+  EXPECT_EQ(metricSample(t, "authmilter_messages_total{action=\"accept\"}"), 3) << t;
+  EXPECT_EQ(metricSample(t, "authmilter_messages_total{action=\"reject\"}"), 2);
+  EXPECT_EQ(metricSample(t, "authmilter_messages_total{action=\"quarantine\"}"), 1);
+  EXPECT_EQ(metricSample(t, "authmilter_messages_total{action=\"tempfail\"}"), 0);
+  EXPECT_EQ(metricSample(t, "authmilter_replies_total{code=\"550\"}"), 2);
+  EXPECT_EQ(metricSample(t, "authmilter_replies_total{code=\"451\"}"), -1);  // never given, not shown
+  EXPECT_EQ(metricSample(t, authResultsSeries("spf", "pass")), 3);
+  EXPECT_EQ(metricSample(t, authResultsSeries("spf", "fail")), 3);
+  EXPECT_EQ(metricSample(t, authResultsSeries("dmarc", "pass")), 3);
+  EXPECT_EQ(metricSample(t, authResultsSeries("dmarc", "fail")), 3);
+  EXPECT_EQ(metricSample(t, authResultsSeries("dkim", "none")), 6);
+  EXPECT_EQ(metricSample(t, authResultsSeries("arc", "none")), 6);  // no ARC fields: arc=none, as in our AR header
+  EXPECT_EQ(metricSample(t, authResultsSeries("dkim", "pass")), 0);
+  EXPECT_EQ(metricSample(t, "authmilter_message_duration_seconds_count"), 6);
+  EXPECT_EQ(metricSample(t, "authmilter_message_duration_seconds_bucket{le=\"+Inf\"}"), 6);
+  EXPECT_GT(metricSample(t, "authmilter_message_duration_seconds_sum"), 0);
+  EXPECT_EQ(metricSample(t, "authmilter_messages_in_flight"), 0);
+  EXPECT_EQ(metricSample(t, "authmilter_messages_aborted_total"), 0);
   // DNS: the first message of each domain asks nsd, the repeats hit the cache.
-  double lookups = sample(t, "authmilter_dns_lookups_total"), hits = sample(t, "authmilter_dns_cache_hits_total");
-  EXPECT_GT(sample(t, "authmilter_dns_queries_total"), 0) << t;
+  double lookups = metricSample(t, "authmilter_dns_lookups_total");
+  double hits = metricSample(t, "authmilter_dns_cache_hits_total");
+  EXPECT_GT(metricSample(t, "authmilter_dns_queries_total"), 0) << t;
   EXPECT_GT(hits, 0);
   EXPECT_GT(lookups, hits);
-  EXPECT_EQ(sample(t, "authmilter_dns_timeouts_total"), 0);
-  EXPECT_EQ(sample(t, "authmilter_dns_lookup_duration_seconds_count"), lookups - hits - sample(t, "authmilter_dns_coalesced_total"));
+  EXPECT_EQ(metricSample(t, "authmilter_dns_timeouts_total"), 0);
+  EXPECT_EQ(metricSample(t, "authmilter_dns_lookup_duration_seconds_count"),
+            lookups - hits - metricSample(t, "authmilter_dns_coalesced_total"));
   if (std::string(GetParam()) == "native") {
     // The six messages and the fixture's probe that waited for the socket to accept.
-    EXPECT_EQ(sample(t, "authmilter_milter_connections_accepted_total"), 7);
-    EXPECT_GE(sample(t, "authmilter_milter_workers"), 1);
+    EXPECT_EQ(metricSample(t, "authmilter_milter_connections_accepted_total"), 7);
+    EXPECT_GE(metricSample(t, "authmilter_milter_workers"), 1);
   } else {
-    EXPECT_EQ(sample(t, "authmilter_milter_workers"), -1);  // libmilter: a thread per connection, not exported
+    EXPECT_EQ(metricSample(t, "authmilter_milter_workers"), -1);  // libmilter: a thread per connection, not exported
   }
-  EXPECT_EQ(sample(t, "authmilter_reloads_total{outcome=\"ok\"}"), 0);
+  EXPECT_EQ(metricSample(t, "authmilter_reloads_total{outcome=\"ok\"}"), 0);
 
   // Reloads by outcome.
   ASSERT_EQ(kill(env.milter->pid(), SIGHUP), 0);
   t = waitFor("authmilter_reloads_total{outcome=\"ok\"}", 1);
-  EXPECT_EQ(sample(t, "authmilter_reloads_total{outcome=\"ok\"}"), 1) << env.milter->output();
+  EXPECT_EQ(metricSample(t, "authmilter_reloads_total{outcome=\"ok\"}"), 1) << env.milter->output();
   env.writePolicy(env.basePolicy() + "domain reject.e2e.test bogus-action\n");
   ASSERT_EQ(kill(env.milter->pid(), SIGHUP), 0);
   t = waitFor("authmilter_reloads_total{outcome=\"failed\"}", 1);
-  EXPECT_EQ(sample(t, "authmilter_reloads_total{outcome=\"failed\"}"), 1) << env.milter->output();
+  EXPECT_EQ(metricSample(t, "authmilter_reloads_total{outcome=\"failed\"}"), 1) << env.milter->output();
 }
 
 TEST_P(MetricsE2E, PromtoolAcceptsTheOutputAndOtherPathsAre404) {

@@ -5,20 +5,14 @@
 
 #include <algorithm>
 #include <fstream>
-#include <functional>
-#include <thread>
 
 namespace am::migrate_test {
 namespace {
 
-bool waitFor(const std::function<bool()>& ready, std::chrono::milliseconds bound) {
-  auto deadline = std::chrono::steady_clock::now() + bound;
-  while (!ready()) {
-    if (std::chrono::steady_clock::now() >= deadline) return false;
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  return true;
-}
+using am::testing::readFile;
+using am::testing::runCommand;
+using am::testing::waitUntil;
+
 
 bool exists(const std::string& p) {
   struct stat st;
@@ -59,7 +53,7 @@ std::string ChainEnv::start(const std::vector<std::pair<std::string, std::string
            "/resolv.conf' /etc/resolv.conf && touch '" + d + "/ns-ready' && exec sleep 900"},
       &err);
   if (!holder_) return "unshare: " + err;
-  if (!waitFor([&] { return exists(d + "/ns-ready") || !holder_->running(); }, std::chrono::seconds(10)) ||
+  if (!waitUntil([&] { return exists(d + "/ns-ready") || !holder_->running(); }, std::chrono::seconds(10)) ||
       !exists(d + "/ns-ready"))
     return "namespace set-up failed (needs root): " + holder_->output();
 
@@ -84,10 +78,10 @@ std::string ChainEnv::start(const std::vector<std::pair<std::string, std::string
   // Ready when the namespace's resolver (resolv.conf, as OpenDMARC uses it) answers for every zone.
   std::string probe = "nsenter -t " + std::to_string(holder_->pid()) + " -n -m getent hosts";
   for (auto& z : zones) probe += " ready." + z.first;
-  bool ok = waitFor(
+  bool ok = waitUntil(
       [&] {
         int st = -1;
-        std::string out = am::migrate_test::run(probe + " 2>/dev/null", &st);
+        std::string out = runCommand(probe + " 2>/dev/null", &st);
         return st == 0 && std::count(out.begin(), out.end(), '\n') == static_cast<long>(zones.size());
       },
       std::chrono::seconds(20));
@@ -95,16 +89,7 @@ std::string ChainEnv::start(const std::vector<std::pair<std::string, std::string
 }
 
 am::milter_client::Result sendTo(const std::string& socketPath, const am::milter_client::Message& m) {
-  std::string err;
-  auto c = am::milter_client::Client::connect("unix:" + socketPath, std::chrono::seconds(30), &err);
-  if (!c) {
-    am::milter_client::Result r;
-    r.replyText = "connect: " + err;
-    return r;
-  }
-  auto r = c->send(m);
-  c->quit();
-  return r;
+  return am::milter_client::sendOnce("unix:" + socketPath, m);
 }
 
 am::milter_client::Result sendThroughChain(const std::string& opendkimSock, const std::string& opendmarcSock,

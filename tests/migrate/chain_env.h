@@ -15,9 +15,9 @@
 #include <string>
 #include <vector>
 
-#include "tests/migrate/test_files.h"
 #include "tests/milterclient/milter_client.h"
 #include "tests/milterclient/process.h"
+#include "tests/support/testfiles/test_files.h"
 
 namespace am::migrate_test {
 
@@ -34,7 +34,7 @@ class ChainEnv {
   const std::string& dir() const { return dir_.path; }
 
  private:
-  TempDir dir_;
+  am::testing::TempDir dir_{"am-migrate"};
   std::unique_ptr<am::milter_process::Process> holder_, nsd_;
 };
 

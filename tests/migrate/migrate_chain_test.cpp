@@ -101,7 +101,7 @@ std::string MigrateChain::setUpAll() {
   int st = -1;
   mkdir((d + "/keys").c_str(), 0700);
   std::string keyRecord =
-      am::migrate_test::run(kBin + " keygen -d example.org -s r2026 -D " + d + "/keys 2>/dev/null", &st);
+      am::testing::runCommand(kBin + " keygen -d example.org -s r2026 -D " + d + "/keys 2>/dev/null", &st);
   if (st != 0) return "keygen failed";
   std::string err = env.start({
       {"example.net",
@@ -139,7 +139,7 @@ std::string MigrateChain::setUpAll() {
     dmarc->stop(std::chrono::seconds(10));
   }
 
-  report = am::migrate_test::run(kBin + " migrate --opendkim " + d + "/opendkim.conf --opendmarc " + d +
+  report = am::testing::runCommand(kBin + " migrate --opendkim " + d + "/opendkim.conf --opendmarc " + d +
                                      "/opendmarc.conf --out " + d + "/migrated 2>&1",
                                  &st);
   if (st != 0) return "migrate failed:\n" + report;

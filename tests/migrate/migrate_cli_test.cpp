@@ -6,18 +6,19 @@
 #include <sys/stat.h>
 
 #include "tests/migrate/test_files.h"
+#include "tests/support/testfiles/test_files.h"
 
 namespace {
 
-using am::migrate_test::TempDir;
+using am::testing::TempDir;
 const std::string kBin = AM_AUTHMILTER_BIN;
 
 std::string migrate(const std::string& args, int* status) {
-  return am::migrate_test::run(kBin + " migrate " + args + " 2>&1", status);
+  return am::testing::runCommand(kBin + " migrate " + args + " 2>&1", status);
 }
 
 std::string checkConfig(const std::string& conf, int* status) {
-  return am::migrate_test::run(kBin + " --check-config -c '" + conf + "' 2>&1", status);
+  return am::testing::runCommand(kBin + " --check-config -c '" + conf + "' 2>&1", status);
 }
 
 bool exists(const std::string& p) {
@@ -39,9 +40,9 @@ TEST(MigrateCli, DebianShippedConfigurationsPassCheckConfig) {
   ASSERT_EQ(st, 0) << out;
   EXPECT_NE(out.find("Translated:"), std::string::npos) << out;
   EXPECT_NE(out.find("Behaviour that differs"), std::string::npos) << out;
-  EXPECT_EQ(am::migrate_test::readFile(d.path + "/out/migration-report.txt").substr(0, 11), "Translated:");
+  EXPECT_EQ(am::testing::readFile(d.path + "/out/migration-report.txt").substr(0, 11), "Translated:");
   std::string check = checkConfig(d.path + "/out/authmilter.conf", &st);
-  EXPECT_EQ(st, 0) << check << am::migrate_test::readFile(d.path + "/out/authmilter.conf");
+  EXPECT_EQ(st, 0) << check << am::testing::readFile(d.path + "/out/authmilter.conf");
   EXPECT_NE(check.find("configuration OK"), std::string::npos) << check;
 }
 
@@ -50,11 +51,11 @@ TEST(MigrateCli, KeyTableAndRefileSigningTablePassCheckConfig) {
   int st = -1;
   mkdir((d.path + "/keys").c_str(), 0700);
   for (auto [sel, alg] : {std::pair{"r2026", "rsa"}, std::pair{"e2026", "ed25519"}}) {
-    am::migrate_test::run(kBin + " keygen -d example.com -s " + sel + " -a " + alg + " -D " + d.path + "/keys 2>&1",
+    am::testing::runCommand(kBin + " keygen -d example.com -s " + sel + " -a " + alg + " -D " + d.path + "/keys 2>&1",
                           &st);
     ASSERT_EQ(st, 0);
   }
-  std::string keys = am::migrate_test::run("ls " + d.path + "/keys/*.key");
+  std::string keys = am::testing::runCommand("ls " + d.path + "/keys/*.key");
   ASSERT_NE(keys.find("r2026"), std::string::npos) << keys;
   auto kt = d.file("KeyTable", "rsa example.com:r2026:" + d.path +
                                    "/keys/example.com.r2026.key\n"
@@ -81,7 +82,7 @@ TEST(MigrateCli, KeyTableAndRefileSigningTablePassCheckConfig) {
   ASSERT_EQ(st, 0) << out;
   EXPECT_NE(out.find("key rsa: d=example.com s=r2026"), std::string::npos) << out;
   EXPECT_NE(out.find("key ed: d=example.com s=e2026"), std::string::npos) << out;
-  std::string conf = am::migrate_test::readFile(d.path + "/out/authmilter.conf");
+  std::string conf = am::testing::readFile(d.path + "/out/authmilter.conf");
   EXPECT_NE(conf.find("\nSigningTable refile:" + sigt + "\n"), std::string::npos) << conf;
   EXPECT_NE(conf.find("\nIgnoreInternalHosts yes\n"), std::string::npos) << conf;
   std::string check = checkConfig(d.path + "/out/authmilter.conf", &st);
@@ -110,10 +111,10 @@ TEST(MigrateCli, KeepsExistingFilesUnlessForced) {
   std::string out = migrate(args, &st);
   EXPECT_EQ(st, 1);
   EXPECT_NE(out.find("--force"), std::string::npos) << out;
-  EXPECT_EQ(am::migrate_test::readFile(d.path + "/authmilter.conf"), "# edited by hand\n");
+  EXPECT_EQ(am::testing::readFile(d.path + "/authmilter.conf"), "# edited by hand\n");
   migrate(args + " --force", &st);
   EXPECT_EQ(st, 0);
-  EXPECT_NE(am::migrate_test::readFile(d.path + "/authmilter.conf").find("RejectFailures yes"), std::string::npos);
+  EXPECT_NE(am::testing::readFile(d.path + "/authmilter.conf").find("RejectFailures yes"), std::string::npos);
 }
 
 TEST(MigrateCli, NeedsAtLeastOneInput) {

@@ -15,11 +15,12 @@
 #include "policy/policy_file.h"
 #include "policy/signing_table.h"
 #include "tests/migrate/test_files.h"
+#include "tests/support/testfiles/test_files.h"
 
 namespace {
 
 using am::migrate::NoteKind;
-using am::migrate_test::TempDir;
+using am::testing::TempDir;
 
 struct Migrated {
   am::migrate::Result r;
@@ -45,7 +46,7 @@ bool hasNote(const am::migrate::Result& r, NoteKind k, const std::string& key, c
 
 // Every "Key value" line of `file` has a note whose origin is that line.
 void expectEveryLineNoted(const am::migrate::Result& r, const std::string& file) {
-  std::istringstream in(am::migrate_test::readFile(file));
+  std::istringstream in(am::testing::readFile(file));
   std::set<std::string> origins;
   for (auto& n : r.notes) origins.insert(n.origin);
   int lineNo = 0;
@@ -98,7 +99,7 @@ TEST(Migrate, DebianShippedConfigurations) {
 TEST(Migrate, EveryDocumentedKeyGetsANote) {
   TempDir d;
   for (auto [pkg, man] : {std::pair{"opendkim", "opendkim.conf"}, std::pair{"opendmarc", "opendmarc.conf"}}) {
-    std::string keys = am::migrate_test::run("zcat /usr/share/man/man5/" + std::string(man) +
+    std::string keys = am::testing::runCommand("zcat /usr/share/man/man5/" + std::string(man) +
                                              ".5.gz | sed -n 's/^\\.I \\([A-Za-z0-9-]*\\) (\\(.*\\))$/\\1 \\2/p'");
     std::istringstream in(keys);
     std::string conf;

@@ -298,4 +298,17 @@ Result Client::endTransaction(Result r, const Step& s, const std::string& stage)
   return r;
 }
 
+Result sendOnce(const std::string& socketSpec, const Message& m, std::chrono::milliseconds timeout) {
+  std::string err;
+  auto c = Client::connect(socketSpec, timeout, &err);
+  if (!c) {
+    Result r;
+    r.replyText = "connect: " + err;
+    return r;
+  }
+  auto r = c->send(m);
+  c->quit();
+  return r;
+}
+
 }  // namespace am::milter_client

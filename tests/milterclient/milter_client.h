@@ -117,4 +117,9 @@ class Client {
   std::string currentRcpt_;
 };
 
+// One transaction over a fresh connection to `socketSpec` (connect, send, quit). A failed connect
+// gives a Result whose replyText is "connect: <why>".
+Result sendOnce(const std::string& socketSpec, const Message& m,
+                std::chrono::milliseconds timeout = std::chrono::seconds(30));
+
 }  // namespace am::milter_client

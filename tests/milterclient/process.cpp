@@ -10,11 +10,10 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
-#include <fstream>
-#include <sstream>
 #include <thread>
 
 #include "tests/milterclient/socket_io.h"
+#include "tests/support/testfiles/test_files.h"
 
 extern char** environ;
 
@@ -167,12 +166,7 @@ std::optional<ExitStatus> Process::stop(std::chrono::milliseconds grace) {
   return status_;
 }
 
-std::string Process::output() const {
-  std::ifstream in(outputPath_, std::ios::binary);
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+std::string Process::output() const { return am::testing::readFile(outputPath_); }
 
 bool Process::waitForSocket(const std::string& socketSpec, std::chrono::milliseconds timeout, std::string* err) {
   auto spec = milter_client::SocketSpec::parse(socketSpec, err);

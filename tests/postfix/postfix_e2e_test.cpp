@@ -8,7 +8,6 @@
 // mail counts as incoming).
 #include <gtest/gtest.h>
 #include <grp.h>
-#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -23,10 +22,12 @@
 #include "tests/milterclient/process.h"
 #include "tests/postfix/postfix_instance.h"
 #include "tests/support/dnsserver/nsd_server.h"
+#include "tests/support/mta/mta_e2e.h"
+#include "tests/support/testfiles/test_files.h"
 
+using am::mta_test::authResults;
 using am::postfix_test::PostfixInstance;
 using am::postfix_test::runCommand;
-using am::postfix_test::headerFields;
 using am::postfix_test::socketDirForPostfix;
 
 namespace {
@@ -36,12 +37,9 @@ constexpr auto kDeliveryWait = std::chrono::seconds(30);
 
 bool has(const std::string& hay, const std::string& needle) { return hay.find(needle) != std::string::npos; }
 
-// One SMTP transaction with swaks (bounded by --timeout per step); returns its transcript, where
-// "<-  " marks a server reply and "<** " a failure reply. `extra`: more swaks options (--tls).
+// One SMTP transaction with swaks to user@<kAuthserv> (see am::mta_test::swaks).
 std::string swaks(uint16_t port, const std::string& mailFrom, const std::string& dataFile, const std::string& extra = "") {
-  return runCommand("swaks --server 127.0.0.1 --port " + std::to_string(port) +
-                    " --helo client.e2e.test --from '" + mailFrom + "' --to user@" + kAuthserv + " --data @" +
-                    dataFile + " --timeout 60 " + extra + " 2>&1");
+  return am::mta_test::swaks(port, mailFrom, std::string("user@") + kAuthserv, dataFile, extra);
 }
 
 // nsd + authmilter + Postfix, started once for the suite and stopped (by PID) at its end.
@@ -55,19 +53,15 @@ struct Stack {
     char tmpl[] = "/tmp/am-pfstack-XXXXXX";
     if (!mkdtemp(tmpl)) return "mkdtemp failed";
     dir = tmpl;
-    int st = -1;
-    std::string keyRecord = runCommand(std::string(AM_AUTHMILTER_BIN) +
-                                           " keygen -d good.e2e.test -s s1 -a rsa -D " + dir + " 2>" + dir + "/keygen.err",
-                                       &st);
-    if (st != 0) return "keygen failed: " + runCommand("cat " + dir + "/keygen.err");
+    std::string err;
+    std::string keyRecord = am::mta_test::keygen(AM_AUTHMILTER_BIN, dir, "good.e2e.test", "s1", &err);
+    if (keyRecord.empty()) return err;
     // ARC sealers: a list host the policy trusts and one it does not.
     for (const char* sealer : {"lists.e2e.test", "other-list.e2e.test"}) {
-      keyRecord += runCommand(std::string(AM_AUTHMILTER_BIN) + " keygen -d " + sealer + " -s arc -a rsa -D " + dir +
-                                  " 2>" + dir + "/keygen.err",
-                              &st);
-      if (st != 0) return "keygen failed: " + runCommand("cat " + dir + "/keygen.err");
+      std::string record = am::mta_test::keygen(AM_AUTHMILTER_BIN, dir, sealer, "arc", &err);
+      if (record.empty()) return err;
+      keyRecord += record;
     }
-    std::string err;
     dns = am::testing::NsdServer::start({{"e2e.test", zone() + keyRecord}}, &err);
     if (!dns) return "nsd: " + err;
     // As shipped (contrib/postfix, contrib/systemd): a unix socket in a directory only the MTA's
@@ -80,14 +74,10 @@ struct Stack {
     // STARTTLS offered (not required) by Postfix with a throw-away self-signed certificate.
     std::string tlsErr = makeCertificate();
     if (!tlsErr.empty()) return tlsErr;
-    std::ofstream(dir + "/authmilter.conf")
-        << "Socket " << socket << "\nAuthservID " << kAuthserv << "\nSyslog no\n"
-        << "Nameservers 127.0.0.1:" << dns->port() << "\nDNSTimeout 2\nDNSRetries 0\nSPFTimeout 10\n"
-        << "PolicyFile " << dir << "/policy\n"
-        << "InternalHosts 10.255.255.255/32\nShutdownTimeout 10\nUMask 007\n";
-    milter = am::milter_process::Process::start(AM_AUTHMILTER_BIN, {"-f", "-c", dir + "/authmilter.conf"}, &err);
-    if (!milter) return "authmilter: " + err;
-    if (!milter->waitForSocket(socket, std::chrono::seconds(20), &err)) return "authmilter socket: " + err;
+    const std::string conf = am::mta_test::authmilterConf(socket, kAuthserv, dns->port(), dir + "/policy");
+    am::testing::writeFile(dir + "/authmilter.conf", conf + "UMask 007\n");
+    milter = am::mta_test::startAuthmilter(AM_AUTHMILTER_BIN, dir + "/authmilter.conf", socket, &err);
+    if (!milter) return err;
     PostfixInstance::Options o;
     o.domain = kAuthserv;
     o.milter = socket;
@@ -107,12 +97,7 @@ struct Stack {
   }
 
   static std::string zone() {
-    return "good IN TXT \"v=spf1 ip4:127.0.0.1 -all\"\n"
-           "_dmarc.good IN TXT \"v=DMARC1; p=reject; adkim=s; aspf=s\"\n"
-           "reject IN TXT \"v=spf1 -all\"\n"
-           "_dmarc.reject IN TXT \"v=DMARC1; p=reject\"\n"
-           "quar IN TXT \"v=spf1 -all\"\n"
-           "_dmarc.quar IN TXT \"v=DMARC1; p=quarantine\"\n"
+    return am::mta_test::baseZone() +
            "tls IN TXT \"v=spf1 ip4:127.0.0.1 -all\"\n"
            "_dmarc.tls IN TXT \"v=DMARC1; p=none\"\n"
            "tls13 IN TXT \"v=spf1 ip4:127.0.0.1 -all\"\n"
@@ -137,23 +122,18 @@ struct Stack {
 
   // A CRLF message; `tag` makes Subject and Message-ID unique so the delivered copy can be found.
   std::string writeMessage(const std::string& tag, const std::string& from, const std::string& extraHeaders = "") {
-    std::string path = dir + "/" + tag + ".eml";
-    std::ofstream(path, std::ios::binary)
-        << extraHeaders << "From: " << from << "\r\nTo: user@" << kAuthserv << "\r\nSubject: postfix e2e " << tag
-        << "\r\nDate: Mon, 23 Nov 2026 12:00:00 +0000\r\nMessage-ID: <" << tag << "@e2e.test>\r\n\r\n"
-        << "Hello,\r\n\r\nthis is the " << tag << " test.\r\n";
-    return path;
+    return am::mta_test::writeTestMessage(dir + "/" + tag + ".eml", "postfix", tag, from,
+                                          std::string("user@") + kAuthserv, extraHeaders);
   }
 
   // Signs `path` with the good.e2e.test key (python3-dkim); returns the signed file, or "" with
   // the script's output in *log.
   std::string sign(const std::string& path, std::string* log) {
-    int st = -1;
     std::string out = path + ".signed";
-    *log = runCommand(std::string("/usr/bin/python3 ") + AM_POSTFIX_TEST_DIR + "/dkim_sign.py " + dir +
-                                     "/good.e2e.test.s1.key s1 good.e2e.test " + path + " " + out + " 2>&1",
-                                 &st);
-    return st == 0 ? out : "";
+    return am::mta_test::dkimSign(std::string(AM_POSTFIX_TEST_DIR) + "/dkim_sign.py", dir + "/good.e2e.test.s1.key",
+                                  "s1", "good.e2e.test", path, out, log)
+               ? out
+               : "";
   }
 
   // Seals `path` as the list host `sealer` would (python3-dkim's arc_sign, key from keygen above);
@@ -172,13 +152,6 @@ struct Stack {
     return swaks(postfix->smtpPort(), mailFrom, dataFile, extra);
   }
 };
-
-std::vector<std::string> authResults(const std::string& raw) {
-  std::vector<std::string> out;
-  for (auto& [n, v] : headerFields(raw))
-    if (strcasecmp(n.c_str(), "Authentication-Results") == 0) out.push_back(v);
-  return out;
-}
 
 class Postfix : public ::testing::Test {
  protected:

@@ -2,18 +2,15 @@
 #include "tests/postfix/postfix_instance.h"
 
 #include <arpa/inet.h>
-#include <dirent.h>
 #include <grp.h>
 #include <netinet/in.h>
 #include <pwd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/time.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <array>
-#include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -21,6 +18,8 @@
 #include <thread>
 
 namespace am::postfix_test {
+
+using am::testing::readFile;
 
 namespace {
 
@@ -31,17 +30,6 @@ struct Fd {
     if (fd >= 0) close(fd);
   }
 };
-
-struct DirCloser {
-  void operator()(DIR* d) const { closedir(d); }
-};
-
-std::string readFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 constexpr int kPortTries = 3;
 
@@ -100,33 +88,6 @@ std::string masterCf(uint16_t port) {
 }
 
 }  // namespace
-
-std::string runCommand(const std::string& cmd, int* status) {
-  std::string out;
-  FILE* p = popen(cmd.c_str(), "r");
-  if (!p) {
-    if (status) *status = -1;
-    return out;
-  }
-  std::array<char, 4096> buf;
-  size_t n;
-  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) out.append(buf.data(), n);
-  int st = pclose(p);
-  if (status) *status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-  return out;
-}
-
-std::optional<uint16_t> freeLoopbackPort() {
-  Fd s{socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)};
-  if (s.fd < 0) return std::nullopt;
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (bind(s.fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) return std::nullopt;
-  socklen_t len = sizeof a;
-  if (getsockname(s.fd, reinterpret_cast<sockaddr*>(&a), &len) != 0) return std::nullopt;
-  return ntohs(a.sin_port);
-}
 
 std::string PostfixInstance::mainCf() const { return readFile(configDir_ + "/main.cf"); }
 std::string PostfixInstance::mailLog() const { return readFile(dir_ + "/maillog"); }
@@ -252,25 +213,15 @@ std::vector<PostfixInstance::QueueEntry> PostfixInstance::queue() const {
 
 std::vector<std::string> PostfixInstance::deliveredMessages() const {
   std::vector<std::string> out;
-  for (const char* sub : {"/mail/user/new", "/mail/user/cur"}) {
-    const std::string d = dir_ + sub;
-    std::unique_ptr<DIR, DirCloser> dp(opendir(d.c_str()));
-    if (!dp) continue;
-    while (dirent* e = readdir(dp.get()))
-      if (e->d_name[0] != '.') out.push_back(readFile(d + "/" + e->d_name));
-  }
+  for (const char* sub : {"/mail/user/new", "/mail/user/cur"})
+    for (auto& m : am::mta_test::readFilesIn(dir_ + sub, [](const std::string& name) { return name[0] != '.'; }))
+      out.push_back(std::move(m));
   return out;
 }
 
 std::optional<std::string> PostfixInstance::waitForDelivery(const std::string& needle,
                                                             std::chrono::milliseconds timeout) const {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  do {
-    for (auto& m : deliveredMessages())
-      if (m.find(needle) != std::string::npos) return m;
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  } while (std::chrono::steady_clock::now() < deadline);
-  return std::nullopt;
+  return am::mta_test::waitForMessage([this] { return deliveredMessages(); }, needle, timeout);
 }
 
 void PostfixInstance::stop() {
@@ -281,25 +232,6 @@ void PostfixInstance::stop() {
 }
 
 PostfixInstance::~PostfixInstance() { stop(); }
-
-// The header block of a raw message, unfolded: (name, value) in order.
-std::vector<std::pair<std::string, std::string>> headerFields(const std::string& raw) {
-  std::vector<std::pair<std::string, std::string>> out;
-  std::istringstream in(raw);
-  std::string line;
-  while (std::getline(in, line)) {
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    if (line.empty()) break;
-    if ((line[0] == ' ' || line[0] == '\t') && !out.empty()) {
-      out.back().second += " " + line;
-      continue;
-    }
-    auto colon = line.find(':');
-    if (colon == std::string::npos) continue;
-    out.emplace_back(line.substr(0, colon), line.substr(colon + 1));
-  }
-  return out;
-}
 
 // Makes `path` a directory for the milter socket that the postfix group (and root) can enter, and
 // its parents passable; empty on success.

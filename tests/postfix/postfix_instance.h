@@ -21,17 +21,17 @@
 #include <vector>
 
 #include "tests/milterclient/process.h"
+#include "tests/support/mta/mta_e2e.h"
+#include "tests/support/testfiles/test_files.h"
 
 namespace am::postfix_test {
 
-// Runs a shell command; returns its stdout and, in *status, its exit code (-1 if killed).
-std::string runCommand(const std::string& cmd, int* status = nullptr);
-// A TCP port on 127.0.0.1 that was free a moment ago (bind to port 0, read it, close). Whoever
-// binds it must retry with another if it was taken in between (PostfixInstance::start does).
-std::optional<uint16_t> freeLoopbackPort();
-
-// The header block of a raw message, unfolded: (name, value) in order.
-std::vector<std::pair<std::string, std::string>> headerFields(const std::string& raw);
+// Shared with the other MTA tests (tests/support): a shell command's stdout and status, a free
+// loopback port (PostfixInstance::start retries with another when it was taken in between), the
+// header block of a raw message.
+using am::mta_test::freeLoopbackPort;
+using am::mta_test::headerFields;
+using am::testing::runCommand;
 
 // Makes `path` a directory for the milter socket that the postfix group (and root) can enter, and
 // its parents passable; empty on success.

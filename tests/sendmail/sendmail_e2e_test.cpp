@@ -7,7 +7,6 @@
 // AR header, and forged AR headers claiming our authserv-id are gone; with authmilter unreachable
 // the snippet's F=T gives 451 4.3.2.
 #include <gtest/gtest.h>
-#include <strings.h>
 #include <unistd.h>
 
 #include <fstream>
@@ -15,13 +14,15 @@
 
 #include "filter/authres/authres.h"
 #include "tests/milterclient/process.h"
-#include "tests/postfix/postfix_instance.h"
 #include "tests/sendmail/sendmail_instance.h"
 #include "tests/support/dnsserver/nsd_server.h"
+#include "tests/support/mta/mta_e2e.h"
+#include "tests/support/testfiles/test_files.h"
 
-using am::postfix_test::headerFields;
-using am::postfix_test::runCommand;
+using am::mta_test::authResults;
+using am::mta_test::swaks;
 using am::sendmail_test::SendmailInstance;
+using am::testing::runCommand;
 
 namespace {
 
@@ -47,22 +48,11 @@ struct Shared {
     char tmpl[] = "/tmp/am-smstack-XXXXXX";
     if (!mkdtemp(tmpl)) return "mkdtemp failed";
     dir = tmpl;
-    std::string keyRecord = runCommand(std::string(AM_AUTHMILTER_BIN) + " keygen -d good.e2e.test -s s1 -a rsa -D " +
-                                           dir + " 2>" + dir + "/keygen.err",
-                                       &st);
-    if (st != 0) return "keygen failed: " + runCommand("cat " + dir + "/keygen.err");
     std::string err;
-    dns = am::testing::NsdServer::start({{"e2e.test", zone() + keyRecord}}, &err);
+    std::string keyRecord = am::mta_test::keygen(AM_AUTHMILTER_BIN, dir, "good.e2e.test", "s1", &err);
+    if (keyRecord.empty()) return err;
+    dns = am::testing::NsdServer::start({{"e2e.test", am::mta_test::baseZone() + keyRecord}}, &err);
     return dns ? "" : "nsd: " + err;
-  }
-
-  static std::string zone() {
-    return "good IN TXT \"v=spf1 ip4:127.0.0.1 -all\"\n"
-           "_dmarc.good IN TXT \"v=DMARC1; p=reject; adkim=s; aspf=s\"\n"
-           "reject IN TXT \"v=spf1 -all\"\n"
-           "_dmarc.reject IN TXT \"v=DMARC1; p=reject\"\n"
-           "quar IN TXT \"v=spf1 -all\"\n"
-           "_dmarc.quar IN TXT \"v=DMARC1; p=quarantine\"\n";
   }
 
   void stop() {
@@ -74,13 +64,6 @@ struct Shared {
 
 Shared* shared = nullptr;
 std::string sharedError;
-
-std::vector<std::string> authResults(const std::string& raw) {
-  std::vector<std::string> out;
-  for (auto& [n, v] : headerFields(raw))
-    if (strcasecmp(n.c_str(), "Authentication-Results") == 0) out.push_back(v);
-  return out;
-}
 
 // authmilter (with the MilterServer value of the test) and Sendmail in front of it, per test.
 class Sendmail : public ::testing::TestWithParam<std::string> {
@@ -102,15 +85,13 @@ class Sendmail : public ::testing::TestWithParam<std::string> {
     ASSERT_EQ(runCommand("mkdir -p '" + sub + "' && echo ok"), "ok\n");
     socket_ = sub + "/run/authmilter.sock";  // authmilter creates the missing directory (0750)
     std::ofstream(sub + "/policy") << "# no overrides: published DMARC policies apply\n";
-    std::ofstream(sub + "/authmilter.conf")
-        << "Socket unix:" << socket_ << "\nAuthservID " << kAuthserv << "\nSyslog no\n"
-        << "Nameservers 127.0.0.1:" << shared->dns->port() << "\nDNSTimeout 2\nDNSRetries 0\nSPFTimeout 10\n"
-        << "PolicyFile " << sub << "/policy\nInternalHosts 10.255.255.255/32\nShutdownTimeout 10\n"
-        << "MilterServer " << GetParam() << "\n";
+    am::testing::writeFile(sub + "/authmilter.conf",
+                           am::mta_test::authmilterConf("unix:" + socket_, kAuthserv, shared->dns->port(),
+                                                        sub + "/policy") +
+                               "MilterServer " + GetParam() + "\n");
     std::string err;
-    milter_ = am::milter_process::Process::start(AM_AUTHMILTER_BIN, {"-f", "-c", sub + "/authmilter.conf"}, &err);
+    milter_ = am::mta_test::startAuthmilter(AM_AUTHMILTER_BIN, sub + "/authmilter.conf", "unix:" + socket_, &err);
     ASSERT_TRUE(milter_) << err;
-    ASSERT_TRUE(milter_->waitForSocket("unix:" + socket_, std::chrono::seconds(20), &err)) << err;
     SendmailInstance::Options o;
     o.root = shared->root;
     o.snippet = std::string(AM_SOURCE_DIR) + "/contrib/sendmail/sendmail.mc.snippet";
@@ -132,19 +113,13 @@ class Sendmail : public ::testing::TestWithParam<std::string> {
 
   // A CRLF message; `tag` makes the Message-ID unique so the delivered copy can be found.
   std::string writeMessage(const std::string& tag, const std::string& from, const std::string& extraHeaders = "") {
-    std::string path = shared->dir + "/" + GetParam() + "-" + tag + ".eml";
-    std::ofstream(path, std::ios::binary)
-        << extraHeaders << "From: " << from << "\r\nTo: user@" << kAuthserv << "\r\nSubject: sendmail e2e " << tag
-        << "\r\nDate: Mon, 23 Nov 2026 12:00:00 +0000\r\nMessage-ID: <" << tag << "@e2e.test>\r\n\r\n"
-        << "Hello,\r\n\r\nthis is the " << tag << " test.\r\n";
-    return path;
+    return am::mta_test::writeTestMessage(shared->dir + "/" + GetParam() + "-" + tag + ".eml", "sendmail", tag, from,
+                                          std::string("user@") + kAuthserv, extraHeaders);
   }
 
   // One SMTP transaction with swaks (bounded by --timeout per step): "<-  " a reply, "<** " a failure.
   std::string smtp(const std::string& mailFrom, const std::string& dataFile) {
-    return runCommand("swaks --server 127.0.0.1 --port " + std::to_string(sendmail_->smtpPort()) +
-                      " --helo client.e2e.test --from '" + mailFrom + "' --to user@" + kAuthserv + " --data @" +
-                      dataFile + " --timeout 60 2>&1");
+    return swaks(sendmail_->smtpPort(), mailFrom, std::string("user@") + kAuthserv, dataFile);
   }
 
   std::string socket_;
@@ -173,11 +148,11 @@ TEST_P(Sendmail, AlignedMessageDeliveredWithOurAuthResultsAndNoForgedOne) {
       "Authentication-Results: mx.sm.test; dmarc=pass header.from=forged-marker.example\r\n"
       "Authentication-Results: MX.SM.TEST (comment) ;\r\n\tspf=pass smtp.mailfrom=forged-marker.example\r\n";
   std::string plain = writeMessage("pass", "Good <g@good.e2e.test>", forged);
-  int st = -1;
-  std::string log = runCommand(std::string("/usr/bin/python3 ") + AM_POSTFIX_TEST_DIR + "/dkim_sign.py " + shared->dir +
-                                   "/good.e2e.test.s1.key s1 good.e2e.test " + plain + " " + plain + ".signed 2>&1",
-                               &st);
-  ASSERT_EQ(st, 0) << log;
+  std::string log;
+  ASSERT_TRUE(am::mta_test::dkimSign(std::string(AM_POSTFIX_TEST_DIR) + "/dkim_sign.py",
+                                     shared->dir + "/good.e2e.test.s1.key", "s1", "good.e2e.test", plain,
+                                     plain + ".signed", &log))
+      << log;
   std::string t = smtp("g@good.e2e.test", plain + ".signed");
   ASSERT_TRUE(has(t, "<-  250 2.0.0")) << t << diagnostics();
   auto copy = sendmail_->waitForDelivery("<pass@e2e.test>", kDeliveryWait);
@@ -214,9 +189,7 @@ TEST(SendmailMilterDown, UnreachableMilterMeansTemporaryFailure) {
   const std::string msg = sendmail->dir() + "/down.eml";
   std::ofstream(msg, std::ios::binary) << "From: a@good.e2e.test\r\nTo: user@" << kAuthserv
                                        << "\r\nSubject: down\r\nMessage-ID: <down@e2e.test>\r\n\r\nbody\r\n";
-  std::string t = runCommand("swaks --server 127.0.0.1 --port " + std::to_string(sendmail->smtpPort()) +
-                             " --helo client.e2e.test --from a@good.e2e.test --to user@" + kAuthserv + " --data @" +
-                             msg + " --timeout 60 2>&1");
+  std::string t = swaks(sendmail->smtpPort(), "a@good.e2e.test", std::string("user@") + kAuthserv, msg);
   EXPECT_TRUE(has(t, "<** 451 4.3.2")) << t << sendmail->output();
   EXPECT_FALSE(has(t, "Message accepted for delivery")) << t;
   EXPECT_FALSE(sendmail->waitForDelivery("<down@e2e.test>", std::chrono::seconds(1)));

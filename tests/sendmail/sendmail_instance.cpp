@@ -1,35 +1,24 @@
 // tests/sendmail/sendmail_instance.cpp — see sendmail_instance.h.
 #include "tests/sendmail/sendmail_instance.h"
 
-#include <dirent.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <fstream>
 #include <sstream>
-#include <thread>
 
-#include "tests/postfix/postfix_instance.h"
+#include "tests/support/mta/mta_e2e.h"
+#include "tests/support/testfiles/test_files.h"
 
 namespace am::sendmail_test {
 
-using am::postfix_test::freeLoopbackPort;
-using am::postfix_test::runCommand;
+using am::mta_test::freeLoopbackPort;
+using am::testing::readFile;
+using am::testing::runCommand;
 
 namespace {
 
 constexpr int kPortTries = 3;
-
-std::string readFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-struct DirCloser {
-  void operator()(DIR* d) const { closedir(d); }
-};
 
 // The site part of the test's sendmail.mc: everything an admin's sendmail.mc has that is about
 // this host (paths, listener, local delivery), kept inside the instance directory.
@@ -150,26 +139,13 @@ std::string SendmailInstance::output() const { return daemon_ ? daemon_->output(
 std::string SendmailInstance::quarantineListing() const { return runCommand(sendmailCommand("-bp -qQ") + " 2>&1"); }
 
 std::vector<std::string> SendmailInstance::deliveredMessages() const {
-  std::vector<std::string> out;
-  const std::string d = dir_ + "/mail";
-  std::unique_ptr<DIR, DirCloser> dp(opendir(d.c_str()));
-  if (!dp) return out;
-  while (dirent* e = readdir(dp.get())) {
-    std::string name = e->d_name;
-    if (name.size() > 4 && name.ends_with(".eml")) out.push_back(readFile(d + "/" + name));
-  }
-  return out;
+  return am::mta_test::readFilesIn(dir_ + "/mail",
+                                   [](const std::string& name) { return name.size() > 4 && name.ends_with(".eml"); });
 }
 
 std::optional<std::string> SendmailInstance::waitForDelivery(const std::string& needle,
                                                              std::chrono::milliseconds timeout) const {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  do {
-    for (auto& m : deliveredMessages())
-      if (m.find(needle) != std::string::npos) return m;
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  } while (std::chrono::steady_clock::now() < deadline);
-  return std::nullopt;
+  return am::mta_test::waitForMessage([this] { return deliveredMessages(); }, needle, timeout);
 }
 
 void SendmailInstance::stop() {

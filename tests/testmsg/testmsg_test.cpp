@@ -5,17 +5,15 @@
 // by python3-dkim; the progress line; errors as FILE:LINE with exit status 1.
 #include <gtest/gtest.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
-#include <array>
-#include <cstdio>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
 #include "filter/dns/zone_resolver.h"
 #include "tests/support/dnsserver/nsd_server.h"
+#include "tests/support/testfiles/test_files.h"
 
 namespace {
 
@@ -24,24 +22,8 @@ struct Ran {
   std::string out, err;
 };
 
-std::string readAll(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  std::ostringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
-}
-
-std::string sh(const std::string& cmd, int* status = nullptr) {
-  std::string out;
-  FILE* p = popen(cmd.c_str(), "r");
-  if (!p) return out;
-  std::array<char, 4096> buf;
-  size_t n;
-  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) out.append(buf.data(), n);
-  int st = pclose(p);
-  if (status) *status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-  return out;
-}
+using am::testing::readFile;
+using am::testing::runCommand;
 
 // The records every test uses, relative to tm.test (the zone file adds $ORIGIN, nsd its SOA).
 const char* kRecords =
@@ -60,11 +42,11 @@ const char* kRecords =
 class TestMessage : public ::testing::Test {
  protected:
   void SetUp() override {
-    char t[] = "/tmp/am-testmsg-XXXXXX";
-    ASSERT_NE(mkdtemp(t), nullptr);
-    dir_ = t;
+    dir_ = tmp_.path;
+    ASSERT_FALSE(dir_.empty());
     int st = -1;
-    keyRecord_ = sh(std::string(AM_AUTHMILTER_BIN) + " keygen -d sign.tm.test -s sel -a rsa -D " + dir_ + " 2>/dev/null", &st);
+    keyRecord_ = runCommand(
+        std::string(AM_AUTHMILTER_BIN) + " keygen -d sign.tm.test -s sel -a rsa -D " + dir_ + " 2>/dev/null", &st);
     ASSERT_EQ(st, 0);
     records_ = std::string(kRecords) + keyRecord_;
     zone_ = write("tm.zone", "$ORIGIN tm.test.\n$TTL 300\n" + records_);
@@ -72,14 +54,7 @@ class TestMessage : public ::testing::Test {
                                     << "sign *@sign.tm.test sel\n";
     config(dir_ + "/authmilter.conf", "");
   }
-  void TearDown() override {
-    if (!dir_.empty()) sh("rm -rf '" + dir_ + "'");
-  }
-
-  std::string write(const std::string& name, const std::string& text) {
-    std::ofstream(dir_ + "/" + name, std::ios::binary) << text;
-    return dir_ + "/" + name;
-  }
+  std::string write(const std::string& name, const std::string& text) { return tmp_.file(name, text); }
   void config(const std::string& path, const std::string& extra) {
     std::ofstream(path) << "Socket unix:" << dir_ << "/unused.sock\nAuthservID mx.tm.test\nSyslog no\n"
                         << "PolicyFile " << dir_ << "/policy\nDNSTimeout 2\nDNSRetries 1\n" << extra;
@@ -96,11 +71,12 @@ class TestMessage : public ::testing::Test {
     for (auto& a : args) cmd += " '" + a + "'";
     cmd += " 2>" + dir_ + "/stderr";
     Ran r;
-    r.out = sh(cmd, &r.status);
-    r.err = readAll(dir_ + "/stderr");
+    r.out = runCommand(cmd, &r.status);
+    r.err = readFile(dir_ + "/stderr");
     return r;
   }
 
+  am::testing::TempDir tmp_{"am-testmsg"};  // removed with everything in it when the test ends
   std::string dir_, zone_, keyRecord_, records_;
 };
 
@@ -199,14 +175,15 @@ TEST_F(TestMessage, SigningRulePrintsASignatureThatDkimpyVerifies) {
   ASSERT_EQ(key.status, am::DnsStatus::Ok);
   auto keys = write("keys", "sel._domainkey.sign.tm.test\t" + key.records[0] + "\n");
   int st = -1;
-  std::string v = sh(std::string("/usr/bin/python3 ") + AM_SIGN_VERIFY_SCRIPT + " " + keys + " " + signedPath + " 2>&1", &st);
+  std::string v =
+      runCommand(std::string("/usr/bin/python3 ") + AM_SIGN_VERIFY_SCRIPT + " " + keys + " " + signedPath + " 2>&1", &st);
   EXPECT_EQ(st, 0) << v << "\n" << crlf;
   EXPECT_NE(v.find("msg 0: pass (1 signatures)"), std::string::npos) << v;
   // Tampered body: the same check fails (the verification is real).
   std::string bad = crlf;
   bad.replace(bad.find("signed offline"), 6, "SIGNED");
   write("bad.eml", bad);
-  sh(std::string("/usr/bin/python3 ") + AM_SIGN_VERIFY_SCRIPT + " " + keys + " " + dir_ + "/bad.eml 2>&1", &st);
+  runCommand(std::string("/usr/bin/python3 ") + AM_SIGN_VERIFY_SCRIPT + " " + keys + " " + dir_ + "/bad.eml 2>&1", &st);
   EXPECT_EQ(st, 1);
 }
 
@@ -316,7 +293,7 @@ TEST_F(TestMessage, ErrorsExitOne) {
   std::string cmd = std::string(AM_AUTHMILTER_BIN) + " test-message -c " + dir_ + "/authmilter.conf --dns-zone " +
                     badZone + " " + m + " 2>&1";
   int st = -1;
-  std::string out = sh(cmd, &st);
+  std::string out = runCommand(cmd, &st);
   EXPECT_EQ(st, 1);
   EXPECT_NE(out.find(badZone + ":3: bad A address '999.1.1.1'"), std::string::npos) << out;
   Ran r = run({"--bogus", m});
