@@ -3,8 +3,9 @@
 
 #include <libpq-fe.h>
 
-#include <map>
+#include <tuple>
 
+#include "reports/batch.h"
 #include "reports/schema.h"
 
 namespace am::reports {
@@ -44,26 +45,28 @@ class PgStore final : public Store {
   }
 
   std::string add(const std::vector<Record>& batch) override {
-    std::map<AggregateKey, uint64_t> rows;
-    std::map<std::pair<std::string, int64_t>, const PublishedPolicy*> pols;
-    for (auto& r : batch) {
-      ++rows[keyOf(r)];
-      pols[{r.reportDomain, hourOf(r.time)}] = &r.published;
-    }
+    BatchRows merged = mergeBatch(batch);
+    if (auto e = prepareBatchStatements(); !e.empty()) return e;
     if (auto e = exec("BEGIN"); !e.empty()) return e;
     std::string err;
-    for (auto it = rows.begin(); err.empty() && it != rows.end(); ++it) {
-      const AggregateKey& k = it->first;
-      err = run(schema::kAddRow, {k.reportDomain, std::to_string(k.hour), k.sourceIp, k.headerFrom, k.envelopeFrom,
-                                  k.envelopeTo, k.dmarcResult, k.disposition, k.dkimAligned, k.spfAligned,
-                                  k.overrideReason, k.dkim, k.spfDomain, k.spfScope, k.spfResult,
-                                  std::to_string(it->second)});
+    for (auto it = merged.rows.begin(); err.empty() && it != merged.rows.end(); ++it) {  // in key order
+      const AggregateKey& k = it->key;
+      const std::string hour = std::to_string(k.hour), count = std::to_string(it->count);
+      const char* vals[] = {k.reportDomain.c_str(), hour.c_str(), k.sourceIp.c_str(), k.headerFrom.c_str(),
+                            k.envelopeFrom.c_str(), k.envelopeTo.c_str(), k.dmarcResult.c_str(),
+                            k.disposition.c_str(), k.dkimAligned.c_str(), k.spfAligned.c_str(),
+                            k.overrideReason.c_str(), k.dkim.c_str(), k.spfDomain.c_str(), k.spfScope.c_str(),
+                            k.spfResult.c_str(), count.c_str()};
+      err = runPrepared(kAddRowName, vals, 16);
     }
-    for (auto it = pols.begin(); err.empty() && it != pols.end(); ++it) {
-      const PublishedPolicy& p = *it->second;
-      err = run(schema::kSetPolicy, {it->first.first, std::to_string(it->first.second), p.p, p.sp, p.np, p.adkim, p.aspf,
-                                     std::to_string(p.pct), p.fo, p.testing, p.psd, p.discovery, encodeList(p.rua),
-                                     encodeList(p.ruf)});
+    for (auto it = merged.policies.begin(); err.empty() && it != merged.policies.end(); ++it) {
+      const PublishedPolicy& p = *it->published;
+      const std::string hour = std::to_string(it->hour), pct = std::to_string(p.pct);
+      const std::string rua = encodeList(p.rua), ruf = encodeList(p.ruf);
+      const char* vals[] = {it->reportDomain->c_str(), hour.c_str(), p.p.c_str(), p.sp.c_str(), p.np.c_str(),
+                            p.adkim.c_str(), p.aspf.c_str(), pct.c_str(), p.fo.c_str(), p.testing.c_str(),
+                            p.psd.c_str(), p.discovery.c_str(), rua.c_str(), ruf.c_str()};
+      err = runPrepared(kSetPolicyName, vals, 14);
     }
     if (err.empty()) err = exec("COMMIT");
     if (!err.empty()) exec("ROLLBACK");
@@ -157,6 +160,25 @@ class PgStore final : public Store {
   }
 
  private:
+  static constexpr const char* kAddRowName = "am_add_row";
+  static constexpr const char* kSetPolicyName = "am_set_policy";
+
+  // The batch statements are parsed and planned once per connection (server-side prepared
+  // statements live as long as the session), not once per row.
+  std::string prepareBatchStatements() {
+    if (prepared_) return "";
+    for (auto [name, sql, n] : {std::tuple{kAddRowName, schema::kAddRow, 16}, {kSetPolicyName, schema::kSetPolicy, 14}}) {
+      ResultPtr r(PQprepare(c_.get(), name, sql, n, nullptr));
+      if (PQresultStatus(r.get()) != PGRES_COMMAND_OK) return error(sql);
+    }
+    prepared_ = true;
+    return "";
+  }
+  std::string runPrepared(const char* name, const char* const* vals, int n) {
+    ResultPtr r(PQexecPrepared(c_.get(), name, n, vals, nullptr, nullptr, 0));
+    return PQresultStatus(r.get()) == PGRES_COMMAND_OK ? "" : error(name);
+  }
+
   static std::string v(const ResultPtr& r, int row, int col) {
     return PQgetisnull(r.get(), row, col) ? std::string() : std::string(PQgetvalue(r.get(), row, col));
   }
@@ -167,6 +189,7 @@ class PgStore final : public Store {
   }
 
   ConnPtr c_;
+  bool prepared_ = false;  // the batch statements exist on this connection
 };
 
 }  // namespace
