@@ -299,6 +299,9 @@ int run(Options opt) {
     b.runLevels("authmilter-unix", {{am->socket}}, {am->proc->pid()}, true);
     b.rssBySize({{am->socket}}, am->proc->pid());
     if (!checkAlive(*am)) ++b.mismatches;
+    // The same messages in every run (warm-up, the levels, the RSS runs): a second, larger sample for A/B.
+    auto [u, s] = userSystemSeconds(am->proc->pid());
+    std::printf("authmilter-unix whole run: CPU %.2f s (user %.2f, system %.2f)\n", u + s, u, s);
     if (!opt.extraConfig.empty()) printReportDrops(*am);
   }
   if (opt.tcp) {

@@ -75,6 +75,7 @@ for r in $(seq "$ROUNDS"); do
     line="$(echo "$out" | grep -m1 '^authmilter-unix  *c=16 ')"
     grep -q 'all authmilter verdicts match' <<<"$out" || { echo "verdict mismatch ($s, round $r)" >&2; exit 1; }
     echo "$s round $r: $line" | tee -a "$WORK/summary"
+    echo "$out" | grep -m1 '^authmilter-unix whole run:' | sed "s/^/$s round $r: /" | tee -a "$WORK/whole"
     if [ "$s" != off ]; then echo "$out" | grep '^report recorder:' | sed "s/^/  $s round $r: /" | tee -a "$RAW"; fi
   done
 done
@@ -96,3 +97,16 @@ awk '
       m = med(cpu[s]); clo = lo; chi = hi; rm = med(rate[s]);
       printf "%-13s CPU s/1000 median %.4f (range %s-%s, %+.1f%% vs off)  msgs/s median %.0f  runs:%s\n",
              s, m, clo, chi, (base > 0 ? 100 * (m - base) / base : 0), rm, cpu[s] } }' "$WORK/summary" | tee -a "$RAW"
+
+# The same for the whole run's CPU seconds (warm-up, c=16 and the RSS runs: more messages, less noise).
+awk '
+  { side = $1; for (i = 1; i <= NF; i++) { if ($i == "CPU") cpu[side] = cpu[side] " " $(i + 1);
+                                           if ($i == "msgs/s") rate[side] = rate[side] " " $(i - 1) } }
+  function med(s,   a, n, i, j, t) { n = split(s, a, " ");
+    for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (a[j] + 0 < a[i] + 0) { t = a[i]; a[i] = a[j]; a[j] = t }
+    lo = a[1]; hi = a[n]; return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2 }
+  END { base = med(cpu["off"]); split("off sqlite pg sqlite-before pg-before", names, " ");
+    for (k = 1; k <= 5; k++) { s = names[k]; if (!(s in cpu)) continue;
+      m = med(cpu[s]); clo = lo; chi = hi; rm = med(rate[s]);
+      printf "%-13s whole-run CPU s median %.2f (range %s-%s, %+.1f%% vs off)  runs:%s\n",
+             s, m, clo, chi, (base > 0 ? 100 * (m - base) / base : 0), cpu[s] } }' "$WORK/whole" | tee -a "$RAW"
