@@ -3,8 +3,9 @@
 
 #include <libpq-fe.h>
 
-#include <map>
+#include <tuple>
 
+#include "reports/batch.h"
 #include "reports/schema.h"
 
 namespace am::reports {
@@ -43,30 +44,43 @@ class PgStore final : public Store {
     return "";
   }
 
+  // One round trip per batch: BEGIN, the upserts (in key order) and COMMIT are sent as one pipeline
+  // (libpq pipeline mode) and their results read after. A failing statement makes the server skip
+  // the rest, COMMIT included; the transaction is then rolled back. Results are small (a few dozen
+  // bytes per statement, at most 1,026 statements per batch), so the server never blocks on a full
+  // socket while the client is still sending.
   std::string add(const std::vector<Record>& batch) override {
-    std::map<AggregateKey, uint64_t> rows;
-    std::map<std::pair<std::string, int64_t>, const PublishedPolicy*> pols;
-    for (auto& r : batch) {
-      ++rows[keyOf(r)];
-      pols[{r.reportDomain, hourOf(r.time)}] = &r.published;
+    BatchRows merged = mergeBatch(batch);
+    if (auto e = prepareBatchStatements(); !e.empty()) return e;
+    if (PQenterPipelineMode(c_.get()) != 1) return error("pipeline mode");
+    int sent = 0;
+    bool ok = send("BEGIN", nullptr, 0, sent);
+    for (auto it = merged.rows.begin(); ok && it != merged.rows.end(); ++it) {  // in key order
+      const AggregateKey& k = it->key;
+      const std::string hour = std::to_string(k.hour), count = std::to_string(it->count);
+      const char* vals[] = {k.reportDomain.c_str(), hour.c_str(), k.sourceIp.c_str(), k.headerFrom.c_str(),
+                            k.envelopeFrom.c_str(), k.envelopeTo.c_str(), k.dmarcResult.c_str(),
+                            k.disposition.c_str(), k.dkimAligned.c_str(), k.spfAligned.c_str(),
+                            k.overrideReason.c_str(), k.dkim.c_str(), k.spfDomain.c_str(), k.spfScope.c_str(),
+                            k.spfResult.c_str(), count.c_str()};
+      ok = send(kAddRowName, vals, 16, sent);
     }
-    if (auto e = exec("BEGIN"); !e.empty()) return e;
-    std::string err;
-    for (auto it = rows.begin(); err.empty() && it != rows.end(); ++it) {
-      const AggregateKey& k = it->first;
-      err = run(schema::kAddRow, {k.reportDomain, std::to_string(k.hour), k.sourceIp, k.headerFrom, k.envelopeFrom,
-                                  k.envelopeTo, k.dmarcResult, k.disposition, k.dkimAligned, k.spfAligned,
-                                  k.overrideReason, k.dkim, k.spfDomain, k.spfScope, k.spfResult,
-                                  std::to_string(it->second)});
+    for (auto it = merged.policies.begin(); ok && it != merged.policies.end(); ++it) {
+      const PublishedPolicy& p = *it->published;
+      const std::string hour = std::to_string(it->hour), pct = std::to_string(p.pct);
+      const std::string rua = encodeList(p.rua), ruf = encodeList(p.ruf);
+      const char* vals[] = {it->reportDomain->c_str(), hour.c_str(), p.p.c_str(), p.sp.c_str(), p.np.c_str(),
+                            p.adkim.c_str(), p.aspf.c_str(), pct.c_str(), p.fo.c_str(), p.testing.c_str(),
+                            p.psd.c_str(), p.discovery.c_str(), rua.c_str(), ruf.c_str()};
+      ok = send(kSetPolicyName, vals, 14, sent);
     }
-    for (auto it = pols.begin(); err.empty() && it != pols.end(); ++it) {
-      const PublishedPolicy& p = *it->second;
-      err = run(schema::kSetPolicy, {it->first.first, std::to_string(it->first.second), p.p, p.sp, p.np, p.adkim, p.aspf,
-                                     std::to_string(p.pct), p.fo, p.testing, p.psd, p.discovery, encodeList(p.rua),
-                                     encodeList(p.ruf)});
-    }
-    if (err.empty()) err = exec("COMMIT");
-    if (!err.empty()) exec("ROLLBACK");
+    if (ok) ok = send("COMMIT", nullptr, 0, sent);
+    std::string err = ok ? "" : error("sending the batch");
+    if (PQpipelineSync(c_.get()) != 1 && err.empty()) err = error("sending the batch");
+    std::string first = collect(sent);
+    if (err.empty()) err = first;
+    if (PQexitPipelineMode(c_.get()) != 1 && err.empty()) err = error("pipeline mode");
+    if (!err.empty()) exec("ROLLBACK");  // the transaction, if it began, is aborted: end it
     return err;
   }
 
@@ -157,6 +171,50 @@ class PgStore final : public Store {
   }
 
  private:
+  static constexpr const char* kAddRowName = "am_add_row";
+  static constexpr const char* kSetPolicyName = "am_set_policy";
+
+  // The batch statements are parsed and planned once per connection (server-side prepared
+  // statements live as long as the session), not once per row.
+  std::string prepareBatchStatements() {
+    if (prepared_) return "";
+    for (auto [name, sql, n] : {std::tuple{kAddRowName, schema::kAddRow, 16}, {kSetPolicyName, schema::kSetPolicy, 14}}) {
+      ResultPtr r(PQprepare(c_.get(), name, sql, n, nullptr));
+      if (PQresultStatus(r.get()) != PGRES_COMMAND_OK) return error(sql);
+    }
+    prepared_ = true;
+    return "";
+  }
+  // Queues one statement of the pipeline: BEGIN/COMMIT as text, the batch statements by name.
+  bool send(const char* nameOrSql, const char* const* vals, int n, int& sent) {
+    int rc = vals ? PQsendQueryPrepared(c_.get(), nameOrSql, n, vals, nullptr, nullptr, 0)
+                  : PQsendQueryParams(c_.get(), nameOrSql, 0, nullptr, nullptr, nullptr, nullptr, 0);
+    sent += rc == 1;
+    return rc == 1;
+  }
+  // Reads the results of `sent` statements and the sync; "" when all succeeded, else the first error.
+  std::string collect(int sent) {
+    std::string err;
+    for (int i = 0; i < sent; ++i) {
+      ResultPtr r(PQgetResult(c_.get()));
+      if (!r) return err.empty() ? error("reading the batch's results") : err;  // connection lost
+      auto st = PQresultStatus(r.get());
+      if (st != PGRES_COMMAND_OK && err.empty())
+        err = st == PGRES_PIPELINE_ABORTED ? "batch aborted" : trimmed(PQresultErrorMessage(r.get()));
+      while (ResultPtr(PQgetResult(c_.get()))) {}  // the NULL that ends each statement's results
+    }
+    for (;;) {  // up to the sync
+      ResultPtr r(PQgetResult(c_.get()));
+      if (!r) return err.empty() ? error("reading the batch's results") : err;
+      if (PQresultStatus(r.get()) == PGRES_PIPELINE_SYNC) break;
+    }
+    return err.empty() ? "" : "writing the batch: " + err;
+  }
+  static std::string trimmed(std::string m) {
+    while (!m.empty() && (m.back() == '\n' || m.back() == ' ')) m.pop_back();
+    return m;
+  }
+
   static std::string v(const ResultPtr& r, int row, int col) {
     return PQgetisnull(r.get(), row, col) ? std::string() : std::string(PQgetvalue(r.get(), row, col));
   }
@@ -167,6 +225,7 @@ class PgStore final : public Store {
   }
 
   ConnPtr c_;
+  bool prepared_ = false;  // the batch statements exist on this connection
 };
 
 }  // namespace

@@ -76,7 +76,8 @@ void Recorder::run() {
       queue_.clear();
       continue;
     }
-    std::deque<Record> batch;
+    std::vector<Record> batch;  // moved once, from the queue to the store's call
+    batch.reserve(std::min(queue_.size(), opts_.batch));
     while (!queue_.empty() && batch.size() < opts_.batch) {
       batch.push_back(std::move(queue_.front()));
       queue_.pop_front();
@@ -92,7 +93,7 @@ void Recorder::run() {
   maybeLog(true);
 }
 
-void Recorder::writeBatch(std::deque<Record>& batch) {
+void Recorder::writeBatch(const std::vector<Record>& batch) {
   auto now = std::chrono::steady_clock::now();
   std::string err;
   if (!store_ && now >= nextOpen_) {
@@ -100,8 +101,7 @@ void Recorder::writeBatch(std::deque<Record>& batch) {
     if (!store_) nextOpen_ = now + opts_.retryInterval;
   }
   if (store_) {
-    std::vector<Record> v(std::make_move_iterator(batch.begin()), std::make_move_iterator(batch.end()));
-    err = store_->add(v);
+    err = store_->add(batch);
     if (!err.empty()) {
       store_.reset();  // opened again after retryInterval
       nextOpen_ = now + opts_.retryInterval;

@@ -17,6 +17,7 @@
 #include <string>
 #include <string_view>
 #include <thread>
+#include <vector>
 
 #include "reports/record.h"
 #include "reports/store.h"
@@ -58,7 +59,7 @@ class Recorder {
 
  private:
   void run();
-  void writeBatch(std::deque<Record>& batch);
+  void writeBatch(const std::vector<Record>& batch);
   void maybeLog(bool force);
 
   Opener open_;

@@ -3,8 +3,7 @@
 
 #include <sqlite3.h>
 
-#include <map>
-
+#include "reports/batch.h"
 #include "reports/schema.h"
 
 namespace am::reports {
@@ -26,15 +25,10 @@ class SqliteStore final : public Store {
   explicit SqliteStore(DbPtr db) : db_(std::move(db)) {}
 
   std::string add(const std::vector<Record>& batch) override {
-    std::map<AggregateKey, uint64_t> rows;
-    std::map<std::pair<std::string, int64_t>, const PublishedPolicy*> pols;
-    for (auto& r : batch) {
-      ++rows[keyOf(r)];
-      pols[{r.reportDomain, hourOf(r.time)}] = &r.published;
-    }
+    BatchRows merged = mergeBatch(batch);
     if (auto e = exec("BEGIN IMMEDIATE"); !e.empty()) return e;
-    std::string err = writeRows(rows);
-    if (err.empty()) err = writePolicies(pols);
+    std::string err = writeRows(merged.rows);
+    if (err.empty()) err = writePolicies(merged.policies);
     if (err.empty()) err = exec("COMMIT");
     if (!err.empty()) exec("ROLLBACK");
     return err;
@@ -141,41 +135,64 @@ class SqliteStore final : public Store {
   static void bind(const StmtPtr& s, int i, const std::string& v) {
     sqlite3_bind_text(s.get(), i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
   }
+  // For the batch statements: `v` outlives the step, and the bindings are cleared right after it,
+  // so SQLite needs no copy.
+  static void bindStatic(sqlite3_stmt* s, int i, const std::string& v) {
+    sqlite3_bind_text(s, i, v.data(), static_cast<int>(v.size()), SQLITE_STATIC);
+  }
+  // `cached` is prepared once per connection and reset (bindings cleared) for each use.
+  std::string reuse(const char* sql, StmtPtr& cached) {
+    if (!cached) return prepare(sql, cached);
+    sqlite3_reset(cached.get());
+    sqlite3_clear_bindings(cached.get());
+    return "";
+  }
 
-  std::string writeRows(const std::map<AggregateKey, uint64_t>& rows) {
-    StmtPtr s;
-    if (auto e = prepare(schema::kAddRow, s); !e.empty()) return e;
+  std::string writeRows(const std::vector<MergedRow>& rows) {
+    if (auto e = reuse(schema::kAddRow, addRow_); !e.empty()) return e;
+    sqlite3_stmt* s = addRow_.get();
+    std::string err;
     for (auto& [k, n] : rows) {
-      sqlite3_reset(s.get());
-      bind(s, 1, k.reportDomain);
-      sqlite3_bind_int64(s.get(), 2, k.hour);
+      bindStatic(s, 1, k.reportDomain);
+      sqlite3_bind_int64(s, 2, k.hour);
       const std::string* texts[] = {&k.sourceIp, &k.headerFrom, &k.envelopeFrom, &k.envelopeTo, &k.dmarcResult,
                                     &k.disposition, &k.dkimAligned, &k.spfAligned, &k.overrideReason, &k.dkim,
                                     &k.spfDomain, &k.spfScope, &k.spfResult};
-      for (int i = 0; i < 13; ++i) bind(s, 3 + i, *texts[i]);
-      sqlite3_bind_int64(s.get(), 16, static_cast<int64_t>(n));
-      if (sqlite3_step(s.get()) != SQLITE_DONE) return errorOf(db_.get(), "writing aggregate rows");
+      for (int i = 0; i < 13; ++i) bindStatic(s, 3 + i, *texts[i]);
+      sqlite3_bind_int64(s, 16, static_cast<int64_t>(n));
+      if (sqlite3_step(s) != SQLITE_DONE) err = errorOf(db_.get(), "writing aggregate rows");
+      sqlite3_reset(s);
+      sqlite3_clear_bindings(s);
+      if (!err.empty()) break;
     }
-    return "";
+    return err;
   }
 
-  std::string writePolicies(const std::map<std::pair<std::string, int64_t>, const PublishedPolicy*>& pols) {
-    StmtPtr s;
-    if (auto e = prepare(schema::kSetPolicy, s); !e.empty()) return e;
-    for (auto& [key, p] : pols) {
-      sqlite3_reset(s.get());
-      bind(s, 1, key.first);
-      sqlite3_bind_int64(s.get(), 2, key.second);
-      bind(s, 3, p->p), bind(s, 4, p->sp), bind(s, 5, p->np), bind(s, 6, p->adkim), bind(s, 7, p->aspf);
-      sqlite3_bind_int64(s.get(), 8, p->pct);
-      bind(s, 9, p->fo), bind(s, 10, p->testing), bind(s, 11, p->psd), bind(s, 12, p->discovery);
-      bind(s, 13, encodeList(p->rua)), bind(s, 14, encodeList(p->ruf));
-      if (sqlite3_step(s.get()) != SQLITE_DONE) return errorOf(db_.get(), "writing published policies");
+  std::string writePolicies(const std::vector<MergedPolicy>& pols) {
+    if (auto e = reuse(schema::kSetPolicy, setPolicy_); !e.empty()) return e;
+    sqlite3_stmt* s = setPolicy_.get();
+    std::string err;
+    for (auto& m : pols) {
+      const PublishedPolicy& p = *m.published;
+      const std::string rua = encodeList(p.rua), ruf = encodeList(p.ruf);
+      bindStatic(s, 1, *m.reportDomain);
+      sqlite3_bind_int64(s, 2, m.hour);
+      bindStatic(s, 3, p.p), bindStatic(s, 4, p.sp), bindStatic(s, 5, p.np), bindStatic(s, 6, p.adkim);
+      bindStatic(s, 7, p.aspf);
+      sqlite3_bind_int64(s, 8, p.pct);
+      bindStatic(s, 9, p.fo), bindStatic(s, 10, p.testing), bindStatic(s, 11, p.psd), bindStatic(s, 12, p.discovery);
+      bindStatic(s, 13, rua), bindStatic(s, 14, ruf);
+      if (sqlite3_step(s) != SQLITE_DONE) err = errorOf(db_.get(), "writing published policies");
+      sqlite3_reset(s);
+      sqlite3_clear_bindings(s);
+      if (!err.empty()) break;
     }
-    return "";
+    return err;
   }
 
   DbPtr db_;
+  StmtPtr addRow_, setPolicy_;  // the batch statements, prepared at first use (declared after db_:
+                                // finalized before the connection closes)
 };
 
 // Brings the schema to schema::kVersion in one IMMEDIATE transaction (another process doing the

@@ -1,9 +1,13 @@
 // tests/reports/pg_store_test.cpp — the PostgreSQL store against a real PostgreSQL 15 started for
 // this suite (tests/support/pgserver): aggregation on write, policies, deliveries and retention,
 // the schema version, several writers at once (threads, each with its own connection) adding to
-// the same rows without losing a count, and a server that stops answering giving an error value.
+// the same rows without losing a count, a server that stops answering giving an error value, a batch
+// of repeated and distinct keys (exact counts, on one connection and on two), and a batch failing
+// midway (nothing kept; the next one on the same connection exact).
 #include <gtest/gtest.h>
+#include <libpq-fe.h>
 
+#include <map>
 #include <thread>
 
 #include "reports/store.h"
@@ -114,4 +118,91 @@ TEST_F(PgStoreTest, AServerThatStopsAnsweringGivesAnErrorValueNotAHang) {
   EXPECT_FALSE(s);
   EXPECT_NE(err.find("postgresql:"), std::string::npos) << err;
   EXPECT_TRUE(open());  // and back
+}
+
+namespace {
+
+// Many records of few senders in one batch (as under load), with a record of the next hour.
+std::vector<Record> mixedBatch(int64_t t) {
+  std::vector<Record> b;
+  for (int i = 0; i < 200; ++i) b.push_back(rec(t + i % 50, "e.example", "192.0.2.1"));
+  for (int i = 0; i < 60; ++i) b.push_back(rec(t + i, i % 2 ? "e.example" : "f.example", "192.0.2.2"));
+  for (int i = 0; i < 39; ++i) b.push_back(rec(t + i, "e.example", "2001:db8::5"));
+  b.push_back(rec(t + 3600, "e.example", "192.0.2.1"));
+  b[100].published.p = "quarantine";  // e.example's last published policy of the hour is "reject"
+  b.back().published.p = "none";
+  return b;
+}
+
+// Runs SQL on a session of its own (the tests' trigger); true when the server accepted it.
+bool execSql(const char* sql) {
+  PGconn* c = PQconnectdb(server->uri().c_str());
+  PGresult* r = PQexec(c, sql);
+  bool ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+  if (!ok) ADD_FAILURE() << PQerrorMessage(c);
+  PQclear(r);
+  PQfinish(c);
+  return ok;
+}
+
+std::map<std::string, uint64_t> counts(Store& s, int64_t begin, int64_t end) {
+  std::vector<AggregateRow> rows;
+  EXPECT_EQ(s.rows(begin, end, rows), "");
+  std::map<std::string, uint64_t> out;
+  for (auto& r : rows) out[r.key.reportDomain + " " + r.key.sourceIp + " " + std::to_string(r.key.hour - begin)] += r.count;
+  return out;
+}
+
+}  // namespace
+
+TEST_F(PgStoreTest, ABatchWithRepeatedAndDistinctKeysGivesExactCounts) {
+  auto s = open();
+  ASSERT_TRUE(s);
+  const int64_t t = 1700200000, h = hourOf(t);
+  ASSERT_EQ(s->add(mixedBatch(t)), "");
+  const std::map<std::string, uint64_t> once = {{"e.example 192.0.2.1 0", 200},
+                                                {"e.example 192.0.2.2 0", 30},
+                                                {"f.example 192.0.2.2 0", 30},
+                                                {"e.example 2001:db8::5 0", 39},
+                                                {"e.example 192.0.2.1 3600", 1}};
+  EXPECT_EQ(counts(*s, h, h + 7200), once);
+  std::vector<PolicyRow> pols;
+  ASSERT_EQ(s->policies(h, h + 7200, pols), "");
+  ASSERT_EQ(pols.size(), 3u);
+  EXPECT_EQ(pols[0].reportDomain, "e.example");
+  EXPECT_EQ(pols[0].published.p, "reject");
+  EXPECT_EQ(pols[1].published.p, "none");
+  EXPECT_EQ(pols[2].reportDomain, "f.example");
+  // Again on this connection (its prepared statements) and on a second one: exact sums.
+  ASSERT_EQ(s->add(mixedBatch(t)), "");
+  auto other = open();
+  ASSERT_TRUE(other);
+  ASSERT_EQ(other->add(mixedBatch(t)), "");
+  auto c = counts(*s, h, h + 7200);
+  for (auto& [k, n] : once) EXPECT_EQ(c[k], 3 * n) << k;
+  EXPECT_EQ(c.size(), once.size());
+}
+
+TEST_F(PgStoreTest, ABatchFailingMidwayLeavesNothingAndTheNextOnTheSameConnectionIsExact) {
+  auto s = open();
+  ASSERT_TRUE(s);
+  const int64_t t = 1700300000, h = hourOf(t);
+  ASSERT_EQ(s->add(mixedBatch(t)), "");
+  // Refuses updates of one sender's row: the batch fails after rows before it (in key order) were written.
+  const char* refuse =
+      "CREATE FUNCTION refuse_for_test() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN"
+      " IF NEW.source_ip = '2001:db8::5' AND NEW.hour = 1700298000 THEN RAISE EXCEPTION 'refused for the test'; END IF;"
+      " RETURN NEW; END $$;"
+      "CREATE TRIGGER refuse BEFORE UPDATE ON aggregate_rows FOR EACH ROW EXECUTE FUNCTION refuse_for_test()";
+  ASSERT_EQ(hourOf(t), 1700298000);
+  ASSERT_TRUE(execSql(refuse));
+  std::string e = s->add(mixedBatch(t));
+  EXPECT_NE(e.find("refused for the test"), std::string::npos) << e;
+  EXPECT_EQ(counts(*s, h, h + 7200)["e.example 192.0.2.1 0"], 200u);  // all or nothing
+  ASSERT_TRUE(execSql("DROP TRIGGER refuse ON aggregate_rows; DROP FUNCTION refuse_for_test()"));
+  ASSERT_EQ(s->add(mixedBatch(t)), "");  // the same connection, its statements still prepared
+  auto c = counts(*s, h, h + 7200);
+  EXPECT_EQ(c["e.example 192.0.2.1 0"], 400u);
+  EXPECT_EQ(c["e.example 2001:db8::5 0"], 78u);
+  EXPECT_EQ(c["f.example 192.0.2.2 0"], 60u);
 }

@@ -1,6 +1,7 @@
 // tests/reports/recorder_test.cpp — the Recorder against a scripted Store: batches, a full queue
 // while the store hangs (offer never waits), store failures dropped, counted and logged once per
-// interval, a store that is down at start and comes up, and the flush at destruction.
+// interval, a store that is down at start and comes up, the flush at destruction, and every record
+// handed to the store whole, once and in arrival order.
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -182,4 +183,34 @@ TEST_F(RecorderTest, RecordsArrivingTogetherAreOneTransactionWrittenWithinTheFlu
   EXPECT_EQ(r->stats().written, 50u);
   std::lock_guard lk(st->mu);
   EXPECT_EQ(st->batches.size(), 1u);
+}
+
+TEST_F(RecorderTest, EveryRecordReachesTheStoreWholeOnceAndInArrivalOrder) {
+  opts.batch = 7;
+  auto r = make();
+  for (int i = 0; i < 40; ++i) {
+    Record x = rec(i);
+    x.headerFrom = "sender-" + std::to_string(i) + ".example.org";  // longer than a short-string buffer
+    x.published.rua = {"mailto:dmarc-" + std::to_string(i) + "@example.org"};
+    x.dkim = {{"example.org", "s" + std::to_string(i), "pass"}};
+    EXPECT_TRUE(r->offer(std::move(x)));
+  }
+  ASSERT_TRUE(r->drain(10s));
+  std::lock_guard lk(st->mu);
+  ASSERT_EQ(st->written.size(), 40u);
+  size_t sum = 0;
+  for (size_t n : st->batches) {
+    EXPECT_LE(n, 7u);
+    sum += n;
+  }
+  EXPECT_EQ(sum, 40u);
+  for (int i = 0; i < 40; ++i) {
+    const Record& w = st->written[i];
+    EXPECT_EQ(w.time, rec(i).time);
+    EXPECT_EQ(w.sourceIp, rec(i).sourceIp);
+    EXPECT_EQ(w.headerFrom, "sender-" + std::to_string(i) + ".example.org");
+    EXPECT_EQ(w.published.rua, std::vector<std::string>{"mailto:dmarc-" + std::to_string(i) + "@example.org"});
+    ASSERT_EQ(w.dkim.size(), 1u);
+    EXPECT_EQ(w.dkim[0].selector, "s" + std::to_string(i));
+  }
 }

@@ -1,13 +1,16 @@
 // tests/reports/sqlite_store_test.cpp — the SQLite store on real files: aggregation on write,
 // the published policy per hour, the schema version, reopening, a newer schema refused, retention,
-// a locked or read-only database (an error value within the busy timeout, never a crash), a reader while another connection writes.
+// a locked or read-only database (an error value within the busy timeout, never a crash), a reader while another connection writes,
+// a batch of repeated and distinct keys (one row per key, exact counts; mergeBatch itself), a batch failing midway (nothing kept).
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdlib>
+#include <map>
 
+#include "reports/batch.h"
 #include "reports/schema.h"
 #include "reports/store.h"
 
@@ -248,4 +251,102 @@ TEST_F(SqliteStoreTest, AVersionOneStoreIsUpgradedKeepingItsRows) {
   EXPECT_EQ(scalar("SELECT count FROM aggregate_rows"), 4);
   std::vector<Delivery> ds;
   EXPECT_EQ(s->deliveries(ds), "");
+}
+
+namespace {
+
+// One batch as the recorder hands it over under load: many records of few senders, a policy that
+// changes within the hour, and a record of the next hour.
+std::vector<Record> mixedBatch(int64_t t) {
+  std::vector<Record> b;
+  for (int i = 0; i < 200; ++i) b.push_back(rec(t + i % 50, "192.0.2.1"));             // key A x200
+  for (int i = 0; i < 60; ++i) b.push_back(rec(t + i, i % 2 ? "192.0.2.2" : "192.0.2.3"));  // B, C x30
+  for (int i = 0; i < 39; ++i) b.push_back(rec(t + i, "192.0.2.1", "reject"));          // D x39
+  b.push_back(rec(t + 3600, "192.0.2.1"));                                               // E x1, next hour
+  b[150].published.p = "quarantine";  // the hour's last published policy is b[298]'s ("reject")
+  b.back().published.p = "none";      // the next hour's only one
+  return b;
+}
+
+std::map<std::string, uint64_t> countsBySender(Store& s, int64_t begin, int64_t end) {
+  std::vector<AggregateRow> rows;
+  EXPECT_EQ(s.rows(begin, end, rows), "");
+  std::map<std::string, uint64_t> out;
+  for (auto& r : rows) out[r.key.sourceIp + " " + r.key.disposition + " " + std::to_string(r.key.hour)] += r.count;
+  return out;
+}
+
+}  // namespace
+
+TEST(BatchMerge, OneRowPerKeyWithItsCountAndTheLastPolicyPerHourInKeyOrder) {
+  const int64_t t = 1700000000, h = hourOf(t);
+  std::vector<Record> b = mixedBatch(t);
+  BatchRows m = mergeBatch(b);
+  ASSERT_EQ(m.rows.size(), 5u);
+  uint64_t total = 0;
+  for (size_t i = 0; i < m.rows.size(); ++i) {
+    total += m.rows[i].count;
+    if (i) EXPECT_LT(m.rows[i - 1].key, m.rows[i].key);  // the lock order of the stores
+  }
+  EXPECT_EQ(total, b.size());
+  std::map<AggregateKey, uint64_t> want;
+  for (auto& r : b) ++want[keyOf(r)];
+  for (auto& row : m.rows) EXPECT_EQ(row.count, want[row.key]);
+  ASSERT_EQ(m.policies.size(), 2u);
+  EXPECT_EQ(m.policies[0].hour, h);
+  EXPECT_EQ(m.policies[0].published, &b[b.size() - 2].published);  // the last of that hour
+  EXPECT_EQ(m.policies[1].hour, h + 3600);
+  EXPECT_EQ(m.policies[1].published->p, "none");
+}
+
+TEST_F(SqliteStoreTest, ABatchWithRepeatedAndDistinctKeysGivesExactCounts) {
+  auto s = open();
+  ASSERT_TRUE(s);
+  const int64_t t = 1700000000, h = hourOf(t);
+  ASSERT_EQ(s->add(mixedBatch(t)), "");
+  EXPECT_EQ(scalar("SELECT COUNT(*) FROM aggregate_rows"), 5);
+  EXPECT_EQ(scalar("SELECT SUM(count) FROM aggregate_rows"), 300);
+  auto c = countsBySender(*s, h, h + 7200);
+  const std::string hs = std::to_string(h), next = std::to_string(h + 3600);
+  EXPECT_EQ(c, (std::map<std::string, uint64_t>{{"192.0.2.1 none " + hs, 200},
+                                                 {"192.0.2.2 none " + hs, 30},
+                                                 {"192.0.2.3 none " + hs, 30},
+                                                 {"192.0.2.1 reject " + hs, 39},
+                                                 {"192.0.2.1 none " + next, 1}}));
+  std::vector<PolicyRow> pols;
+  ASSERT_EQ(s->policies(h, h + 7200, pols), "");
+  ASSERT_EQ(pols.size(), 2u);
+  EXPECT_EQ(pols[0].published.p, "reject");
+  EXPECT_EQ(pols[1].published.p, "none");
+  // The same statements again, on the same connection: counts add up exactly.
+  ASSERT_EQ(s->add(mixedBatch(t)), "");
+  ASSERT_EQ(s->add({rec(t, "192.0.2.1")}), "");
+  c = countsBySender(*s, h, h + 7200);
+  EXPECT_EQ(c["192.0.2.1 none " + hs], 401u);
+  EXPECT_EQ(c["192.0.2.3 none " + hs], 60u);
+  EXPECT_EQ(scalar("SELECT SUM(count) FROM aggregate_rows"), 601);
+}
+
+TEST_F(SqliteStoreTest, ABatchFailingMidwayLeavesNothingAndTheNextIsExact) {
+  auto s = open();
+  ASSERT_TRUE(s);
+  const int64_t t = 1700000000, h = hourOf(t);
+  ASSERT_EQ(s->add(mixedBatch(t)), "");
+  sqlite3* db = nullptr;
+  sqlite3_open(path.c_str(), &db);
+  // Refuses the upsert of one sender: the batch fails after other rows of it were written.
+  ASSERT_EQ(sqlite3_exec(db, "CREATE TRIGGER refuse BEFORE UPDATE ON aggregate_rows WHEN NEW.source_ip = '192.0.2.3'"
+                             " BEGIN SELECT RAISE(ABORT, 'refused for the test'); END",
+                         nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  std::string e = s->add(mixedBatch(t));
+  EXPECT_NE(e.find("refused for the test"), std::string::npos) << e;
+  EXPECT_EQ(scalar("SELECT SUM(count) FROM aggregate_rows"), 300);  // all or nothing
+  ASSERT_EQ(sqlite3_exec(db, "DROP TRIGGER refuse", nullptr, nullptr, nullptr), SQLITE_OK);
+  sqlite3_close(db);
+  ASSERT_EQ(s->add(mixedBatch(t)), "");  // the statements are usable after the failure
+  auto c = countsBySender(*s, h, h + 7200);
+  EXPECT_EQ(c["192.0.2.1 none " + std::to_string(h)], 400u);
+  EXPECT_EQ(c["192.0.2.3 none " + std::to_string(h)], 60u);
+  EXPECT_EQ(scalar("SELECT SUM(count) FROM aggregate_rows"), 600);
 }
