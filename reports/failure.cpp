@@ -7,10 +7,10 @@
 
 #include <algorithm>
 #include <cstdint>
-#include <ctime>
 
 #include "common/strings.h"
 #include "reports/failure_text.h"
+#include "reports/mail.h"
 
 namespace am::reports {
 namespace {
@@ -54,15 +54,6 @@ bool dkimFailed(const Record& r) {
 bool spfFailed(const Record& r) {
   static const char* kFail[] = {"fail", "softfail", "permerror", "temperror"};
   return std::any_of(std::begin(kFail), std::end(kFail), [&](const char* f) { return r.spfResult == f; });
-}
-
-std::string rfc5322Date(int64_t t) {
-  time_t tt = static_cast<time_t>(t);
-  struct tm tm{};
-  gmtime_r(&tt, &tm);
-  char buf[64];
-  strftime(buf, sizeof buf, "%a, %d %b %Y %H:%M:%S +0000", &tm);
-  return buf;
 }
 
 uint64_t fnv1a(std::string_view s, uint64_t h = 1469598103934665603ull) {

@@ -33,15 +33,6 @@ std::string base64Lines(const std::string& in) {
   return out;
 }
 
-std::string rfc5322Date(int64_t now) {
-  time_t t = static_cast<time_t>(now);
-  struct tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[64];
-  strftime(buf, sizeof buf, "%a, %d %b %Y %H:%M:%S +0000", &tm);
-  return buf;
-}
-
 std::string domainOf(const std::string& email) {
   auto at = email.rfind('@');
   return at == std::string::npos ? email : email.substr(at + 1);
@@ -146,6 +137,15 @@ std::string dotStuffed(const std::string& m) {
 }
 
 }  // namespace
+
+std::string rfc5322Date(int64_t unixSeconds) {
+  time_t t = static_cast<time_t>(unixSeconds);
+  struct tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[64];
+  strftime(buf, sizeof buf, "%a, %d %b %Y %H:%M:%S +0000", &tm);
+  return buf;
+}
 
 std::string reportMessage(const Report& r, const Reporter& who, const std::string& to, const std::string& fileName,
                           const std::string& gz, int64_t now) {

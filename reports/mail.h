@@ -15,6 +15,9 @@
 
 namespace am::reports {
 
+// `unixSeconds` as an RFC 5322 date in UTC ("Sat, 05 Dec 2026 03:00:00 +0000").
+std::string rfc5322Date(int64_t unixSeconds);
+
 // The whole message, CRLF line endings. `now` gives the Date header and the Message-ID.
 std::string reportMessage(const Report& r, const Reporter& who, const std::string& to, const std::string& fileName,
                           const std::string& gz, int64_t now);

@@ -26,20 +26,6 @@ inline std::string readFile(const fs::path& p) {
   return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
 }
 
-inline std::string decodeBase64(const std::string& b64) {
-  static const std::string t = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  uint32_t acc = 0;
-  int bits = 0;
-  for (char c : b64) {
-    auto i = t.find(c);
-    if (i == std::string::npos) continue;
-    acc = (acc << 6) | static_cast<uint32_t>(i);
-    if ((bits += 6) >= 8) out += static_cast<char>((acc >> (bits -= 8)) & 0xff);
-  }
-  return out;
-}
-
 // The XML report carried by a delivered message ("" when there is none).
 inline std::string reportOf(const std::string& msg) {
   auto p = msg.find("Content-Type: application/gzip");
@@ -47,7 +33,7 @@ inline std::string reportOf(const std::string& msg) {
   p = msg.find("\r\n\r\n", p);
   if (p == std::string::npos) return "";
   p += 4;
-  return am::reports::test::gunzip(decodeBase64(msg.substr(p, msg.find("\r\n--", p) - p)));
+  return am::reports::test::gunzip(am::reports::test::decodeBase64(msg.substr(p, msg.find("\r\n--", p) - p)));
 }
 
 struct Delivered {

@@ -82,17 +82,7 @@ std::string attachment(const std::string& msg) {
   if (p == std::string::npos) return "";
   p += 37;
   std::string b64 = msg.substr(p, msg.find("\r\n--", p) - p);
-  static const std::string t = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  uint32_t acc = 0;
-  int bits = 0;
-  for (char c : b64) {
-    auto i = t.find(c);
-    if (i == std::string::npos) continue;
-    acc = (acc << 6) | static_cast<uint32_t>(i);
-    if ((bits += 6) >= 8) out += static_cast<char>((acc >> (bits -= 8)) & 0xff);
-  }
-  return out;
+  return test::decodeBase64(b64);
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 #include <libxml/xmlschemas.h>
 #include <zlib.h>
 
+#include <cstdint>
 #include <memory>
 
 namespace am::reports::test {
@@ -56,6 +57,20 @@ std::string validate(const std::string& xml, const std::string& xsd) {
   int rc = xmlSchemaValidateDoc(vctx.get(), doc.get());
   if (rc != 0 && errors.empty()) errors = "invalid (" + std::to_string(rc) + ")";
   return rc == 0 ? "" : errors;
+}
+
+std::string decodeBase64(const std::string& b64) {
+  static const std::string t = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  uint32_t acc = 0;
+  int bits = 0;
+  for (char c : b64) {
+    auto i = t.find(c);
+    if (i == std::string::npos) continue;
+    acc = (acc << 6) | static_cast<uint32_t>(i);
+    if ((bits += 6) >= 8) out += static_cast<char>((acc >> (bits -= 8)) & 0xff);
+  }
+  return out;
 }
 
 std::string gunzip(const std::string& gz, bool* ok) {

@@ -10,6 +10,8 @@ namespace am::reports::test {
 std::string schemaDir();
 // "" when `xml` validates against the schema file `xsd`; else libxml2's messages.
 std::string validate(const std::string& xml, const std::string& xsd);
+// Base64 text decoded (characters outside the alphabet, such as line breaks and '=', are skipped).
+std::string decodeBase64(const std::string& b64);
 // The gunzipped data; "" (and *ok false) when it is not gzip.
 std::string gunzip(const std::string& gz, bool* ok = nullptr);
 // The sum of <count> elements, and the texts of every element named `name`.
