@@ -10,11 +10,12 @@
 // nothing; a second run sends nothing twice; a relay that answers 451 gets the report on the next
 // run. Faults: the store stopped (PostgreSQL paused) or locked (SQLite) while messages flow — every
 // verdict as without a store, drops counted and logged; `authmilter report` killed mid-send and run
-// again — the report delivered exactly once.
+// again — the report delivered exactly once. SQLite read by `authmilter report` while the milter writes.
 #include <gtest/gtest.h>
 
 #include <signal.h>
 
+#include <atomic>
 #include <filesystem>
 #include <map>
 #include <thread>
@@ -111,6 +112,49 @@ TEST_F(ReportsE2E, ForwardedMessagesAreReportedWithTheirOverrideAndAuthResults) 
   EXPECT_EQ(element(ar, "dkim"), "") << trusted;  // no signature: no dkim result
   EXPECT_EQ(texts(element(ar, "spf"), "domain"), V{"same.e2e.test"}) << trusted;
   EXPECT_EQ(texts(element(ar, "spf"), "result"), V{"fail"}) << trusted;
+}
+
+// SQLite: `authmilter report` (a second process) reads the store while the milter writes into it
+// (WAL): every run succeeds while messages flow, never counts more than was sent nor less than an
+// earlier run, and the last one counts every message.
+TEST_F(ReportsE2E, AReportRunReadsTheSqliteStoreWhileTheMilterWrites) {
+  startSink();
+  startMilter();
+  constexpr int kMessages = 300;
+  std::atomic<int> accepted{0};
+  std::thread sender([&] {
+    for (int i = 0; i < kMessages; ++i)
+      if (send(env.socket, message("x@same.e2e.test", "a@same.e2e.test")).action ==
+          am::milter_client::Result::Action::Accept)
+        ++accepted;
+  });
+  int64_t now = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+  const int64_t begin = now - now % 3600 - 3600;
+  auto counted = [&](int* status) -> long {
+    std::string out = runCommand(std::string(AM_AUTHMILTER_BIN) + " report -c " + env.configPath + " --begin " +
+                                     std::to_string(begin) + " --end " + std::to_string(begin + 7200) +
+                                     " --dry-run --out " + work + "/out 2>&1",
+                                 status);
+    auto p = out.find("same.e2e.test: ");
+    return p == std::string::npos ? 0 : std::stol(out.substr(p + 15));
+  };
+  long last = 0;
+  int runs = 0;
+  do {  // at least once while the sender runs; bounded: 40 runs at most
+    int st = -1;
+    long n = counted(&st);
+    EXPECT_EQ(st, 0);
+    EXPECT_GE(n, last);
+    EXPECT_LE(n, kMessages);
+    last = n;
+  } while (++runs < 40 && accepted.load() < kMessages);
+  sender.join();
+  RecordProperty("report_runs_while_writing", runs);
+  ASSERT_EQ(accepted.load(), kMessages);
+  ASSERT_TRUE(waitForStored(kMessages)) << env.milter->output();
+  int st = -1;
+  EXPECT_EQ(counted(&st), kMessages);
+  EXPECT_EQ(st, 0);
 }
 
 TEST_F(ReportsE2E, ARelayThatFailsGetsTheReportOnTheNextRun) {
