@@ -70,6 +70,24 @@ std::string cleanName(std::string_view name) {
   return out.empty() ? "X-Unnamed" : out;
 }
 
+
+namespace {
+// Appends `word` at column `col`, broken at character boundaries (`breakWith` after each piece: CRLF,
+// or CRLF and the space of a folded header line) while it would pass kLineMax; `col` follows.
+void appendWord(std::string& out, std::string_view word, size_t& col, std::string_view breakWith) {
+  while (col + word.size() > kLineMax) {
+    size_t take = charBoundary(word, kHardAt > col ? kHardAt - col : 1);
+    if (take == 0) take = 1;
+    out.append(word.substr(0, take));
+    out.append(breakWith);
+    col = breakWith.size() - 2;
+    word.remove_prefix(take);
+  }
+  out.append(word);
+  col += word.size();
+}
+}  // namespace
+
 std::string foldField(std::string_view name, std::string_view value) {
   std::string out(name);
   out += ':';
@@ -90,16 +108,7 @@ std::string foldField(std::string_view name, std::string_view value) {
     out += ' ';
     ++lineLen;
     // A word longer than a line: broken (unfolding then shows a space there).
-    while (lineLen + word.size() > kLineMax) {
-      size_t take = charBoundary(word, kHardAt > lineLen ? kHardAt - lineLen : 1);
-      if (take == 0) take = 1;
-      out.append(word.substr(0, take));
-      out += "\r\n ";
-      lineLen = 1;
-      word.remove_prefix(take);
-    }
-    out.append(word);
-    lineLen += word.size();
+    appendWord(out, word, lineLen, "\r\n ");
   }
   out += "\r\n";
   return out;
@@ -124,16 +133,7 @@ std::string wrapLines(std::string_view t) {
         out += ' ';
         ++col;
       }
-      while (col + word.size() > kLineMax) {
-        size_t take = charBoundary(word, kHardAt > col ? kHardAt - col : 1);
-        if (take == 0) take = 1;
-        out.append(word.substr(0, take));
-        out += "\r\n";
-        col = 0;
-        word.remove_prefix(take);
-      }
-      out.append(word);
-      col += word.size();
+      appendWord(out, word, col, "\r\n");
     }
     out += "\r\n";
   }
