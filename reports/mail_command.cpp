@@ -7,7 +7,7 @@
 // early or could not be started = temporary (retried by the next run); any other exit = permanent.
 // Writing to a command that exited must not kill us: SIGPIPE is blocked on this thread while
 // writing and a pending one is consumed (the process may not ignore SIGPIPE).
-// Every descriptor here is owned by one Fd and closed on every path; the child is always reaped.
+// Every descriptor here is owned by one UniqueFd and closed on every path; the child is always reaped.
 // Blocking on the caller's thread; thread-safe (per-thread signal mask, CLOEXEC pipes).
 #include <fcntl.h>
 #include <poll.h>
@@ -21,6 +21,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "common/unique_fd.h"
 #include "reports/mail.h"
 
 extern char** environ;
@@ -30,18 +31,6 @@ namespace {
 
 constexpr size_t kDetailBytes = 2048;
 
-struct Fd {
-  int fd = -1;
-  Fd() = default;
-  explicit Fd(int f) : fd(f) {}
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  ~Fd() { reset(); }
-  void reset() {
-    if (fd >= 0) close(fd);
-    fd = -1;
-  }
-};
 
 // Blocks SIGPIPE on this thread for its lifetime; a SIGPIPE raised meanwhile (a write to a pipe
 // whose reader is gone) is consumed before the old mask comes back.
@@ -90,16 +79,16 @@ class Child {
   std::string spawn(const std::vector<std::string>& words) {
     int in[2], out[2];
     if (pipe2(in, O_CLOEXEC) != 0) return std::string("pipe: ") + std::strerror(errno);
-    stdinW_.fd = in[1];
-    Fd inR(in[0]);
+    stdinW_.reset(in[1]);
+    UniqueFd inR(in[0]);
     if (pipe2(out, O_CLOEXEC) != 0) return std::string("pipe: ") + std::strerror(errno);
-    outR_.fd = out[0];
-    Fd outW(out[1]);
+    outR_.reset(out[0]);
+    UniqueFd outW(out[1]);
     posix_spawn_file_actions_t fa;
     posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_adddup2(&fa, inR.fd, 0);
-    posix_spawn_file_actions_adddup2(&fa, outW.fd, 1);
-    posix_spawn_file_actions_adddup2(&fa, outW.fd, 2);
+    posix_spawn_file_actions_adddup2(&fa, inR.get(), 0);
+    posix_spawn_file_actions_adddup2(&fa, outW.get(), 1);
+    posix_spawn_file_actions_adddup2(&fa, outW.get(), 2);
     posix_spawnattr_t attr;
     posix_spawnattr_init(&attr);
     sigset_t none, dfl;
@@ -120,9 +109,9 @@ class Child {
       pid_ = -1;
       return words[0] + ": " + std::strerror(rc);
     }
-    fcntl(stdinW_.fd, F_SETFL, O_NONBLOCK);
-    fcntl(outR_.fd, F_SETFL, O_NONBLOCK);
-    pidfd_.fd = static_cast<int>(syscall(SYS_pidfd_open, pid_, 0));  // -1 on old kernels: polled instead
+    fcntl(stdinW_.get(), F_SETFL, O_NONBLOCK);
+    fcntl(outR_.get(), F_SETFL, O_NONBLOCK);
+    pidfd_.reset(static_cast<int>(syscall(SYS_pidfd_open, pid_, 0)));  // -1 on old kernels: polled instead
     return "";
   }
 
@@ -131,7 +120,7 @@ class Child {
     SigpipeBlock guard;
     size_t off = 0;
     for (;;) {
-      if (stdinW_.fd >= 0 && off == message.size()) stdinW_.reset();  // EOF: the message is complete
+      if (stdinW_.get() >= 0 && off == message.size()) stdinW_.reset();  // EOF: the message is complete
       int status = 0;
       pid_t w = pid_ > 0 ? waitpid(pid_, &status, WNOHANG) : 0;
       if (w == pid_ || (w < 0 && errno == ECHILD)) {  // ECHILD: reaped for us (SIGCHLD ignored)
@@ -142,11 +131,11 @@ class Child {
       }
       auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
       if (left.count() <= 0) break;
-      pollfd p[3] = {{stdinW_.fd, POLLOUT, 0}, {outR_.fd, POLLIN, 0}, {pidfd_.fd, POLLIN, 0}};
-      int wait = pidfd_.fd >= 0 ? static_cast<int>(left.count()) : std::min<int>(static_cast<int>(left.count()), 20);
+      pollfd p[3] = {{stdinW_.get(), POLLOUT, 0}, {outR_.get(), POLLIN, 0}, {pidfd_.get(), POLLIN, 0}};
+      int wait = pidfd_.get() >= 0 ? static_cast<int>(left.count()) : std::min<int>(static_cast<int>(left.count()), 20);
       if (poll(p, 3, wait) < 0 && errno != EINTR) break;
       if (p[0].revents & (POLLOUT | POLLERR | POLLHUP)) {
-        ssize_t n = write(stdinW_.fd, message.data() + off, message.size() - off);
+        ssize_t n = write(stdinW_.get(), message.data() + off, message.size() - off);
         if (n > 0) off += static_cast<size_t>(n);
         else if (n < 0 && errno != EAGAIN && errno != EINTR) stdinW_.reset(), stoppedReading_ = true;  // EPIPE
       }
@@ -164,7 +153,7 @@ class Child {
   void drain() {
     char buf[4096];
     for (;;) {
-      ssize_t n = read(outR_.fd, buf, sizeof buf);
+      ssize_t n = read(outR_.get(), buf, sizeof buf);
       if (n < 0 && errno == EINTR) continue;
       if (n <= 0) {
         if (n == 0) outR_.reset();  // EOF: every writer is gone
@@ -184,7 +173,7 @@ class Child {
     pid_ = -1;
   }
   pid_t pid_ = -1;
-  Fd stdinW_, outR_, pidfd_;
+  UniqueFd stdinW_, outR_, pidfd_;
   std::string output_;
   bool stoppedReading_ = false;
 };
